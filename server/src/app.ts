@@ -1,0 +1,102 @@
+import { Router } from "@koa/router";
+import Koa from "koa";
+import type { Clock } from "./clock.js";
+import type { ServerConfig } from "./config.js";
+import { operations } from "./generated/operations.js";
+import type { Handlers } from "./http/operation.js";
+import { operationMiddleware } from "./http/pipeline.js";
+import { ProblemError, problemBody } from "./http/problem.js";
+import { requestIdFrom } from "./http/request-id.js";
+import type { Logger } from "./logger.js";
+import type { Store } from "./store/store.js";
+
+/** What the app needs; every side effect is injected (tests pass a :memory: store and a manual clock). */
+export interface AppDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  config: ServerConfig;
+  handlers: Handlers;
+}
+
+/**
+ * Builds the Koa app: request id and logging → problem+json errors → the routes of every operation in
+ * the spec → JSON 404/405 for everything else.
+ * @example const app = createApp({ store, clock: systemClock, logger, config, handlers: buildHandlers(services) });
+ */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  // Koa would otherwise print errors itself; ours are logged once, with the request id.
+  app.silent = true;
+
+  const router = new Router();
+  for (const op of operations) {
+    const handler = deps.handlers[op.operationId];
+    if (!handler) throw new Error(`no handler for operation ${op.operationId} (openapi.yaml declares it)`);
+    router.register(op.koaPath, [op.method], operationMiddleware(op, handler, deps), { name: op.operationId });
+  }
+
+  app.use(async function requestContext(ctx, next) {
+    const started = performance.now();
+    const requestId = requestIdFrom(ctx.get("x-request-id") || undefined);
+    ctx.state.requestId = requestId;
+    ctx.set("X-Request-Id", requestId);
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw notFoundOrNotAllowed(router, ctx.path, ctx.method);
+    } catch (error) {
+      const problem = toProblem(error, deps.logger, requestId);
+      for (const [name, value] of Object.entries(problem.headers)) ctx.set(name, value);
+      ctx.status = problem.status;
+      ctx.type = "application/problem+json";
+      ctx.body = JSON.stringify(problemBody(problem, requestId));
+    } finally {
+      // Method, path, status and timing only: never headers or bodies, which carry keys and secrets.
+      deps.logger.info(
+        {
+          request_id: requestId,
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          key_id: ctx.state.keyId,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        "request",
+      );
+    }
+  });
+  app.use(router.routes());
+  return app;
+}
+
+function notFoundOrNotAllowed(router: Router, path: string, method: string): ProblemError {
+  const layers = router.match(path, method).path;
+  const allowed = [...new Set(layers.flatMap((layer) => layer.methods))];
+  if (allowed.length === 0) {
+    return new ProblemError(
+      "not_found",
+      `There is no ${path} in the Knify API. See the API reference for the paths it has.`,
+    );
+  }
+  return new ProblemError(
+    "method_not_allowed",
+    `${method} is not allowed on ${path}; use ${allowed.join(", ")}.`,
+    { allowed_methods: allowed },
+    { Allow: allowed.join(", ") },
+  );
+}
+
+function toProblem(error: unknown, logger: Logger, requestId: string): ProblemError {
+  if (error instanceof ProblemError) return error;
+  const status = (error as { status?: number }).status;
+  // Koa and Node raise these for malformed requests (bad URI encoding, aborted bodies).
+  if (status === 400)
+    return new ProblemError("validation_failed", "The request could not be read; check its URL and body.");
+  if (status === 413) return new ProblemError("payload_too_large", "The body is too large.");
+  logger.error({ request_id: requestId, err: error }, "unhandled error");
+  return new ProblemError(
+    "internal_error",
+    `Something went wrong on our side. Quote request id ${requestId} when you report it.`,
+  );
+}

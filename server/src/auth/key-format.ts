@@ -1,0 +1,40 @@
+import { createHash, randomInt } from "node:crypto";
+import type { KeyType } from "../store/store.js";
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const RANDOM_CHARS = 32; // 32 base62 characters = 190 bits
+const KEY_PATTERN = /^knify_(live|test)_([0-9A-Za-z]{32})_([0-9a-f]{6})$/;
+
+function checksum(body: string): string {
+  return createHash("sha256").update(body).digest("hex").slice(0, 6);
+}
+
+/**
+ * A new secret: `knify_<type>_` + 32 base62 characters + `_` + a 6-hex-digit checksum of what precedes it.
+ * The checksum lets a mistyped or truncated key be refused without a store lookup, and gives secret
+ * scanners a format they can match without false positives.
+ */
+export function generateApiKey(type: KeyType): { apiKey: string; prefix: string } {
+  let random = "";
+  for (let i = 0; i < RANDOM_CHARS; i++) random += ALPHABET[randomInt(ALPHABET.length)];
+  const body = `knify_${type}_${random}`;
+  return { apiKey: `${body}_${checksum(body)}`, prefix: `knify_${type}_${random.slice(0, 4)}` };
+}
+
+/** The key's type when it is well formed and its checksum matches; null otherwise. */
+export function parseApiKey(apiKey: string): { type: KeyType } | null {
+  const match = KEY_PATTERN.exec(apiKey);
+  if (!match) return null;
+  const body = apiKey.slice(0, -7);
+  if (checksum(body) !== match[3]) return null;
+  return { type: match[1] as KeyType };
+}
+
+/**
+ * Only this hash is stored. Keys carry 190 random bits, so a fast hash is enough (no salt or KDF needed),
+ * and lookups are by hash equality in an index: no code path compares secret bytes, so response time
+ * reveals nothing about how much of a guessed key was right.
+ */
+export function hashApiKey(apiKey: string): string {
+  return createHash("sha256").update(apiKey).digest("hex");
+}

@@ -1,0 +1,55 @@
+import { resolve } from "node:path";
+import { spec } from "./spec.js";
+
+/** Everything the server reads from its environment, validated once at start. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** SQLite file; `:memory:` in tests. */
+  databasePath: string;
+  logLevel: string;
+  /** Largest JSON body accepted, in bytes. */
+  bodyLimitBytes: number;
+  /** Default per-key limits in requests per minute, by key type ("test keys get a lower default"). */
+  rateLimits: { live: number; test: number };
+  idempotencyTtlMs: number;
+  /** The longest grace period a rotated secret may keep working. */
+  maxRotationGraceSeconds: number;
+  version: string;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
+/**
+ * Reads KNIFY_* variables. See the README's configuration table.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const dataDir = resolve(env.KNIFY_DATA_DIR || "./data");
+  return {
+    host: env.KNIFY_HOST || "127.0.0.1",
+    port: integer(env, "KNIFY_PORT", 8080, 0, 65535),
+    dataDir,
+    databasePath: env.KNIFY_DATABASE || resolve(dataDir, "knify.db"),
+    logLevel: env.KNIFY_LOG_LEVEL || "info",
+    bodyLimitBytes: integer(env, "KNIFY_BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    rateLimits: {
+      live: integer(env, "KNIFY_RATE_LIMIT_LIVE", 1000, 1, 1_000_000),
+      test: integer(env, "KNIFY_RATE_LIMIT_TEST", 100, 1, 1_000_000),
+    },
+    idempotencyTtlMs: 24 * 60 * 60 * 1000,
+    maxRotationGraceSeconds: 7 * 24 * 60 * 60,
+    version: spec.info.version,
+  };
+}

@@ -1,0 +1,42 @@
+import type { IncomingMessage } from "node:http";
+import { ProblemError } from "./problem.js";
+
+/**
+ * Reads a request body up to `limit` bytes. A declared Content-Length over the limit is refused before
+ * reading; a body that grows past it is refused as soon as it does (never buffered whole).
+ */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume(); // drain the rest so the 413 can be written on a healthy connection
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function tooLarge(limit: number): ProblemError {
+  return new ProblemError("payload_too_large", `The body is over the limit of ${limit} bytes.`);
+}
+
+/** Whether a Content-Type header names JSON (`application/json` or `application/*+json`, any parameters). */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (!header) return false;
+  const type = header.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+}
+
+/** Parses a JSON body, turning a syntax error into a 400 that says where. */
+export function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch (error) {
+    throw new ProblemError("invalid_json", `The body is not valid JSON: ${(error as Error).message}.`);
+  }
+}

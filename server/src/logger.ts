@@ -1,0 +1,29 @@
+import { pino } from "pino";
+
+export type Logger = pino.Logger;
+
+/**
+ * Structured JSON logs. Secrets never reach a log line: request logs carry no headers or bodies, and
+ * these paths are redacted in case an object with them is ever logged.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: "knify-server" },
+      redact: {
+        paths: [
+          "authorization",
+          "*.authorization",
+          "headers.authorization",
+          "api_key",
+          "*.api_key",
+          "secret",
+          "*.secret",
+        ],
+        censor: "[redacted]",
+      },
+    },
+    destination,
+  );
+}

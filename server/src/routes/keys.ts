@@ -1,0 +1,120 @@
+import type { ServerConfig } from "../config.js";
+import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
+import { ProblemError } from "../http/problem.js";
+import { createKey, rotateKey } from "../keys/create-key.js";
+import type { KeyRecord, Store } from "../store/store.js";
+import { decodeCursor, page } from "./pagination.js";
+import { iso, isoOrNull, presentKey } from "./present.js";
+
+/** Handlers for the `/keys` operations. Key administration needs admin:all (enforced from the spec). */
+export function keyHandlers(store: Store, config: ServerConfig): Handlers {
+  /** The key named in the path, if the caller's workspace scope lets it see it (404 otherwise). */
+  async function visibleKey(input: RequestInput): Promise<KeyRecord> {
+    const caller = keyOf(input);
+    const id = input.params.key_id ?? "";
+    const key = id === caller.id ? caller : await store.keys.get(id);
+    if (!key || (caller.workspaceId !== null && key.workspaceId !== caller.workspaceId)) {
+      throw new ProblemError("not_found", `No key ${id} is visible to this key.`);
+    }
+    return key;
+  }
+
+  return {
+    createKey: async (input) => {
+      const caller = keyOf(input);
+      const body = input.body as JsonBody<"createKey">;
+      const workspaceId = body.workspace_id ?? caller.workspaceId;
+      if (caller.workspaceId !== null && workspaceId !== caller.workspaceId) {
+        throw new ProblemError("not_found", `No workspace ${workspaceId} is visible to this key.`);
+      }
+      const expiresAt = body.expires_at === undefined ? null : Date.parse(body.expires_at);
+      if (expiresAt !== null && expiresAt <= input.now) {
+        throw new ProblemError("validation_failed", "expires_at is in the past; give a future time or leave it out.", {
+          errors: [{ location: "body", path: "/expires_at", message: "must be in the future" }],
+        });
+      }
+      const created = await createKey(store, config, input.now, {
+        name: body.name,
+        workspaceId,
+        expiresAt,
+        ...(body.type ? { type: body.type } : {}),
+        ...(body.permissions ? { permissions: body.permissions } : {}),
+        ...(body.rate_limit ? { rateLimit: body.rate_limit } : {}),
+      });
+      return { body: { ...presentKey(created.key), api_key: created.apiKey } };
+    },
+
+    listKeys: async (input) => {
+      const caller = keyOf(input);
+      const limit = input.query.limit as number;
+      const before = decodeCursor(input.query.cursor);
+      // A scoped administrator pages through its own workspace's keys only.
+      const items = await store.keys.list({
+        limit: limit + 1,
+        ...(before ? { before } : {}),
+        ...(caller.workspaceId !== null ? { workspaceId: caller.workspaceId } : {}),
+      });
+      const result = page(input.ctx, items, limit, (k) => k.id);
+      return { body: result.body.map(presentKey), headers: result.headers };
+    },
+
+    verifyKey: async (input) => {
+      const key = keyOf(input);
+      return {
+        body: {
+          valid: true,
+          key_id: key.id,
+          name: key.name,
+          type: key.type,
+          workspace_id: key.workspaceId,
+          permissions: key.permissions,
+          rate_limit: key.rateLimit,
+          expires_at: isoOrNull(key.expiresAt),
+        },
+      };
+    },
+
+    getKey: async (input) => ({ body: presentKey(await visibleKey(input)) }),
+
+    revokeKey: async (input) => {
+      const key = await visibleKey(input);
+      const revoked = await store.keys.revoke(key.id, input.now);
+      return { body: presentKey(revoked ?? key) };
+    },
+
+    getKeyUsage: async (input) => {
+      const key = await visibleKey(input);
+      const usage = await store.requests.usage(key.id, input.now);
+      return {
+        body: {
+          key_id: key.id,
+          requests_today: usage.requestsToday,
+          requests_this_month: usage.requestsThisMonth,
+          rate_limit: key.rateLimit,
+          last_used: isoOrNull(usage.lastUsed),
+        },
+      };
+    },
+
+    rotateKey: async (input) => {
+      const key = await visibleKey(input);
+      if (key.revokedAt !== null) {
+        throw new ProblemError(
+          "key_revoked",
+          `Key ${key.id} is revoked and cannot be rotated; create a new key instead.`,
+        );
+      }
+      const body = input.body as JsonBody<"rotateKey">;
+      const grace = Math.min(body.grace_period_seconds ?? 86_400, config.maxRotationGraceSeconds);
+      const rotated = await rotateKey(store, key, input.now, grace);
+      if (!rotated) throw new ProblemError("not_found", `No key ${key.id} is visible to this key.`);
+      return {
+        body: {
+          ...presentKey(rotated.key),
+          api_key: rotated.apiKey,
+          previous_secret_expires_at: iso(rotated.previousExpiresAt),
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createApp } from "./app.js";
+import { type Clock, systemClock } from "./clock.js";
+import type { ServerConfig } from "./config.js";
+import type { Logger } from "./logger.js";
+import { buildHandlers } from "./routes/index.js";
+import { openSqliteStore } from "./store/sqlite/index.js";
+import type { Store } from "./store/store.js";
+
+/** A running server and the means to stop it. */
+export interface RunningServer {
+  url: string;
+  store: Store;
+  http: Server;
+  /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then closes the store. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Opens the store, builds the app and listens. Used by `knify-server start` and by tests (port 0, `:memory:`).
+ * @example const server = await startServer(loadConfig(), logger); console.log(server.url);
+ */
+export async function startServer(
+  config: ServerConfig,
+  logger: Logger,
+  options: { clock?: Clock; store?: Store } = {},
+): Promise<RunningServer> {
+  const store = options.store ?? (await openSqliteStore(config.databasePath));
+  const clock = options.clock ?? systemClock;
+  const app = createApp({ store, clock, logger, config, handlers: buildHandlers({ store, config }) });
+  const http = createServer(app.callback());
+  // Slow-loris guards: a client must send its headers, and its whole request, in bounded time.
+  http.headersTimeout = 30_000;
+  http.requestTimeout = 300_000;
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host}:${port}`,
+    store,
+    http,
+    async close(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      const timer = setTimeout(() => http.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+      await store.close();
+    },
+  };
+}

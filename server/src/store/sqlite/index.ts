@@ -1,0 +1,33 @@
+import type Database from "better-sqlite3";
+import type { Store } from "../store.js";
+import { applyMigrations, openDatabase } from "./database.js";
+import { SqliteIdempotencyRepo } from "./idempotency.js";
+import { SqliteKeyRepo } from "./keys.js";
+import { migrations } from "./migrations.js";
+import { SqliteRequestRepo } from "./requests.js";
+
+/**
+ * The embedded default store: one SQLite file (or `:memory:` in tests).
+ * @example const store = await openSqliteStore("./data/knify.db");
+ */
+export async function openSqliteStore(path: string): Promise<Store> {
+  const db = openDatabase(path);
+  applyMigrations(db, migrations);
+  return new SqliteStore(db);
+}
+
+class SqliteStore implements Store {
+  readonly keys;
+  readonly requests;
+  readonly idempotency;
+
+  constructor(private readonly db: Database.Database) {
+    this.keys = new SqliteKeyRepo(db);
+    this.requests = new SqliteRequestRepo(db);
+    this.idempotency = new SqliteIdempotencyRepo(db);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

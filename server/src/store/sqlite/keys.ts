@@ -1,0 +1,134 @@
+import type Database from "better-sqlite3";
+import type { Permission } from "../../auth/permissions.js";
+import type { KeyRecord, KeyRepo, KeyType, NewKey, PageQuery } from "../store.js";
+
+interface KeyRow {
+  id: string;
+  name: string;
+  type: KeyType;
+  prefix: string;
+  workspace_id: string | null;
+  permissions: string;
+  rate_limit: number;
+  created_at: number;
+  last_used: number | null;
+  revoked_at: number | null;
+  expires_at: number | null;
+}
+
+const toRecord = (row: KeyRow): KeyRecord => ({
+  id: row.id,
+  name: row.name,
+  type: row.type,
+  prefix: row.prefix,
+  workspaceId: row.workspace_id,
+  permissions: JSON.parse(row.permissions) as Permission[],
+  rateLimit: row.rate_limit,
+  createdAt: row.created_at,
+  lastUsed: row.last_used,
+  revokedAt: row.revoked_at,
+  expiresAt: row.expires_at,
+});
+
+/** API keys and their secrets (hashes only). */
+export class SqliteKeyRepo implements KeyRepo {
+  private readonly insertKey;
+  private readonly insertSecret;
+  private readonly byId;
+  private readonly byHash;
+  private readonly page;
+  private readonly total;
+  private readonly setRevoked;
+  private readonly setPrefix;
+  private readonly expireSecrets;
+
+  constructor(private readonly db: Database.Database) {
+    this.insertKey = db.prepare(
+      `INSERT INTO keys (id, name, type, prefix, workspace_id, permissions, rate_limit, created_at, expires_at)
+       VALUES (@id, @name, @type, @prefix, @workspace_id, @permissions, @rate_limit, @created_at, @expires_at)`,
+    );
+    this.insertSecret = db.prepare(
+      "INSERT INTO key_secrets (secret_hash, key_id, created_at, expires_at) VALUES (?, ?, ?, NULL)",
+    );
+    this.byId = db.prepare("SELECT * FROM keys WHERE id = ?");
+    this.byHash = db.prepare(
+      `SELECT k.* FROM key_secrets s JOIN keys k ON k.id = s.key_id
+       WHERE s.secret_hash = ? AND k.revoked_at IS NULL
+         AND (k.expires_at IS NULL OR k.expires_at > @now) AND (s.expires_at IS NULL OR s.expires_at > @now)`,
+    );
+    this.page = db.prepare(
+      `SELECT * FROM keys WHERE id < @before AND (@workspace IS NULL OR workspace_id = @workspace)
+       ORDER BY id DESC LIMIT @limit`,
+    );
+    this.total = db.prepare("SELECT count(*) AS n FROM keys");
+    this.setRevoked = db.prepare("UPDATE keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?");
+    this.setPrefix = db.prepare("UPDATE keys SET prefix = ? WHERE id = ?");
+    this.expireSecrets = db.prepare(
+      "UPDATE key_secrets SET expires_at = min(coalesce(expires_at, @at), @at) WHERE key_id = @id",
+    );
+  }
+
+  async create(key: NewKey): Promise<KeyRecord> {
+    this.db.transaction(() => {
+      this.insertKey.run({
+        id: key.id,
+        name: key.name,
+        type: key.type,
+        prefix: key.prefix,
+        workspace_id: key.workspaceId,
+        permissions: JSON.stringify(key.permissions),
+        rate_limit: key.rateLimit,
+        created_at: key.createdAt,
+        expires_at: key.expiresAt,
+      });
+      this.insertSecret.run(key.secretHash, key.id, key.createdAt);
+    })();
+    return this.mustGet(key.id);
+  }
+
+  async get(id: string): Promise<KeyRecord | null> {
+    const row = this.byId.get(id) as KeyRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  async findBySecretHash(secretHash: string, now: number): Promise<KeyRecord | null> {
+    const row = this.byHash.get(secretHash, { now }) as KeyRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  async list({ limit, before, workspaceId }: PageQuery & { workspaceId?: string }): Promise<KeyRecord[]> {
+    // "~" sorts after every id, so it stands for "from the newest".
+    const rows = this.page.all({ before: before ?? "~", workspace: workspaceId ?? null, limit }) as KeyRow[];
+    return rows.map(toRecord);
+  }
+
+  async count(): Promise<number> {
+    return (this.total.get() as { n: number }).n;
+  }
+
+  async revoke(id: string, now: number): Promise<KeyRecord | null> {
+    this.setRevoked.run(now, id);
+    return this.get(id);
+  }
+
+  async rotate(
+    id: string,
+    secret: { secretHash: string; prefix: string },
+    previousExpiresAt: number,
+    now: number,
+  ): Promise<KeyRecord | null> {
+    const done = this.db.transaction(() => {
+      const row = this.byId.get(id) as KeyRow | undefined;
+      if (!row) return false;
+      this.expireSecrets.run({ id, at: previousExpiresAt });
+      this.insertSecret.run(secret.secretHash, id, now);
+      this.setPrefix.run(secret.prefix, id);
+      return true;
+    })();
+    return done ? this.mustGet(id) : null;
+  }
+
+  private mustGet(id: string): KeyRecord {
+    return toRecord(this.byId.get(id) as KeyRow);
+  }
+}

@@ -1,0 +1,443 @@
+import { once } from "node:events";
+import { constants, createReadStream } from "node:fs";
+import { chmod, type FileHandle, mkdir, open, readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { Parser, type ReadEntry } from "tar";
+import { ArchiveError, quoteEntry } from "./archive-error.js";
+import { type ArchiveLimits, resolveArchiveLimits } from "./limits.js";
+
+/** What an extraction wrote: the regular files of the final tree and the sum of their sizes. */
+export interface ExtractResult {
+  fileCount: number;
+  sizeBytes: number;
+}
+
+/** Where an archive comes from: a stream, the whole archive in memory, or a file path. */
+export type ArchiveSource = NodeJS.ReadableStream | Buffer | string;
+
+// Bytes of tar framing (headers, pax records, padding) allowed per entry on top of the file data, so that a
+// stream of headers or padding cannot run for ever even though it holds no file bytes.
+const FRAMING_BYTES_PER_ENTRY = 8 * 1024;
+// pax/GNU long-name records between two entries, and over the whole archive: node-tar keeps them in memory
+// (global `g` records for the whole run), so they are capped well below its 1 MiB per-record default.
+const MAX_META_BYTES_PER_ENTRY = 256 * 1024;
+const MAX_META_BYTES_TOTAL = 16 * 1024 * 1024;
+// GNU tar pads the archive to its record size (10 KiB by default, `-b 2048` gives 1 MiB); more than that after
+// the end-of-archive marker is not padding, and node-tar would buffer it all in memory.
+const MAX_TRAILING_BYTES = 1024 * 1024;
+
+const FILE_TYPES = new Set(["File", "OldFile", "ContiguousFile"]);
+const DEVICE_TYPES: Record<string, string> = {
+  CharacterDevice: "a character device",
+  BlockDevice: "a block device",
+  FIFO: "a FIFO",
+};
+
+/**
+ * Extracts a `.tar.gz` into `destDir`, which must be empty or absent, refusing anything but regular files and
+ * directories. Every target path is built here from the entry's checked path segments (never from node-tar's
+ * unpacker), and only this run's own files and directories exist below `destDir`, so nothing can land outside
+ * it. Files get mode 0644, or 0755 when the archive marks them executable; directories 0755; never setuid.
+ *
+ * On an `ArchiveError` (400/413) or any other error, `destDir` may hold a partial tree: extract into the temp
+ * dir of {@link replaceDirectoryAtomically} so that a refusal leaves nothing behind. The source is streamed;
+ * limits are enforced while reading, so a gzip bomb stops at the cap, not after being written out.
+ *
+ * @example
+ * const { fileCount, sizeBytes } = await extractArchive("/tmp/upload.tar.gz", tmpDir, { maxEntries: 100 });
+ */
+export async function extractArchive(
+  source: ArchiveSource,
+  destDir: string,
+  limits: Partial<ArchiveLimits> = {},
+): Promise<ExtractResult> {
+  const caps = resolveArchiveLimits(limits);
+  const root = resolve(destDir);
+  await prepareEmptyDir(root);
+  const extraction = new Extraction(root, caps);
+  try {
+    await pipeline(
+      toReadable(source),
+      new ByteCap(caps.maxCompressedBytes),
+      createGunzip(),
+      (tar: AsyncIterable<Buffer>) => extraction.consume(tar),
+    );
+  } catch (error) {
+    throw translateStreamError(error);
+  }
+  return extraction.result();
+}
+
+async function prepareEmptyDir(root: string): Promise<void> {
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  const present = await readdir(root);
+  if (present.length > 0) {
+    // Existing entries (a symlink above all) could redirect writes, so only a fresh directory is safe.
+    throw new Error(`extractArchive needs an empty destination, but ${root} holds ${present.length} entries`);
+  }
+}
+
+function toReadable(source: ArchiveSource): NodeJS.ReadableStream {
+  if (typeof source === "string") return createReadStream(source);
+  if (Buffer.isBuffer(source)) return Readable.from([source], { objectMode: false });
+  return source;
+}
+
+/** Counts the compressed bytes and stops the stream past the cap (413). */
+class ByteCap extends Transform {
+  #seen = 0;
+  constructor(private readonly cap: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#seen += chunk.length;
+    if (this.#seen > this.cap) {
+      callback(new ArchiveError("payload_too_large", `the archive is over the limit of ${this.cap} compressed bytes`));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+/** One run of the tar parser over the decompressed stream, writing entries one at a time. */
+class Extraction {
+  readonly #parser = new Parser({
+    strict: true,
+    brotli: false,
+    zstd: false,
+    maxMetaEntrySize: MAX_META_BYTES_PER_ENTRY,
+  });
+  readonly #files = new Map<string, number>();
+  readonly #dirs = new Set<string>();
+  #entries = 0;
+  #declaredBytes = 0;
+  #writtenBytes = 0;
+  #tarBytes = 0;
+  #trailingBytes = 0;
+  #metaSinceEntry = 0;
+  #metaTotal = 0;
+  #sawEnd = false;
+  #failure: Error | undefined;
+  // Entries are written strictly in order: each task waits for the one before it.
+  #work: Promise<void> = Promise.resolve();
+  // Rejected on the first failure, to wake anything waiting on the parser or on an entry's data.
+  readonly #aborted: Promise<never>;
+  #abort: (error: Error) => void = () => {};
+  readonly #maxTarBytes: number;
+
+  constructor(
+    private readonly root: string,
+    private readonly caps: ArchiveLimits,
+  ) {
+    this.#aborted = new Promise<never>((_, reject) => {
+      this.#abort = reject;
+    });
+    this.#aborted.catch(() => {});
+    this.#maxTarBytes = caps.maxTotalBytes + caps.maxEntries * FRAMING_BYTES_PER_ENTRY + MAX_TRAILING_BYTES;
+    const parser = this.#parser;
+    parser.on("entry", (entry: ReadEntry) => this.#onEntry(entry));
+    parser.on("ignoredEntry", (entry: ReadEntry) => this.#onIgnored(entry));
+    parser.on("meta", (meta: string) => this.#onMeta(meta));
+    parser.on("eof", () => {
+      this.#sawEnd = true;
+    });
+    parser.on("error", (error: Error) => this.#fail(translateTarError(error)));
+  }
+
+  /** Feeds the decompressed tar stream to the parser, honouring its backpressure, then waits for the writes. */
+  async consume(tar: AsyncIterable<Buffer>): Promise<void> {
+    try {
+      for await (const chunk of tar) {
+        this.#tarBytes += chunk.length;
+        if (this.#tarBytes > this.#maxTarBytes) {
+          throw new ArchiveError(
+            "payload_too_large",
+            `the archive expands to more than ${this.#maxTarBytes} bytes of tar data (limit ${this.caps.maxTotalBytes} bytes of files)`,
+          );
+        }
+        if (this.#sawEnd) {
+          this.#skipTrailing(chunk);
+          continue;
+        }
+        this.#throwIfFailed();
+        const flowing = this.#parser.write(chunk);
+        this.#throwIfFailed();
+        if (!flowing) await Promise.race([once(this.#parser, "drain"), this.#aborted]);
+      }
+      this.#throwIfFailed();
+      this.#parser.end();
+      await this.#work;
+      this.#throwIfFailed();
+      if (!this.#sawEnd) {
+        throw new ArchiveError(
+          "invalid_archive",
+          "the archive is truncated: it ends without the end-of-archive marker",
+        );
+      }
+    } catch (error) {
+      this.#fail(error instanceof Error ? error : new Error(String(error)));
+      // Wait until no file is open and no directory is being made, so the caller can remove the tree safely.
+      await this.#work;
+      throw this.#failure;
+    }
+  }
+
+  result(): ExtractResult {
+    let sizeBytes = 0;
+    for (const size of this.#files.values()) sizeBytes += size;
+    return { fileCount: this.#files.size, sizeBytes };
+  }
+
+  #skipTrailing(chunk: Buffer): void {
+    this.#trailingBytes += chunk.length;
+    if (this.#trailingBytes > MAX_TRAILING_BYTES || chunk.some((byte) => byte !== 0)) {
+      throw new ArchiveError("invalid_archive", "the archive holds data after its end-of-archive marker");
+    }
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#abort(error);
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure;
+  }
+
+  #onMeta(meta: string): void {
+    const bytes = Buffer.byteLength(meta);
+    this.#metaSinceEntry += bytes;
+    this.#metaTotal += bytes;
+    if (this.#metaSinceEntry > MAX_META_BYTES_PER_ENTRY || this.#metaTotal > MAX_META_BYTES_TOTAL) {
+      this.#fail(new ArchiveError("invalid_archive", "the archive's extended (pax/GNU) headers are too large"));
+    }
+  }
+
+  #onIgnored(entry: ReadEntry): void {
+    // node-tar skips unknown types (sparse files, tape labels, ...) and oversized pax records itself.
+    const what = entry.meta ? "an oversized extended header" : `an unsupported entry type (${entry.type})`;
+    this.#fail(
+      new ArchiveError("invalid_archive", `entry ${quoteEntry(entry.path)} is ${what}`, { entry: entry.path }),
+    );
+  }
+
+  #onEntry(entry: ReadEntry): void {
+    this.#metaSinceEntry = 0;
+    if (this.#failure) {
+      entry.resume();
+      return;
+    }
+    try {
+      this.#accept(entry);
+    } catch (error) {
+      entry.resume();
+      this.#fail(error as Error);
+    }
+  }
+
+  /** Checks one entry and queues its write; throws the `ArchiveError` that refuses it. */
+  #accept(entry: ReadEntry): void {
+    const raw = entry.path;
+    const refuse = (code: "invalid_archive" | "payload_too_large", why: string) =>
+      new ArchiveError(code, `entry ${quoteEntry(raw)} ${why}`, { entry: raw });
+    this.#entries += 1;
+    if (this.#entries > this.caps.maxEntries) {
+      throw new ArchiveError(
+        "payload_too_large",
+        `the archive has more than ${this.caps.maxEntries} entries (stopped at ${quoteEntry(raw)})`,
+        { entry: raw },
+      );
+    }
+    const segments = checkEntryPath(raw, this.caps.maxPathBytes, refuse);
+    if (entry.type === "SymbolicLink")
+      throw refuse(
+        "invalid_archive",
+        `is a symbolic link (to ${quoteEntry(entry.linkpath ?? "")}); links are not allowed (\`tar -h\` stores the target instead)`,
+      );
+    if (entry.type === "Link")
+      throw refuse("invalid_archive", `is a hard link (to ${quoteEntry(entry.linkpath ?? "")}); links are not allowed (\`tar --hard-dereference\` stores a copy)`);
+    const device = DEVICE_TYPES[entry.type];
+    if (device) throw refuse("invalid_archive", `is ${device}; only regular files and directories are allowed`);
+
+    if (entry.type === "Directory") {
+      if (entry.size > 0) throw refuse("invalid_archive", "is a directory that carries data");
+      entry.resume();
+      if (segments.length === 0) return; // "./" itself: the destination already exists.
+      this.#enqueue(raw, () => this.#makeDir(segments, refuse));
+      return;
+    }
+    if (!FILE_TYPES.has(entry.type)) throw refuse("invalid_archive", `has an unsupported type (${entry.type})`);
+    if (segments.length === 0) throw refuse("invalid_archive", "is a file without a name");
+    if (this.#declaredBytes + entry.size > this.caps.maxTotalBytes) {
+      throw refuse(
+        "payload_too_large",
+        `(${entry.size} bytes) takes the archive over the limit of ${this.caps.maxTotalBytes} extracted bytes`,
+      );
+    }
+    this.#declaredBytes += entry.size;
+    const mode = (entry.mode ?? 0) & 0o111 ? 0o755 : 0o644;
+    this.#enqueue(raw, () => this.#writeFile(segments, entry, mode, refuse), entry);
+  }
+
+  #enqueue(raw: string, task: () => Promise<void>, entry?: ReadEntry): void {
+    this.#work = this.#work.then(async () => {
+      if (this.#failure) {
+        entry?.resume();
+        return;
+      }
+      try {
+        await task();
+      } catch (error) {
+        entry?.resume();
+        this.#fail(translateFsError(error, raw));
+      }
+    });
+  }
+
+  async #makeDir(segments: string[], refuse: Refuse): Promise<void> {
+    const key = segments.join("/");
+    if (this.#dirs.has(key)) return;
+    if (this.#files.has(key)) throw refuse("invalid_archive", "is a directory, but an earlier entry made it a file");
+    await this.#makeParents(segments, refuse);
+    await this.#mkdirOwn(key);
+  }
+
+  /** Creates the missing parents of an entry, each one a directory this run makes itself. */
+  async #makeParents(segments: string[], refuse: Refuse): Promise<void> {
+    for (let depth = 1; depth < segments.length; depth += 1) {
+      const key = segments.slice(0, depth).join("/");
+      if (this.#dirs.has(key)) continue;
+      if (this.#files.has(key))
+        throw refuse(
+          "invalid_archive",
+          `needs ${quoteEntry(key)} to be a directory, but an earlier entry made it a file`,
+        );
+      await this.#mkdirOwn(key);
+    }
+  }
+
+  async #mkdirOwn(key: string): Promise<void> {
+    const target = join(this.root, key);
+    // Not recursive: every parent is already known to be one of our directories.
+    await mkdir(target, { mode: 0o755 });
+    await chmod(target, 0o755); // the umask may have taken bits away
+    this.#dirs.add(key);
+  }
+
+  async #writeFile(segments: string[], entry: ReadEntry, mode: number, refuse: Refuse): Promise<void> {
+    const key = segments.join("/");
+    if (this.#dirs.has(key)) throw refuse("invalid_archive", "is a file, but an earlier entry made it a directory");
+    await this.#makeParents(segments, refuse);
+    const target = join(this.root, key);
+    // O_NOFOLLOW: belt and braces, as this run never makes a link that could be followed.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+    const handle = await open(target, flags, 0o600);
+    let size = 0;
+    try {
+      const chunks = entry[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await Promise.race([chunks.next(), this.#aborted]);
+        if (next.done) break;
+        const chunk = next.value as Buffer;
+        size += chunk.length;
+        this.#writtenBytes += chunk.length;
+        if (this.#writtenBytes > this.caps.maxTotalBytes) {
+          throw refuse(
+            "payload_too_large",
+            `takes the archive over the limit of ${this.caps.maxTotalBytes} extracted bytes`,
+          );
+        }
+        await writeAll(handle, chunk);
+      }
+      await handle.chmod(mode);
+    } finally {
+      await handle.close();
+    }
+    if (size !== entry.size) throw refuse("invalid_archive", `is truncated (${size} of ${entry.size} bytes)`);
+    this.#files.set(key, size);
+  }
+}
+
+type Refuse = (code: "invalid_archive" | "payload_too_large", why: string) => ArchiveError;
+
+/**
+ * Splits an entry path into the segments it is written to, refusing anything that could leave the root or
+ * that a filesystem would read differently. Empty and "." segments (`./a`, `my-dir/`) are dropped; the tree is
+ * otherwise kept as-is (a single top-level `my-dir/` stays).
+ */
+function checkEntryPath(raw: string, maxPathBytes: number, refuse: Refuse): string[] {
+  if (raw.includes("\0")) throw refuse("invalid_archive", "contains a NUL byte");
+  if (raw.includes("\\")) throw refuse("invalid_archive", 'contains a backslash; use "/" between path segments');
+  const bytes = Buffer.byteLength(raw);
+  if (bytes > maxPathBytes) throw refuse("invalid_archive", `is ${bytes} bytes long; the limit is ${maxPathBytes}`);
+  if (raw.startsWith("/"))
+    throw refuse("invalid_archive", "is an absolute path; paths must be relative to the workspace");
+  const parts = raw.split("/");
+  if (parts.includes("..")) throw refuse("invalid_archive", 'escapes the workspace ("..")');
+  return parts.filter((part) => part !== "" && part !== ".");
+}
+
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+// Filesystem errors an archive can provoke by itself (a name too long for the filesystem, a clash between
+// entries); anything else (ENOSPC, EACCES) is the server's problem and stays a plain error.
+const ARCHIVE_FS_ERRORS = new Set(["ENAMETOOLONG", "EEXIST", "ENOTDIR", "EISDIR", "ELOOP", "EILSEQ"]);
+
+function translateFsError(error: unknown, raw: string): Error {
+  if (error instanceof ArchiveError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code && ARCHIVE_FS_ERRORS.has(code)) {
+    return new ArchiveError("invalid_archive", `entry ${quoteEntry(raw)} cannot be written (${code})`, {
+      entry: raw,
+      cause: error,
+    });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+interface TarError extends Error {
+  tarCode?: string;
+  header?: { path?: string };
+  entry?: { path?: string };
+}
+
+function translateTarError(error: Error): Error {
+  const tarError = error as TarError;
+  if (!tarError.tarCode) return error;
+  const where = tarError.entry?.path ?? tarError.header?.path;
+  const message = error.message.replace(/^TAR_[A-Z_]+: /, "");
+  return new ArchiveError(
+    "invalid_archive",
+    `the archive is corrupt${where ? ` at entry ${quoteEntry(where)}` : ""}: ${message}`,
+    where === undefined ? { cause: error } : { entry: where, cause: error },
+  );
+}
+
+/** Gzip errors become 400s that say what was wrong with the upload. */
+function translateStreamError(error: unknown): unknown {
+  if (error instanceof ArchiveError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "Z_BUF_ERROR") {
+    return new ArchiveError("invalid_archive", "the archive is truncated (the gzip stream ends early)", {
+      cause: error,
+    });
+  }
+  if (typeof code === "string" && code.startsWith("Z_")) {
+    return new ArchiveError(
+      "invalid_archive",
+      `the archive is not a valid gzip stream (${(error as Error).message}); send a .tar.gz made by \`tar -czf\``,
+      { cause: error },
+    );
+  }
+  return error;
+}
