@@ -3,10 +3,15 @@ import type { AddressInfo } from "node:net";
 import { createApp } from "./app.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
+import { createJobsModule } from "./jobs/module.js";
 import type { Logger } from "./logger.js";
-import { buildHandlers } from "./routes/index.js";
+import type { FeatureModule } from "./module.js";
+import { healthHandlers } from "./routes/health.js";
+import { keyHandlers } from "./routes/keys.js";
 import { openSqliteStore } from "./store/sqlite/index.js";
 import type { Store } from "./store/store.js";
+import { createWebhooksModule } from "./webhooks/module.js";
+import { createWorkspacesModule } from "./workspaces/module.js";
 
 /** A running server and the means to stop it. */
 export interface RunningServer {
@@ -24,11 +29,17 @@ export interface RunningServer {
 export async function startServer(
   config: ServerConfig,
   logger: Logger,
-  options: { clock?: Clock; store?: Store } = {},
+  options: { clock?: Clock; store?: Store; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningServer> {
   const store = options.store ?? (await openSqliteStore(config.databasePath));
   const clock = options.clock ?? systemClock;
-  const app = createApp({ store, clock, logger, config, handlers: buildHandlers({ store, config }) });
+  const deps = { store, clock, logger, config, env: options.env ?? process.env };
+  const modules: FeatureModule[] = [createWorkspacesModule(deps), createJobsModule(deps), createWebhooksModule(deps)];
+  const handlers = Object.assign(
+    { ...healthHandlers(config), ...keyHandlers(store, config) },
+    ...modules.map((m) => m.handlers),
+  );
+  const app = createApp({ store, clock, logger, config, handlers });
   const http = createServer(app.callback());
   // Slow-loris guards: a client must send its headers, and its whole request, in bounded time.
   http.headersTimeout = 30_000;
@@ -37,6 +48,7 @@ export async function startServer(
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());
   });
+  for (const module of modules) await module.start?.();
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   return {
@@ -49,6 +61,7 @@ export async function startServer(
       const timer = setTimeout(() => http.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      for (const module of modules) await module.stop?.();
       await store.close();
     },
   };

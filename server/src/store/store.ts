@@ -1,4 +1,7 @@
 import type { Permission } from "../auth/permissions.js";
+import type { JobRepo } from "./jobs-repo.js";
+import type { WebhookRepo } from "./webhooks-repo.js";
+import type { WorkspaceRepo } from "./workspaces-repo.js";
 
 /**
  * Everything the server persists goes through this interface; nothing outside `store/` knows SQL.
@@ -11,6 +14,9 @@ export interface Store {
   readonly keys: KeyRepo;
   readonly requests: RequestRepo;
   readonly idempotency: IdempotencyRepo;
+  readonly workspaces: WorkspaceRepo;
+  readonly jobs: JobRepo;
+  readonly webhooks: WebhookRepo;
   close(): Promise<void>;
 }
 

@@ -2,9 +2,12 @@ import type Database from "better-sqlite3";
 import type { Store } from "../store.js";
 import { applyMigrations, openDatabase } from "./database.js";
 import { SqliteIdempotencyRepo } from "./idempotency.js";
+import { SqliteJobRepo } from "./jobs.js";
 import { SqliteKeyRepo } from "./keys.js";
 import { migrations } from "./migrations.js";
 import { SqliteRequestRepo } from "./requests.js";
+import { SqliteWebhookRepo } from "./webhooks.js";
+import { SqliteWorkspaceRepo } from "./workspaces.js";
 
 /**
  * The embedded default store: one SQLite file (or `:memory:` in tests).
@@ -20,11 +23,17 @@ class SqliteStore implements Store {
   readonly keys;
   readonly requests;
   readonly idempotency;
+  readonly workspaces;
+  readonly jobs;
+  readonly webhooks;
 
   constructor(private readonly db: Database.Database) {
     this.keys = new SqliteKeyRepo(db);
     this.requests = new SqliteRequestRepo(db);
     this.idempotency = new SqliteIdempotencyRepo(db);
+    this.workspaces = new SqliteWorkspaceRepo(db);
+    this.jobs = new SqliteJobRepo(db);
+    this.webhooks = new SqliteWebhookRepo(db);
   }
 
   async close(): Promise<void> {

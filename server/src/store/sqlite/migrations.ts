@@ -2,6 +2,10 @@
  * Versioned schema migrations, applied in order at start (each in its own transaction).
  * Never edit a released migration: add a new one.
  */
+import { jobsMigration } from "./jobs.js";
+import { webhooksMigration } from "./webhooks.js";
+import { workspacesMigration } from "./workspaces.js";
+
 export interface Migration {
   version: number;
   name: string;
@@ -56,4 +60,7 @@ export const migrations: Migration[] = [
       CREATE INDEX idempotency_expiry ON idempotency(expires_at);
     `,
   },
+  workspacesMigration,
+  jobsMigration,
+  webhooksMigration,
 ];
