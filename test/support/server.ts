@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Permission } from "../../server/src/auth/permissions.js";
+import type { Clock } from "../../server/src/clock.js";
+import { loadConfig, type ServerConfig } from "../../server/src/config.js";
+import { type CreateKeyInput, createKey } from "../../server/src/keys/create-key.js";
+import { createLogger } from "../../server/src/logger.js";
+import { type RunningServer, startServer } from "../../server/src/server.js";
+
+/** A real server on a loopback port, with a real SQLite file in a temp data dir. */
+export interface TestServer extends RunningServer {
+  config: ServerConfig;
+  dataDir: string;
+  /** An admin:all key without a workspace. */
+  adminKey: string;
+  /** Creates a key straight in the store (like the CLI does). */
+  key(input?: Partial<CreateKeyInput> & { permissions?: Permission[] }): Promise<{ id: string; apiKey: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the reference server for a test. `env` sets KNIFY_* variables for this server only.
+ * @example const server = await startTestServer(); afterAll(() => server.stop());
+ */
+export async function startTestServer(
+  options: { env?: Record<string, string>; clock?: Clock } = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "knify-test-"));
+  const env = { ...options.env, KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", KNIFY_HOST: "127.0.0.1" };
+  const config = loadConfig(env);
+  const logger = createLogger(process.env.KNIFY_TEST_LOG_LEVEL ?? "silent");
+  const server = await startServer(config, logger, { env, ...(options.clock ? { clock: options.clock } : {}) });
+  const now = () => (options.clock ?? { now: () => Date.now() }).now();
+  const key: TestServer["key"] = async (input = {}) => {
+    const created = await createKey(server.store, config, now(), { name: "test key", ...input });
+    return { id: created.key.id, apiKey: created.apiKey };
+  };
+  const admin = await key({ name: "admin", permissions: ["admin:all"] });
+  return {
+    ...server,
+    config,
+    dataDir,
+    adminKey: admin.apiKey,
+    key,
+    async stop() {
+      await server.close(1000);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
