@@ -704,7 +704,9 @@ export interface components {
             user_id?: string;
             time_range?: components["schemas"]["TimeRange"];
             /** @description Free-form; kept with the job and echoed back. */
-            metadata?: Record<string, never>;
+            metadata?: {
+                [key: string]: unknown;
+            };
         };
         /**
          * @description Per-`job_type` requirements: `prompt` for `cursor_task`, `gemini_task`, `claude_task`
@@ -718,7 +720,9 @@ export interface components {
         ContinueSpec: {
             prompt: string;
             model?: components["schemas"]["Model"];
-            metadata?: Record<string, never>;
+            metadata?: {
+                [key: string]: unknown;
+            };
         };
         ContinueJobRequest: {
             spec: components["schemas"]["ContinueSpec"];
@@ -767,7 +771,9 @@ export interface components {
             type: "status" | "output" | "turn" | "system";
             /** Format: date-time */
             created_at: string;
-            data: Record<string, never>;
+            data: {
+                [key: string]: unknown;
+            };
         };
         WorkspaceIdValue: string;
         /** @description 1–64 characters of letters, digits, `.`, `_`, `-`, starting with a letter or digit; unique. */

@@ -1,0 +1,110 @@
+import { newId } from "./ids.js";
+import type { JobEvent, JobRecord, JobStatus, WebhookEventType } from "./records.js";
+
+/** What the lifecycle needs from the mock: its clock, the simulated duration and the webhook emitter. */
+export interface LifecycleContext {
+  now(): Date;
+  jobDurationMs: number;
+  emit(workspaceId: string | null, type: WebhookEventType, data: unknown): void;
+}
+
+/** The message of a turn that failed because its metadata asked for it. */
+export const MOCK_FAIL_ERROR = "agent exited with code 1: metadata.mock_fail asked the mock to fail this turn";
+
+/** `completed` and `failed` end a turn; only those can be continued. */
+export const isFinished = (status: JobStatus): boolean => status === "completed" || status === "failed";
+
+/** Whether `metadata` asks the mock to fail the turn. */
+export const wantsFailure = (metadata: unknown): boolean =>
+  typeof metadata === "object" && metadata !== null && (metadata as Record<string, unknown>).mock_fail === true;
+
+function addEvent(rec: JobRecord, type: JobEvent["type"], data: Record<string, unknown>, at: Date): void {
+  rec.events.push({ seq: rec.events.length + 1, job_id: rec.job.id, type, created_at: at.toISOString(), data });
+}
+
+function statusEvent(rec: JobRecord, at: Date): void {
+  const { status, error } = rec.job;
+  addEvent(rec, "status", error === undefined ? { status } : { status, error }, at);
+}
+
+/** Opens a turn: the job is `pending` (its sandbox being provisioned). */
+export function startTurn(rec: JobRecord, prompt: string | null, fail: boolean, ctx: LifecycleContext): void {
+  const now = ctx.now();
+  Object.assign(rec.job, { status: "pending", started_at: null, completed_at: null });
+  delete rec.job.error;
+  rec.manual = false;
+  rec.failTurn = fail;
+  statusEvent(rec, now);
+  addEvent(rec, "turn", { turn: rec.job.turns, prompt }, now);
+}
+
+function provision(rec: JobRecord, now: Date): void {
+  const { job } = rec;
+  job.started_at = now.toISOString();
+  if (job.cleaned_up_at === null) job.sandbox_id ??= newId("sbx");
+  job.cursor_session_id ??= job.spec.session_id ?? (job.spec.job_type === "cursor_task" ? newId("ses") : null);
+}
+
+function finishTurn(rec: JobRecord, status: "completed" | "failed", error: string | undefined, now: Date) {
+  rec.job.status = status;
+  rec.job.completed_at = now.toISOString();
+  if (status === "failed") rec.job.error = error ?? "the turn failed";
+  else delete rec.job.error;
+  statusEvent(rec, now);
+}
+
+/**
+ * Moves a job along as mock time passes: `pending` becomes `running` on the first look after creation, and
+ * `running` ends once `jobDurationMs` has passed since it started (so with 0 both happen on the next look).
+ */
+export function advanceJob(rec: JobRecord, ctx: LifecycleContext): void {
+  if (rec.manual) return;
+  const now = ctx.now();
+  const { job } = rec;
+  if (job.status === "pending") {
+    job.status = "running";
+    provision(rec, now);
+    statusEvent(rec, now);
+    addEvent(rec, "output", { stream: "stdout", line: `mock agent: starting turn ${job.turns}` }, now);
+    ctx.emit(job.workspace_id, "job.running", structuredClone(job));
+  }
+  if (job.status !== "running" || job.started_at === null) return;
+  if (now.getTime() - Date.parse(job.started_at) < ctx.jobDurationMs) return;
+  addEvent(rec, "output", { stream: "stdout", line: `mock agent: turn ${job.turns} done` }, now);
+  finishTurn(rec, rec.failTurn ? "failed" : "completed", MOCK_FAIL_ERROR, now);
+  ctx.emit(job.workspace_id, rec.failTurn ? "job.failed" : "job.completed", structuredClone(job));
+}
+
+/** Forces a status (for tests); the mock then leaves the job alone until it is continued. */
+export function forceJobStatus(rec: JobRecord, status: JobStatus, error: string | undefined, ctx: LifecycleContext) {
+  const now = ctx.now();
+  rec.manual = true;
+  if (status === "pending") {
+    Object.assign(rec.job, { status, started_at: null, completed_at: null });
+    delete rec.job.error;
+    statusEvent(rec, now);
+    return;
+  }
+  if (rec.job.started_at === null) provision(rec, now);
+  if (status === "running") {
+    Object.assign(rec.job, { status, completed_at: null });
+    delete rec.job.error;
+    statusEvent(rec, now);
+    ctx.emit(rec.job.workspace_id, "job.running", structuredClone(rec.job));
+    return;
+  }
+  finishTurn(rec, status === "failed" ? "failed" : "completed", error, now);
+  ctx.emit(rec.job.workspace_id, status === "failed" ? "job.failed" : "job.completed", structuredClone(rec.job));
+}
+
+/** Deletes the sandbox; a job still pending or running fails with "cleaned up while running". */
+export function cleanUpJob(rec: JobRecord, ctx: LifecycleContext): void {
+  if (rec.job.cleaned_up_at !== null) return;
+  const now = ctx.now();
+  if (!isFinished(rec.job.status)) finishTurn(rec, "failed", "cleaned up while running", now);
+  rec.manual = true;
+  rec.job.cleaned_up_at = now.toISOString();
+  rec.job.sandbox_id = null;
+  addEvent(rec, "system", { message: "sandbox deleted" }, now);
+  ctx.emit(rec.job.workspace_id, "job.cleaned_up", structuredClone(rec.job));
+}

@@ -1,0 +1,99 @@
+import type { components } from "../generated/schema.js";
+import type { FieldError } from "./validate.js";
+
+/** An RFC 9457 problem body as the spec defines it. */
+export type Problem = components["schemas"]["Problem"];
+
+/** The closed set of error codes this version of the spec uses, with their statuses (see `ErrorCode`). */
+export const ERROR_STATUS = {
+  invalid_json: 400,
+  validation_failed: 400,
+  invalid_archive: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  job_not_continuable: 409,
+  job_cleaned_up: 409,
+  workspace_busy: 409,
+  workspace_exists: 409,
+  key_revoked: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
+  rate_limited: 429,
+  test_mode_limit: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const;
+
+/** A machine error code of the spec. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** Extra members a problem may carry (`errors`, `missing_permission`, `allowed_methods`). */
+export type ProblemExtras = Pick<Problem, "errors" | "missing_permission" | "allowed_methods">;
+
+/**
+ * Thrown by mock operation handlers to answer with a problem; the router renders it.
+ * Keeps handlers free of response plumbing.
+ */
+export class ProblemError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly extras: ProblemExtras;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, detail: string, extras: ProblemExtras = {}, headers: Record<string, string> = {}) {
+    super(detail);
+    this.name = "ProblemError";
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.extras = extras;
+    this.headers = headers;
+  }
+}
+
+/** The problem+json body for an error. */
+export function problemBody(error: ProblemError, requestId: string): Problem {
+  return {
+    type: `https://docs.knify.io/errors/${error.code}`,
+    title: TITLES[error.status] ?? "Error",
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    request_id: requestId,
+    ...error.extras,
+  };
+}
+
+/** A 400 `validation_failed` listing every problem, with a detail that names them. */
+export function validationProblem(errors: FieldError[]): ProblemError {
+  const count = `${errors.length} problem${errors.length === 1 ? "" : "s"}`;
+  const listed = errors.map((e) => `${e.location} ${e.path || "/"} ${e.message}`).join("; ");
+  return new ProblemError(
+    "validation_failed",
+    `The request has ${count}: ${listed}. Fix the request to match the API reference.`,
+    { errors },
+  );
+}
+
+/** A 404 that does not tell whether the object exists in another workspace. */
+export function notFound(kind: string, id: string): ProblemError {
+  return new ProblemError("not_found", `No ${kind} ${id} is visible to this key.`);
+}
