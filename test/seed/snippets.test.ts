@@ -157,7 +157,7 @@ describe("python scripts/create_api_key.py", () => {
     expect(created.permissions).toEqual(["jobs:create", "jobs:read"]);
     const res = await fetch(`${server.url}/workspaces`, { headers: { Authorization: `Bearer ${created.api_key}` } });
     expect(res.status).toBe(403);
-    expect((await res.json()).missing_permission).toBe("workspaces:read");
+    expect(((await res.json()) as { missing_permission: string }).missing_permission).toBe("workspaces:read");
   });
 
   it("fails clearly on an unknown permission, a missing name, or a malformed workspace id", async () => {

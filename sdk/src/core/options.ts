@@ -1,0 +1,70 @@
+/** A `fetch`-compatible function: the global `fetch`, undici's, or a test double. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Milliseconds since the Unix epoch; inject a fake one in tests. */
+export interface Clock {
+  now(): number;
+}
+
+/** Waits `ms` milliseconds; rejects with the signal's reason when it aborts. Inject a fake one in tests. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** How much the client logs. `"off"` silences it; each level includes the ones after it. */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "off";
+
+/** Where log lines go; `console` fits. Secrets are redacted before a line reaches it. */
+export interface Logger {
+  debug(message: string, ...details: unknown[]): void;
+  info(message: string, ...details: unknown[]): void;
+  warn(message: string, ...details: unknown[]): void;
+  error(message: string, ...details: unknown[]): void;
+}
+
+/** Options of {@link KnifyClient}. Every one has a default. */
+export interface ClientOptions {
+  /** The API key (`knify_live_…` or `knify_test_…`). Default: the `KNIFY_API_KEY` environment variable. */
+  apiKey?: string | undefined;
+  /** Default: the `KNIFY_BASE_URL` environment variable, else `https://api.knify.io`. */
+  baseURL?: string | undefined;
+  /** Milliseconds one attempt may take until the response headers arrive. Default 60000. */
+  timeout?: number | undefined;
+  /** Milliseconds one call may take across all its attempts and waits. Default: no deadline. */
+  deadline?: number | undefined;
+  /** Retries after the first attempt, for connection errors, timeouts, 408, 429 and 5xx. Default 2. */
+  maxRetries?: number | undefined;
+  /** Headers sent with every request (they override the SDK's own, `Authorization` included). */
+  defaultHeaders?: Record<string, string> | undefined;
+  /** The fetch to use. Default: `globalThis.fetch`, looked up on every request so msw and similar can patch it. */
+  fetch?: FetchLike | undefined;
+  /**
+   * Extra fields spread into every fetch init, e.g. `{ dispatcher: new undici.Agent() }`. Typed loosely on
+   * purpose: undici 7's `Dispatcher` type does not match the one bundled with `@types/node` (toolchain trap 5).
+   */
+  fetchOptions?: Record<string, unknown> | undefined;
+  /** Default: `console`. */
+  logger?: Logger | undefined;
+  /** Default `"warn"`. */
+  logLevel?: LogLevel | undefined;
+  /** Time source for retries, deadlines and `jobs.waitFor`. Default: `Date`. */
+  clock?: Clock | undefined;
+  /** Waits between retries and polls. Default: a `setTimeout` that honours an `AbortSignal`. */
+  sleep?: Sleep | undefined;
+  /** Jitter source in [0, 1). Default: `Math.random`. */
+  random?: (() => number) | undefined;
+}
+
+/** Per-call options, accepted as the last argument of every method. They override the client's. */
+export interface RequestOptions {
+  /** Aborts the call (and its retries); the call then rejects with `APIUserAbortError`. */
+  signal?: AbortSignal | undefined;
+  /** See {@link ClientOptions.timeout}. */
+  timeout?: number | undefined;
+  /** See {@link ClientOptions.deadline}. */
+  deadline?: number | undefined;
+  /** See {@link ClientOptions.maxRetries}. */
+  maxRetries?: number | undefined;
+  /** Extra headers for this call only. */
+  headers?: Record<string, string> | undefined;
+  /** The `Idempotency-Key` of a POST. Default: `knify-retry-<uuid>`, the same on every retry of the call. */
+  idempotencyKey?: string | undefined;
+}

@@ -1,0 +1,208 @@
+import { APIConnectionError, APITimeoutError, APIUserAbortError } from "./errors.js";
+import type { LevelLogger } from "./log.js";
+import type { Clock, FetchLike, RequestOptions, Sleep } from "./options.js";
+import { redactBody, redactHeaders, redactText } from "./redact.js";
+import { backoffDelay, isRetryableStatus, MAX_SERVER_DELAY_MS, serverRequestedDelay } from "./retry-delay.js";
+import { VERSION } from "./version.js";
+
+/** What the transport needs from the client; every side effect is injected. */
+export interface TransportConfig {
+  apiKey: string;
+  timeout: number;
+  deadline: number | undefined;
+  maxRetries: number;
+  defaultHeaders: Record<string, string>;
+  fetch: FetchLike | undefined;
+  fetchOptions: Record<string, unknown>;
+  logger: LevelLogger;
+  clock: Clock;
+  sleep: Sleep;
+  random: () => number;
+}
+
+/** One attempt ends with a response (of any status) or with an error that never reached the server's answer. */
+type Outcome = { response: Response; error?: undefined } | { response?: undefined; error: APIConnectionError };
+
+/**
+ * The one seam between the SDK and the network: authentication, default headers, idempotency keys,
+ * per-attempt timeouts, the call's deadline and retries with backoff all happen here, and only here is
+ * `fetch` called. Everything above it (openapi-fetch, resources) sees a plain `fetch(request)`; a future
+ * transport (say, undici's `request` with a dispatcher) replaces this class and nothing else.
+ */
+export class Transport {
+  readonly #config: TransportConfig;
+
+  constructor(config: TransportConfig) {
+    this.#config = config;
+  }
+
+  /**
+   * Sends `request`, retrying connection errors, timeouts, 408, 429 and 5xx. Resolves with the final
+   * response whatever its status (turning it into an error is `toAPIResponse`'s job); rejects only when
+   * no response arrived.
+   */
+  async send(request: Request, options: RequestOptions = {}): Promise<Response> {
+    const config = this.#config;
+    const { signal } = options;
+    const maxRetries = options.maxRetries ?? config.maxRetries;
+    const timeout = options.timeout ?? config.timeout;
+    const deadline = options.deadline ?? config.deadline;
+    const deadlineAt = deadline === undefined ? Number.POSITIVE_INFINITY : config.clock.now() + deadline;
+    const headers = this.#headers(request, options);
+    // Buffer the body once: a retry must send the same bytes, and a consumed stream cannot be replayed.
+    const body = request.body === null ? undefined : await request.arrayBuffer();
+    const target = `${request.method} ${request.url}`;
+
+    for (let retry = 0; ; retry++) {
+      if (signal?.aborted) throw new APIUserAbortError(undefined, { cause: signal.reason });
+      // Tells the server (and its logs) that this is a retry; the Idempotency-Key stays the same.
+      if (retry > 0) headers.set("X-Knify-Retry-Count", String(retry));
+      const remaining = deadlineAt - config.clock.now();
+      const attemptTimeout = Math.max(0, Math.min(timeout, remaining));
+      const cutByDeadline = remaining < timeout;
+      this.#logRequest(target, headers, body, retry);
+
+      const started = config.clock.now();
+      const outcome = await this.#attempt(request, headers, body, attemptTimeout, cutByDeadline, signal);
+      if (outcome.response) {
+        await this.#logResponse(target, outcome.response, config.clock.now() - started);
+        if (!isRetryableStatus(outcome.response.status)) return outcome.response;
+      }
+
+      const delay = this.#retryDelay(retry, outcome, deadline !== undefined);
+      const why = outcome.response ? `status ${outcome.response.status}` : outcome.error.message;
+      if (retry >= maxRetries || delay === undefined || config.clock.now() + delay > deadlineAt) {
+        // No retry left, the server asked for too long a wait, or waiting would pass the deadline:
+        // surface the last failure instead of sleeping in vain.
+        if (retry > 0 || delay === undefined)
+          this.#config.logger.warn(`${target} failed after ${retry + 1} attempt(s): ${why}`);
+        if (outcome.response) return outcome.response;
+        throw outcome.error;
+      }
+      this.#config.logger.info(`${target}: ${why}; retry ${retry + 1}/${maxRetries} in ${Math.round(delay)} ms`);
+      // Free the connection of the response we are discarding.
+      await outcome.response?.body?.cancel().catch(() => undefined);
+      try {
+        await config.sleep(delay, signal);
+      } catch (error) {
+        throw new APIUserAbortError(undefined, { cause: error });
+      }
+    }
+  }
+
+  #headers(request: Request, options: RequestOptions): Headers {
+    const headers = new Headers({
+      Accept: "application/json",
+      "User-Agent": `knify-sdk-typescript/${VERSION}`,
+      Authorization: `Bearer ${this.#config.apiKey}`,
+    });
+    for (const [name, value] of Object.entries(this.#config.defaultHeaders)) headers.set(name, value);
+    request.headers.forEach((value, name) => {
+      headers.set(name, value);
+    });
+    for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
+    if (options.idempotencyKey !== undefined) headers.set("Idempotency-Key", options.idempotencyKey);
+    else if (request.method === "POST" && !headers.has("Idempotency-Key")) {
+      // Created once per call, before the first attempt, so every retry carries the same key and the
+      // server answers a retried POST with the first result instead of acting twice (stripe-node's scheme).
+      headers.set("Idempotency-Key", `knify-retry-${globalThis.crypto.randomUUID()}`);
+    }
+    return headers;
+  }
+
+  async #attempt(
+    request: Request,
+    headers: Headers,
+    body: ArrayBuffer | undefined,
+    timeout: number,
+    cutByDeadline: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome> {
+    const timer = new AbortController();
+    let timedOut = false;
+    const handle = setTimeout(() => {
+      timedOut = true;
+      timer.abort();
+    }, timeout);
+    // AbortSignal.any keeps the caller's signal attached while the body is read (SSE), without leaking a
+    // listener per request on a long-lived signal.
+    const combined = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
+    const fetchImpl = this.#config.fetch ?? globalThis.fetch;
+    try {
+      const init = {
+        ...this.#config.fetchOptions,
+        method: request.method,
+        headers: new Headers(headers),
+        signal: combined,
+        redirect: request.redirect,
+        ...(body === undefined ? {} : { body }),
+      } as RequestInit;
+      return { response: await fetchImpl(request.url, init) };
+    } catch (error) {
+      if (signal?.aborted) throw new APIUserAbortError(undefined, { cause: signal.reason });
+      const target = `${request.method} ${request.url}`;
+      if (timedOut) {
+        const message = cutByDeadline
+          ? `${target} passed the call's deadline (${timeout} ms were left for this attempt).`
+          : `${target} timed out after ${timeout} ms; raise the timeout option if the server is slow.`;
+        return { error: new APITimeoutError(message, { cause: error }) };
+      }
+      const reason = redactText(describeCause(error), [this.#config.apiKey]);
+      return {
+        error: new APIConnectionError(`Could not reach ${new URL(request.url).origin} (${reason}).`, { cause: error }),
+      };
+    } finally {
+      clearTimeout(handle);
+    }
+  }
+
+  /** The wait before retry number `retry`, or `undefined` when the server asked for more than we will wait. */
+  #retryDelay(retry: number, outcome: Outcome, hasDeadline: boolean): number | undefined {
+    const { clock, random } = this.#config;
+    if (outcome.response) {
+      const requested = serverRequestedDelay(outcome.response.status, outcome.response.headers, clock.now());
+      if (requested !== undefined) {
+        // With a deadline the caller chose how long to wait; without one, do not hang for minutes.
+        return hasDeadline || requested <= MAX_SERVER_DELAY_MS ? requested : undefined;
+      }
+    }
+    return backoffDelay(retry, random);
+  }
+
+  #logRequest(target: string, headers: Headers, body: ArrayBuffer | undefined, retry: number): void {
+    const { logger } = this.#config;
+    if (!logger.enabled("debug")) return;
+    const isText = /json|text/.test(headers.get("content-type") ?? "");
+    logger.debug(`→ ${target}${retry > 0 ? ` (retry ${retry})` : ""}`, {
+      headers: redactHeaders(headers),
+      ...(body === undefined
+        ? {}
+        : {
+            body: isText
+              ? redactBody(new TextDecoder().decode(body), [this.#config.apiKey])
+              : `<${body.byteLength} bytes>`,
+          }),
+    });
+  }
+
+  async #logResponse(target: string, response: Response, ms: number): Promise<void> {
+    const { logger } = this.#config;
+    if (!logger.enabled("debug")) return;
+    // Only JSON is read for the log: reading an event stream here would wait for the whole stream.
+    const isJSON = /json/.test(response.headers.get("content-type") ?? "");
+    const body = isJSON ? redactBody(await response.clone().text(), [this.#config.apiKey]) : undefined;
+    logger.debug(`← ${response.status} ${target} in ${ms} ms`, {
+      requestId: response.headers.get("x-request-id") ?? undefined,
+      headers: redactHeaders(response.headers),
+      ...(body === undefined ? {} : { body }),
+    });
+  }
+}
+
+/** `fetch failed` says nothing; the useful part (ECONNREFUSED, ENOTFOUND, …) is in the cause. */
+function describeCause(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause instanceof Error) return `${error.message}: ${(cause as { code?: string }).code ?? cause.message}`;
+  return error.message;
+}

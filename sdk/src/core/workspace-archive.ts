@@ -1,0 +1,60 @@
+import { KnifyError } from "./knify-error.js";
+
+/** Workspace archive bytes: a `.tar.gz` as a Buffer/Uint8Array, ArrayBuffer, Blob or web ReadableStream. */
+export type WorkspaceData = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
+
+/** Where a workspace's files come from: a local directory (Node only; archived for you) or a ready `.tar.gz`. */
+export type WorkspaceSource =
+  | {
+      /** A directory; its contents are archived with paths relative to it. */
+      path: string;
+      /** Return `false` for a path (relative to `path`, e.g. `node_modules`) to leave it out. */
+      filter?: ((path: string) => boolean) | undefined;
+      data?: undefined;
+    }
+  | {
+      /** A `.tar.gz`, as `tar -czf workspace.tar.gz -C my-dir .` makes. */
+      data: WorkspaceData;
+      path?: undefined;
+    };
+
+/** The source as a gzip `Blob`, ready for the multipart `workspace` part. */
+export async function workspaceArchive(source: WorkspaceSource): Promise<Blob> {
+  if (source.data !== undefined) return toBlob(source.data);
+  if (typeof source.path === "string") return archiveDirectory(source.path, source.filter);
+  throw new KnifyError("A workspace needs either `path` (a directory) or `data` (a .tar.gz).");
+}
+
+async function toBlob(data: WorkspaceData): Promise<Blob> {
+  const blob =
+    data instanceof Blob
+      ? data
+      : data instanceof ReadableStream
+        ? // Buffered: the transport may have to send the same bytes again on a retry.
+          await new Response(data).blob()
+        : new Blob([data instanceof ArrayBuffer ? new Uint8Array(data) : Uint8Array.from(data)]);
+  return blob.type ? blob : new Blob([blob], { type: "application/gzip" });
+}
+
+/**
+ * Archives a directory the way `tar -czf - -C dir .` would, minus owner and time details (`portable`).
+ * `tar` and `node:fs` are loaded here, lazily, so importing the SDK needs neither.
+ */
+async function archiveDirectory(dir: string, filter: ((path: string) => boolean) | undefined): Promise<Blob> {
+  const [{ create }, { readdir, stat }] = await Promise.all([import("tar"), import("node:fs/promises")]);
+  const info = await stat(dir).catch((error: unknown) => {
+    throw new KnifyError(`Cannot read the workspace directory ${dir}: ${(error as Error).message}`, { cause: error });
+  });
+  if (!info.isDirectory())
+    throw new KnifyError(`${dir} is not a directory; pass a directory as path or a .tar.gz as data.`);
+  const entries = (await readdir(dir)).filter((entry) => !filter || filter(entry)).sort();
+  if (entries.length === 0)
+    throw new KnifyError(`The workspace directory ${dir} is empty; there is nothing to upload.`);
+  const pack = create(
+    { gzip: true, portable: true, cwd: dir, ...(filter ? { filter: (path: string) => filter(path) } : {}) },
+    entries,
+  );
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Uint8Array);
+  return new Blob(chunks, { type: "application/gzip" });
+}

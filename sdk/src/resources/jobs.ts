@@ -1,0 +1,151 @@
+import type { APIPromise } from "../core/api-promise.js";
+import type { CoreClient } from "../core/core-client.js";
+import { APITimeoutError, APIUserAbortError, JobFailedError } from "../core/errors.js";
+import type { RequestOptions } from "../core/options.js";
+import type { PagePromise } from "../core/pagination.js";
+import { APIResource } from "../core/resource.js";
+import type { components, operations } from "../generated/schema.js";
+import { type StreamEventsOptions, streamJobEvents } from "./job-event-stream.js";
+
+type Schemas = components["schemas"];
+/** A job: its spec, status and timestamps, with `error` when it failed. */
+export type Job = Schemas["Job"];
+/** What creating or continuing a job returns. */
+export type JobHandle = Schemas["JobHandle"];
+/** One event of a job (status change, output line, turn). */
+export type JobEvent = Schemas["JobEvent"];
+/** What a job does: `job_type` plus its fields. */
+export type JobSpec = Schemas["CreateJobRequest"]["spec"];
+/** The next turn of a job. */
+export type ContinueSpec = Schemas["ContinueSpec"];
+/** `pending`, `running`, `completed` or `failed` (extensible). */
+export type JobStatus = Schemas["JobStatus"];
+/** Query parameters of `jobs.list`. */
+export type ListJobsParams = NonNullable<operations["listJobs"]["parameters"]["query"]>;
+/** Query parameters of `jobs.events`. */
+export type ListJobEventsParams = NonNullable<operations["listJobEvents"]["parameters"]["query"]>;
+
+/** Options of `jobs.waitFor` and `jobs.createAndWait`. */
+export interface WaitForOptions {
+  /** Give up (with `APITimeoutError`) after this many ms. Default 3600000 (one hour). */
+  timeout?: number | undefined;
+  /** Stops waiting; the call then rejects with `APIUserAbortError`. */
+  signal?: AbortSignal | undefined;
+  /** Called with the job whenever its status changes (and once with the first status seen). */
+  onStatus?: ((status: JobStatus, job: Job) => void) | undefined;
+  /** Ms between polls. Default 2000. */
+  pollInterval?: number | undefined;
+}
+
+/** `jobs.events`: a page of events, plus `.stream()` to follow them live. */
+export interface JobEventsMethod {
+  (jobId: string, params?: ListJobEventsParams, options?: RequestOptions): PagePromise<JobEvent>;
+  /** Follows the job's events live (SSE) until the job ends; see {@link Jobs.streamEvents}. */
+  stream(jobId: string, options?: StreamEventsOptions): AsyncGenerator<JobEvent, void, undefined>;
+}
+
+const DEFAULT_WAIT_TIMEOUT_MS = 60 * 60 * 1000;
+const DEFAULT_POLL_INTERVAL_MS = 2000;
+
+/** Jobs: create them, follow them, continue them, clean them up. */
+export class Jobs extends APIResource {
+  /**
+   * A job's events in order; iterate with `for await` for every page. `jobs.events.stream(id)` follows
+   * them live. `GET /jobs/{job_id}/events`
+   */
+  readonly events: JobEventsMethod;
+
+  constructor(core: CoreClient) {
+    super(core);
+    const list = (jobId: string, params: ListJobEventsParams = {}, options?: RequestOptions): PagePromise<JobEvent> =>
+      this.core.list(options, (fetch) =>
+        this.core.api.GET("/jobs/{job_id}/events", { params: { path: { job_id: jobId }, query: params }, fetch }),
+      );
+    this.events = Object.assign(list, {
+      stream: (jobId: string, options?: StreamEventsOptions) => this.streamEvents(jobId, options),
+    });
+  }
+
+  /**
+   * Starts a job in a new sandbox. `POST /jobs`
+   *
+   * @example
+   * const { job_id } = await client.jobs.create({ job_type: "cursor_task", prompt: "Hello" });
+   */
+  create(spec: JobSpec, options?: RequestOptions): APIPromise<JobHandle> {
+    return this.core.call(options, (fetch) => this.core.api.POST("/jobs", { body: { spec }, fetch }));
+  }
+
+  /** The jobs the key can see, newest first; iterate with `for await` for every page. `GET /jobs` */
+  list(params: ListJobsParams = {}, options?: RequestOptions): PagePromise<Job> {
+    return this.core.list(options, (fetch) => this.core.api.GET("/jobs", { params: { query: params }, fetch }));
+  }
+
+  /** One job in detail. `GET /jobs/{job_id}` */
+  get(jobId: string, options?: RequestOptions): APIPromise<Job> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.GET("/jobs/{job_id}", { params: { path: { job_id: jobId } }, fetch }),
+    );
+  }
+
+  /** Follows a job's events live over SSE until it ends, resuming after dropped connections. */
+  streamEvents(jobId: string, options?: StreamEventsOptions): AsyncGenerator<JobEvent, void, undefined> {
+    return streamJobEvents(this.core, (id, opts) => this.get(id, opts), jobId, options);
+  }
+
+  /** Starts another turn in the same sandbox with a new prompt. `POST /jobs/{job_id}/continue` */
+  continue(jobId: string, spec: ContinueSpec, options?: RequestOptions): APIPromise<JobHandle> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.POST("/jobs/{job_id}/continue", { params: { path: { job_id: jobId } }, body: { spec }, fetch }),
+    );
+  }
+
+  /** Stops the job if it runs and deletes its sandbox. `POST /jobs/{job_id}/cleanup` */
+  cleanup(jobId: string, options?: RequestOptions): APIPromise<Job> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.POST("/jobs/{job_id}/cleanup", { params: { path: { job_id: jobId } }, fetch }),
+    );
+  }
+
+  /**
+   * Polls the job until it ends. Resolves with the job when it `completed`; rejects with `JobFailedError`
+   * (carrying the job and its `error`) when it `failed`, and with `APITimeoutError` after `timeout`.
+   *
+   * @example
+   * const job = await client.jobs.waitFor(job_id, { onStatus: (status) => console.log(status) });
+   */
+  async waitFor(jobId: string, options: WaitForOptions = {}): Promise<Job> {
+    const { clock, sleep } = this.core;
+    const { signal, onStatus } = options;
+    const timeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
+    const pollInterval = options.pollInterval ?? DEFAULT_POLL_INTERVAL_MS;
+    const deadlineAt = clock.now() + timeout;
+    let lastStatus: string | undefined;
+    for (;;) {
+      const job = await this.get(jobId, { signal });
+      if (job.status !== lastStatus) {
+        lastStatus = job.status;
+        onStatus?.(job.status, job);
+      }
+      if (job.status === "completed") return job;
+      if (job.status === "failed") throw new JobFailedError(job);
+      // Any other status, including ones newer than this SDK, means "not finished yet".
+      const left = deadlineAt - clock.now();
+      if (left <= 0) {
+        throw new APITimeoutError(`Job ${jobId} is still ${job.status} after ${timeout} ms; raise waitFor's timeout.`);
+      }
+      try {
+        await sleep(Math.min(pollInterval, left), signal);
+      } catch (error) {
+        throw new APIUserAbortError(undefined, { cause: error });
+      }
+    }
+  }
+
+  /** Creates a job and waits for it to end; see {@link Jobs.waitFor}. */
+  async createAndWait(spec: JobSpec, options: WaitForOptions & RequestOptions = {}): Promise<Job> {
+    const { timeout: _waitTimeout, onStatus: _onStatus, pollInterval: _pollInterval, ...requestOptions } = options;
+    const { job_id } = await this.create(spec, requestOptions);
+    return this.waitFor(job_id, options);
+  }
+}

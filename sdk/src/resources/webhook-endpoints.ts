@@ -1,0 +1,80 @@
+import type { APIPromise } from "../core/api-promise.js";
+import type { RequestOptions } from "../core/options.js";
+import type { PagePromise } from "../core/pagination.js";
+import { APIResource } from "../core/resource.js";
+import type { components, operations } from "../generated/schema.js";
+
+type Schemas = components["schemas"];
+/** Query parameters of `webhookEndpoints.list`. */
+export type ListWebhookEndpointsParams = NonNullable<operations["listWebhookEndpoints"]["parameters"]["query"]>;
+/** Query parameters of `webhookEndpoints.deliveries`. */
+export type ListWebhookDeliveriesParams = NonNullable<operations["listWebhookDeliveries"]["parameters"]["query"]>;
+
+/** Webhook endpoints of a workspace and their deliveries. To check a delivery you received, see `client.webhooks`. */
+export class WebhookEndpoints extends APIResource {
+  /** Registers a URL for the workspace's events; the signing `secret` is in this response only. `POST /webhook-endpoints` */
+  create(
+    body: Schemas["CreateWebhookEndpointRequest"],
+    options?: RequestOptions,
+  ): APIPromise<Schemas["CreatedWebhookEndpoint"]> {
+    return this.core.call(options, (fetch) => this.core.api.POST("/webhook-endpoints", { body, fetch }));
+  }
+
+  /** The endpoints the key can see, newest first. `GET /webhook-endpoints` */
+  list(params: ListWebhookEndpointsParams = {}, options?: RequestOptions): PagePromise<Schemas["WebhookEndpoint"]> {
+    return this.core.list(options, (fetch) =>
+      this.core.api.GET("/webhook-endpoints", { params: { query: params }, fetch }),
+    );
+  }
+
+  /** One endpoint, without its secret. `GET /webhook-endpoints/{endpoint_id}` */
+  get(endpointId: string, options?: RequestOptions): APIPromise<Schemas["WebhookEndpoint"]> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.GET("/webhook-endpoints/{endpoint_id}", { params: { path: { endpoint_id: endpointId } }, fetch }),
+    );
+  }
+
+  /** Deletes the endpoint and drops its pending deliveries. `DELETE /webhook-endpoints/{endpoint_id}` */
+  delete(endpointId: string, options?: RequestOptions): APIPromise<void> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.DELETE("/webhook-endpoints/{endpoint_id}", {
+        params: { path: { endpoint_id: endpointId } },
+        fetch,
+      }),
+    );
+  }
+
+  /** Queues a `webhook.test` event and returns its delivery. `POST /webhook-endpoints/{endpoint_id}/test` */
+  test(endpointId: string, options?: RequestOptions): APIPromise<Schemas["WebhookDelivery"]> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.POST("/webhook-endpoints/{endpoint_id}/test", {
+        params: { path: { endpoint_id: endpointId } },
+        fetch,
+      }),
+    );
+  }
+
+  /** The endpoint's deliveries with their attempts, newest first. `GET /webhook-endpoints/{endpoint_id}/deliveries` */
+  deliveries(
+    endpointId: string,
+    params: ListWebhookDeliveriesParams = {},
+    options?: RequestOptions,
+  ): PagePromise<Schemas["WebhookDelivery"]> {
+    return this.core.list(options, (fetch) =>
+      this.core.api.GET("/webhook-endpoints/{endpoint_id}/deliveries", {
+        params: { path: { endpoint_id: endpointId }, query: params },
+        fetch,
+      }),
+    );
+  }
+
+  /** Sends the same event (same `webhook-id`) again now. `POST /webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver` */
+  redeliver(endpointId: string, deliveryId: string, options?: RequestOptions): APIPromise<Schemas["WebhookDelivery"]> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.POST("/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver", {
+        params: { path: { endpoint_id: endpointId, delivery_id: deliveryId } },
+        fetch,
+      }),
+    );
+  }
+}
