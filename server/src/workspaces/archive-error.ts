@@ -37,7 +37,7 @@ export class ArchiveError extends Error {
   }
 }
 
-/** True for an {@link ArchiveError} (also across module copies, by shape). */
+/** True for an {@link ArchiveError}: a refusal the route renders with its own `code` and `status`. */
 export function isArchiveError(error: unknown): error is ArchiveError {
   return error instanceof ArchiveError;
 }

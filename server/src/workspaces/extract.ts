@@ -66,7 +66,10 @@ export async function extractArchive(
       (tar: AsyncIterable<Buffer>) => extraction.consume(tar),
     );
   } catch (error) {
-    throw translateStreamError(error);
+    // When the extraction refuses an entry, pipeline() may report the teardown it caused (an AbortError)
+    // instead of the refusal, so the refusal wins.
+    const reasons = [error, extraction.failure].map(translateStreamError);
+    throw reasons.find((reason) => reason instanceof ArchiveError) ?? reasons[0];
   }
   return extraction.result();
 }
@@ -121,21 +124,20 @@ class Extraction {
   #metaTotal = 0;
   #sawEnd = false;
   #failure: Error | undefined;
+  /** The first error of this run, if any. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
   // Entries are written strictly in order: each task waits for the one before it.
   #work: Promise<void> = Promise.resolve();
-  // Rejected on the first failure, to wake anything waiting on the parser or on an entry's data.
-  readonly #aborted: Promise<never>;
-  #abort: (error: Error) => void = () => {};
+  // Waits that the first failure must wake (the parser's drain, an entry's next chunk).
+  readonly #wakers = new Set<(error: Error) => void>();
   readonly #maxTarBytes: number;
 
   constructor(
     private readonly root: string,
     private readonly caps: ArchiveLimits,
   ) {
-    this.#aborted = new Promise<never>((_, reject) => {
-      this.#abort = reject;
-    });
-    this.#aborted.catch(() => {});
     this.#maxTarBytes = caps.maxTotalBytes + caps.maxEntries * FRAMING_BYTES_PER_ENTRY + MAX_TRAILING_BYTES;
     const parser = this.#parser;
     parser.on("entry", (entry: ReadEntry) => this.#onEntry(entry));
@@ -165,7 +167,7 @@ class Extraction {
         this.#throwIfFailed();
         const flowing = this.#parser.write(chunk);
         this.#throwIfFailed();
-        if (!flowing) await Promise.race([once(this.#parser, "drain"), this.#aborted]);
+        if (!flowing) await this.#unlessFailed(once(this.#parser, "drain"));
       }
       this.#throwIfFailed();
       this.#parser.end();
@@ -193,7 +195,13 @@ class Extraction {
 
   #skipTrailing(chunk: Buffer): void {
     this.#trailingBytes += chunk.length;
-    if (this.#trailingBytes > MAX_TRAILING_BYTES || chunk.some((byte) => byte !== 0)) {
+    if (this.#trailingBytes > MAX_TRAILING_BYTES) {
+      throw new ArchiveError(
+        "invalid_archive",
+        `the archive goes on for more than ${MAX_TRAILING_BYTES} bytes after its end-of-archive marker`,
+      );
+    }
+    if (chunk.some((byte) => byte !== 0)) {
       throw new ArchiveError("invalid_archive", "the archive holds data after its end-of-archive marker");
     }
   }
@@ -201,7 +209,31 @@ class Extraction {
   #fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
-    this.#abort(error);
+    for (const wake of this.#wakers) wake(error);
+    this.#wakers.clear();
+    // Stop the parser at once: it would otherwise go on through the rest of the chunk it is reading.
+    this.#parser.abort(error);
+  }
+
+  /**
+   * Waits for `promise`, or rejects at the first failure. (Not `Promise.race` with one long-lived "aborted"
+   * promise: every race leaves a reaction on it that keeps its result, here each chunk of data, alive.)
+   */
+  #unlessFailed<T>(promise: Promise<T>): Promise<T> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<T>((resolve, reject) => {
+      this.#wakers.add(reject);
+      promise.then(
+        (value) => {
+          this.#wakers.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#wakers.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   #throwIfFailed(): void {
@@ -214,6 +246,13 @@ class Extraction {
     this.#metaTotal += bytes;
     if (this.#metaSinceEntry > MAX_META_BYTES_PER_ENTRY || this.#metaTotal > MAX_META_BYTES_TOTAL) {
       this.#fail(new ArchiveError("invalid_archive", "the archive's extended (pax/GNU) headers are too large"));
+      return;
+    }
+    const withNul = pathWithNul(meta);
+    if (withNul !== undefined) {
+      this.#fail(
+        new ArchiveError("invalid_archive", `entry ${quoteEntry(withNul)} contains a NUL byte`, { entry: withNul }),
+      );
     }
   }
 
@@ -259,7 +298,10 @@ class Extraction {
         `is a symbolic link (to ${quoteEntry(entry.linkpath ?? "")}); links are not allowed (\`tar -h\` stores the target instead)`,
       );
     if (entry.type === "Link")
-      throw refuse("invalid_archive", `is a hard link (to ${quoteEntry(entry.linkpath ?? "")}); links are not allowed (\`tar --hard-dereference\` stores a copy)`);
+      throw refuse(
+        "invalid_archive",
+        `is a hard link (to ${quoteEntry(entry.linkpath ?? "")}); links are not allowed (\`tar --hard-dereference\` stores a copy)`,
+      );
     const device = DEVICE_TYPES[entry.type];
     if (device) throw refuse("invalid_archive", `is ${device}; only regular files and directories are allowed`);
 
@@ -272,6 +314,7 @@ class Extraction {
     }
     if (!FILE_TYPES.has(entry.type)) throw refuse("invalid_archive", `has an unsupported type (${entry.type})`);
     if (segments.length === 0) throw refuse("invalid_archive", "is a file without a name");
+    if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw refuse("invalid_archive", "has an invalid size");
     if (this.#declaredBytes + entry.size > this.caps.maxTotalBytes) {
       throw refuse(
         "payload_too_large",
@@ -340,7 +383,7 @@ class Extraction {
     try {
       const chunks = entry[Symbol.asyncIterator]();
       for (;;) {
-        const next = await Promise.race([chunks.next(), this.#aborted]);
+        const next = await this.#unlessFailed(chunks.next());
         if (next.done) break;
         const chunk = next.value as Buffer;
         size += chunk.length;
@@ -381,6 +424,31 @@ function checkEntryPath(raw: string, maxPathBytes: number, refuse: Refuse): stri
   return parts.filter((part) => part !== "" && part !== ".");
 }
 
+/**
+ * The path or link target of a pax record or GNU long-name block, when it holds a NUL byte. node-tar cuts such a
+ * value at the NUL and would extract `a\0b` as `a`; the spec wants it refused, so the raw record is read here.
+ */
+function pathWithNul(meta: string): string | undefined {
+  if (!/^\d+ /.test(meta)) {
+    // GNU long name/link: the value and its terminating NULs.
+    const value = meta.replace(/\0+$/, "");
+    return value.includes("\0") ? value : undefined;
+  }
+  // pax: records of "<length> <key>=<value>\n", where length counts the bytes of the whole record.
+  const bytes = Buffer.from(meta, "utf8");
+  let position = 0;
+  while (position < bytes.length) {
+    const space = bytes.indexOf(0x20, position);
+    const length = Number(bytes.toString("latin1", position, space));
+    if (space < 0 || !Number.isSafeInteger(length) || length <= space - position) return undefined;
+    const record = bytes.toString("utf8", space + 1, position + length);
+    const match = /^(path|linkpath)=([\s\S]*)\n$/.exec(record);
+    if (match?.[2]?.includes("\0")) return match[2];
+    position += length;
+  }
+  return undefined;
+}
+
 async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
   let offset = 0;
   while (offset < chunk.length) {
@@ -416,9 +484,11 @@ function translateTarError(error: Error): Error {
   if (!tarError.tarCode) return error;
   const where = tarError.entry?.path ?? tarError.header?.path;
   const message = error.message.replace(/^TAR_[A-Z_]+: /, "");
+  const at = where ? ` at entry ${quoteEntry(where)}` : "";
+  const truncated = /^Truncated input \((.*)\)$/.exec(message);
   return new ArchiveError(
     "invalid_archive",
-    `the archive is corrupt${where ? ` at entry ${quoteEntry(where)}` : ""}: ${message}`,
+    truncated ? `the archive is truncated${at} (${truncated[1]})` : `the archive is corrupt${at}: ${message}`,
     where === undefined ? { cause: error } : { entry: where, cause: error },
   );
 }
