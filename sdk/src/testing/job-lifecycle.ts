@@ -14,9 +14,15 @@ export const MOCK_FAIL_ERROR = "agent exited with code 1: metadata.mock_fail ask
 /** `completed` and `failed` end a turn; only those can be continued. */
 export const isFinished = (status: JobStatus): boolean => status === "completed" || status === "failed";
 
-/** Whether `metadata` asks the mock to fail the turn. */
-export const wantsFailure = (metadata: unknown): boolean =>
-  typeof metadata === "object" && metadata !== null && (metadata as Record<string, unknown>).mock_fail === true;
+/**
+ * Whether `metadata` asks the mock to fail the turn: `simulate: "fail"` (the same hook as the reference
+ * server's simulated runner, so one scenario fails on both) or the older `mock_fail: true`.
+ */
+export const wantsFailure = (metadata: unknown): boolean => {
+  if (typeof metadata !== "object" || metadata === null) return false;
+  const m = metadata as Record<string, unknown>;
+  return m.simulate === "fail" || m.mock_fail === true;
+};
 
 function addEvent(rec: JobRecord, type: JobEvent["type"], data: Record<string, unknown>, at: Date): void {
   rec.events.push({ seq: rec.events.length + 1, job_id: rec.job.id, type, created_at: at.toISOString(), data });

@@ -1,0 +1,25 @@
+import { createKnifyMock } from "@knify/sdk/testing";
+import { setupServer } from "msw/node";
+import { afterAll, beforeAll } from "vitest";
+import { contractScenarios } from "./scenarios.js";
+import { type ContractTarget, validatingClient } from "./target.js";
+
+// Target (a): the SDK over the spec-driven msw mock.
+const baseURL = "https://api.knify.io";
+const mock = createKnifyMock({ baseURL, allowPrivateWebhookUrls: true });
+const msw = setupServer(...mock.handlers);
+const violations: string[] = [];
+
+beforeAll(() => msw.listen({ onUnhandledRequest: "error" }));
+afterAll(() => msw.close());
+
+contractScenarios(
+  (): ContractTarget => ({
+    name: "mock",
+    baseURL,
+    adminKey: mock.adminKey,
+    violations,
+    privateWebhooks: true,
+    client: (apiKey) => validatingClient(baseURL, apiKey, violations),
+  }),
+);

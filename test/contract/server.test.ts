@@ -1,0 +1,24 @@
+import { afterAll, beforeAll } from "vitest";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { contractScenarios } from "./scenarios.js";
+import { type ContractTarget, validatingClient } from "./target.js";
+
+// Target (b): the SDK against the reference server on a loopback port (real SQLite, real runner).
+let server: TestServer;
+const violations: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ env: { KNIFY_WEBHOOK_ALLOW_PRIVATE: "1", KNIFY_SIMULATOR_DELAY_MS: "20" } });
+});
+afterAll(() => server.stop());
+
+contractScenarios(
+  (): ContractTarget => ({
+    name: "server",
+    baseURL: server.url,
+    adminKey: server.adminKey,
+    violations,
+    privateWebhooks: true,
+    client: (apiKey) => validatingClient(server.url, apiKey, violations),
+  }),
+);
