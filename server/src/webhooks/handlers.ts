@@ -1,0 +1,134 @@
+import { canSee } from "../auth/scope.js";
+import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
+import { ProblemError } from "../http/problem.js";
+import { newId } from "../ids.js";
+import { decodeCursor, page } from "../routes/pagination.js";
+import type { Store } from "../store/store.js";
+import type { WebhookEndpointRecord } from "../store/webhooks-repo.js";
+import { presentDelivery, presentEndpoint } from "./present.js";
+import type { SecretBox } from "./secret-box.js";
+import { generateWebhookSecret } from "./sign.js";
+import { checkWebhookUrl, type ResolveAll } from "./ssrf.js";
+
+/** What the webhook handlers need. */
+export interface WebhookHandlerDeps {
+  store: Store;
+  box: SecretBox;
+  allowPrivate: boolean;
+  resolveAll?: ResolveAll;
+}
+
+/** The text of every `webhook.test` event. */
+export const TEST_MESSAGE = "This is a test event from Knify: your endpoint received and can verify deliveries.";
+
+/**
+ * Handlers for `/webhook-endpoints` (one per operationId). Permissions are enforced from the spec before
+ * these run; here each endpoint is scoped to its workspace, and other workspaces' endpoints answer 404.
+ */
+export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
+  const { store, box } = deps;
+
+  async function visibleEndpoint(input: RequestInput): Promise<WebhookEndpointRecord> {
+    const id = input.params.endpoint_id ?? "";
+    const endpoint = await store.webhooks.getEndpoint(id);
+    if (!endpoint || !canSee(keyOf(input), endpoint.workspaceId)) {
+      throw new ProblemError("not_found", `No webhook endpoint ${id} is visible to this key.`);
+    }
+    return endpoint;
+  }
+
+  return {
+    createWebhookEndpoint: async (input) => {
+      const caller = keyOf(input);
+      const body = input.body as JsonBody<"createWebhookEndpoint">;
+      const workspaceId = caller.workspaceId ?? body.workspace_id;
+      if (workspaceId === undefined) {
+        throw new ProblemError(
+          "validation_failed",
+          "This key is not limited to a workspace, so the endpoint's workspace must be named: add workspace_id.",
+          {
+            errors: [{ location: "body", path: "/workspace_id", message: "is required for a key without a workspace" }],
+          },
+        );
+      }
+      if (body.workspace_id !== undefined && !canSee(caller, body.workspace_id)) {
+        throw new ProblemError("not_found", `No workspace ${body.workspace_id} is visible to this key.`);
+      }
+      const problem = await checkWebhookUrl(body.url, {
+        allowPrivate: deps.allowPrivate,
+        ...(deps.resolveAll ? { resolveAll: deps.resolveAll } : {}),
+      });
+      if (problem) {
+        throw new ProblemError("validation_failed", problem, {
+          errors: [{ location: "body", path: "/url", message: problem }],
+        });
+      }
+      const id = newId("we");
+      const secret = generateWebhookSecret();
+      const endpoint = await store.webhooks.createEndpoint({
+        id,
+        workspaceId,
+        url: body.url,
+        eventTypes: body.event_types ?? [],
+        description: body.description ?? null,
+        sealedSecret: box.seal(secret, id),
+        createdAt: input.now,
+      });
+      return { body: { ...presentEndpoint(endpoint), secret } };
+    },
+
+    listWebhookEndpoints: async (input) => {
+      const caller = keyOf(input);
+      const limit = input.query.limit as number;
+      const before = decodeCursor(input.query.cursor);
+      const items = await store.webhooks.listEndpoints({
+        limit: limit + 1,
+        ...(before ? { before } : {}),
+        ...(caller.workspaceId !== null ? { workspaceId: caller.workspaceId } : {}),
+      });
+      const result = page(input.ctx, items, limit, (e) => e.id);
+      return { body: result.body.map(presentEndpoint), headers: result.headers };
+    },
+
+    getWebhookEndpoint: async (input) => ({ body: presentEndpoint(await visibleEndpoint(input)) }),
+
+    deleteWebhookEndpoint: async (input) => {
+      const endpoint = await visibleEndpoint(input);
+      await store.webhooks.deleteEndpoint(endpoint.id);
+      return { status: 204 };
+    },
+
+    testWebhookEndpoint: async (input) => {
+      const endpoint = await visibleEndpoint(input);
+      const delivery = await store.webhooks.enqueueFor(endpoint.id, {
+        id: newId("evt"),
+        type: "webhook.test",
+        workspaceId: endpoint.workspaceId,
+        createdAt: input.now,
+        data: { endpoint_id: endpoint.id, message: TEST_MESSAGE },
+      });
+      if (!delivery) throw new ProblemError("not_found", `No webhook endpoint ${endpoint.id} is visible to this key.`);
+      return { body: presentDelivery(delivery) };
+    },
+
+    listWebhookDeliveries: async (input) => {
+      const endpoint = await visibleEndpoint(input);
+      const limit = input.query.limit as number;
+      const before = decodeCursor(input.query.cursor);
+      const items = await store.webhooks.listDeliveries(endpoint.id, {
+        limit: limit + 1,
+        ...(before ? { before } : {}),
+      });
+      const result = page(input.ctx, items, limit, (d) => d.id);
+      return { body: result.body.map(presentDelivery), headers: result.headers };
+    },
+
+    redeliverWebhookDelivery: async (input) => {
+      const endpoint = await visibleEndpoint(input);
+      const id = input.params.delivery_id ?? "";
+      const delivery = await store.webhooks.redeliver(endpoint.id, id, input.now);
+      if (!delivery) throw new ProblemError("not_found", `Endpoint ${endpoint.id} has no delivery ${id}.`);
+      return { body: presentDelivery(delivery) };
+    },
+  };
+}
