@@ -1,20 +1,70 @@
-import { ProblemError } from "../http/problem.js";
+import { lstat, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { ConfigError } from "../config.js";
 import type { FeatureModule, ModuleDeps } from "../module.js";
+import { workspaceHandlers } from "./handlers.js";
+import { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS } from "./limits.js";
 
-const notYet = async (): Promise<never> => {
-  throw new ProblemError("service_unavailable", "This operation is not available on this server yet.");
-};
+/** The settings this module reads from `deps.env`, each overriding one of the spec's default caps. */
+const LIMIT_SETTINGS = {
+  KNIFY_WORKSPACE_MAX_BYTES: "maxCompressedBytes",
+  KNIFY_WORKSPACE_MAX_EXTRACTED_BYTES: "maxTotalBytes",
+  KNIFY_WORKSPACE_MAX_ENTRIES: "maxEntries",
+} as const satisfies Record<string, keyof ArchiveLimits>;
 
-/** Placeholder: the workspaces feature (handlers and background work). */
+/**
+ * The workspaces feature: upload, list, get, replace and delete (`/workspaces`). Reads its caps from
+ * `KNIFY_WORKSPACE_MAX_BYTES` (compressed archive), `KNIFY_WORKSPACE_MAX_EXTRACTED_BYTES` and
+ * `KNIFY_WORKSPACE_MAX_ENTRIES`; an invalid value fails the start with a `ConfigError`.
+ *
+ * @example
+ * const workspaces = createWorkspacesModule({ store, config, clock, logger, env: process.env });
+ */
 export function createWorkspacesModule(deps: ModuleDeps): FeatureModule {
-  void deps;
+  const limits = readArchiveLimits(deps.env);
+  const createdAt = Date.now();
   return {
-    handlers: {
-      createWorkspace: notYet,
-      listWorkspaces: notYet,
-      getWorkspace: notYet,
-      replaceWorkspace: notYet,
-      deleteWorkspace: notYet,
+    handlers: workspaceHandlers({ ...deps, limits }),
+    async start() {
+      await removeStaleTempFiles(deps.config.dataDir, createdAt).catch((err: unknown) =>
+        deps.logger.warn({ err }, "could not remove stale workspace temp files"),
+      );
     },
   };
+}
+
+/** The archive caps: the spec's defaults, lowered or raised by the KNIFY_WORKSPACE_* settings. */
+export function readArchiveLimits(env: NodeJS.ProcessEnv): ArchiveLimits {
+  const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS };
+  for (const [name, field] of Object.entries(LIMIT_SETTINGS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
+      throw new ConfigError(`${name} must be a whole number of at least 1; got ${JSON.stringify(raw)}.`);
+    }
+    limits[field] = value;
+  }
+  return limits;
+}
+
+/**
+ * Removes what a crash left behind: uploaded archives in `<dataDir>/tmp` and the half-built or set-aside
+ * trees of a swap in `<dataDir>/workspaces`. Only entries older than this process are touched, so an upload
+ * that started meanwhile keeps its files.
+ */
+async function removeStaleTempFiles(dataDir: string, olderThan: number): Promise<void> {
+  const candidates = [
+    ...(await entries(join(dataDir, "tmp"), (name) => /^upload-.*\.tar\.gz$/.test(name))),
+    ...(await entries(join(dataDir, "workspaces"), (name) => /^\..+\.(new|old)-/.test(name))),
+  ];
+  for (const path of candidates) {
+    const stat = await lstat(path).catch(() => null);
+    if (stat && stat.mtimeMs < olderThan) await rm(path, { recursive: true, force: true });
+  }
+}
+
+async function entries(dir: string, keep: (name: string) => boolean): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter(keep).map((name) => join(dir, name));
 }

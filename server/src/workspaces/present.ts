@@ -1,0 +1,34 @@
+import type { components } from "../generated/schema.js";
+import { newId } from "../ids.js";
+import { iso } from "../routes/present.js";
+import type { WebhookEventInput } from "../store/webhook-event.js";
+import type { WorkspaceRecord } from "../store/workspaces-repo.js";
+
+type Workspace = components["schemas"]["Workspace"];
+
+/** A workspace as the API shows it (spec schema `Workspace`). */
+export function presentWorkspace(workspace: WorkspaceRecord): Workspace {
+  return {
+    workspace_id: workspace.id,
+    name: workspace.name,
+    path: workspacePath(workspace.name),
+    created_at: iso(workspace.createdAt),
+    updated_at: iso(workspace.updatedAt),
+    file_count: workspace.fileCount,
+    size_bytes: workspace.sizeBytes,
+  };
+}
+
+/** The path jobs name in `spec.workspace_path`. */
+export const workspacePath = (name: string): string => `/workspaces/${name}`;
+
+/** The `workspace.updated` event for a workspace whose contents were just written (upload or replace). */
+export function workspaceUpdatedEvent(workspace: WorkspaceRecord, now: number): WebhookEventInput {
+  return {
+    id: newId("evt"),
+    type: "workspace.updated",
+    workspaceId: workspace.id,
+    createdAt: now,
+    data: presentWorkspace(workspace),
+  };
+}
