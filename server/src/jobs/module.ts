@@ -1,21 +1,78 @@
-import { ProblemError } from "../http/problem.js";
 import type { FeatureModule, ModuleDeps } from "../module.js";
+import { CommandRunner } from "./command-runner.js";
+import { loadJobsConfig } from "./config.js";
+import { jobHandlers } from "./handlers.js";
+import { JobNotifier } from "./notifier.js";
+import { jobWebhooks } from "./present.js";
+import { LEASE_MS, RunRegistry, Scheduler } from "./scheduler.js";
+import { SimulatedRunner } from "./simulated-runner.js";
 
-const notYet = async (): Promise<never> => {
-  throw new ProblemError("service_unavailable", "This operation is not available on this server yet.");
-};
+/** The `error` of a turn that was running when its server stopped or crashed. */
+export const RESTART_ERROR = "the server restarted while the job was running";
 
-/** Placeholder: the jobs feature (handlers and background work). */
+/** How often this replica renews its claims and looks for other replicas' expired ones. */
+const MAINTENANCE_MS = 10_000;
+
+/**
+ * The jobs feature: the `/jobs` handlers, and the schedulers that run queued turns (the simulator always,
+ * for test keys; the command runner too with `KNIFY_RUNNER=command`). Settings come from `deps.env`
+ * (see `loadJobsConfig`); invalid ones fail here, at start.
+ * @example const jobs = createJobsModule(deps); await jobs.start?.();
+ */
 export function createJobsModule(deps: ModuleDeps): FeatureModule {
-  void deps;
+  const config = loadJobsConfig(deps.env);
+  const { store, clock, logger } = deps;
+  const notifier = new JobNotifier();
+  const runs = new RunRegistry();
+  const webhook = jobWebhooks(clock);
+  const schedulerDeps = {
+    store,
+    clock,
+    logger,
+    notifier,
+    runs,
+    webhook,
+    dataDir: deps.config.dataDir,
+    replicaId: config.replicaId,
+  };
+  // Simulated turns are timers, not processes, so they do not count against KNIFY_MAX_CONCURRENT_JOBS.
+  const schedulers = [new Scheduler(schedulerDeps, "simulated", new SimulatedRunner(config.simulatorDelayMs), 1000)];
+  if (config.agentCommand !== null && config.runner === "command") {
+    const runner = new CommandRunner({ command: config.agentCommand, timeoutMs: config.jobTimeoutMs });
+    schedulers.push(new Scheduler(schedulerDeps, "command", runner, config.maxConcurrentJobs));
+  }
+  let maintenance: NodeJS.Timeout | undefined;
+
+  /** Renews this replica's claims, stops turns it no longer holds, and fails turns of replicas that died. */
+  async function maintain(): Promise<void> {
+    const held = new Set(await store.jobs.renewLeases(config.replicaId, clock.now(), LEASE_MS));
+    for (const id of runs.ids()) if (!held.has(id)) void runs.abort(id);
+    const lost = await store.jobs.recover(null, clock.now(), RESTART_ERROR, webhook);
+    for (const id of lost.failed) notifier.jobChanged(id);
+  }
+
   return {
-    handlers: {
-      createJob: notYet,
-      listJobs: notYet,
-      getJob: notYet,
-      listJobEvents: notYet,
-      continueJob: notYet,
-      cleanupJob: notYet,
+    handlers: jobHandlers({ store, clock, logger, config, dataDir: deps.config.dataDir, notifier, runs, webhook }),
+
+    async start() {
+      // Nothing of this replica runs yet, so any turn still claimed by it died with the previous process.
+      const recovered = await store.jobs.recover(config.replicaId, clock.now(), RESTART_ERROR, webhook);
+      if (recovered.failed.length + recovered.requeued.length > 0) {
+        logger.warn({ failed: recovered.failed, requeued: recovered.requeued }, "recovered jobs after a restart");
+      }
+      for (const scheduler of schedulers) scheduler.start();
+      maintenance = setInterval(() => {
+        maintain().catch((error: unknown) => logger.error({ err: error }, "job maintenance failed"));
+      }, MAINTENANCE_MS);
+      maintenance.unref();
+    },
+
+    async stop() {
+      clearInterval(maintenance);
+      for (const scheduler of schedulers) scheduler.stop();
+      // Stop the agents but leave their jobs `running` in the store: the next start fails them with
+      // RESTART_ERROR, the same path a crash takes, so there is one recovery story.
+      await runs.abortAll();
     },
   };
 }

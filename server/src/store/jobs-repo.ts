@@ -1,3 +1,152 @@
-/** Placeholder: the jobs feature defines its repository here. */
-// biome-ignore lint/suspicious/noEmptyInterface: filled in by the jobs feature
-export interface JobRepo {}
+import type { components } from "../generated/schema.js";
+import type { WebhookEventInput, WebhookEventType } from "./webhook-event.js";
+
+export type JobStatus = components["schemas"]["JobStatus"];
+export type JobSpec = components["schemas"]["JobSpec"];
+export type JobEventType = components["schemas"]["JobEvent"]["type"];
+
+/** A job as stored. Times are epoch milliseconds. */
+export interface JobRecord {
+  id: string;
+  workspaceId: string | null;
+  spec: JobSpec;
+  status: JobStatus;
+  createdAt: number;
+  startedAt: number | null;
+  completedAt: number | null;
+  sandboxId: string | null;
+  sessionId: string | null;
+  turns: number;
+  cleanedUpAt: number | null;
+  error: string | null;
+  /** The runner of the current turn (`simulated`, `command`). */
+  runner: string;
+  /** The current turn was requested with a `knify_test_` key (counts against the test-mode cap). */
+  testMode: boolean;
+  /** The replica that claimed the current turn, until it ends. */
+  claimedBy: string | null;
+  leaseUntil: number | null;
+}
+
+/** One entry of a job's event log; `seq` is per job and gapless from 1. */
+export interface JobEventRecord {
+  jobId: string;
+  seq: number;
+  type: JobEventType;
+  data: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface NewJobEvent {
+  type: JobEventType;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Builds the webhook event for a job right after a change, inside the store's transaction, so the event
+ * commits with the change. Returns null for jobs that belong to no workspace (nobody to notify).
+ */
+export type JobWebhookFactory = (type: WebhookEventType, job: JobRecord) => WebhookEventInput | null;
+
+export interface NewJob {
+  id: string;
+  workspaceId: string | null;
+  spec: JobSpec;
+  runner: string;
+  testMode: boolean;
+  now: number;
+}
+
+/** A turn request: the next prompt, and the spec and runner it runs with. */
+export interface NextTurn {
+  spec: JobSpec;
+  runner: string;
+  testMode: boolean;
+  now: number;
+}
+
+/** Refused because the workspace already has `active` unfinished test-mode jobs. */
+export interface TestModeLimited {
+  limited: true;
+  active: number;
+}
+
+export type CreateJobResult = { job: JobRecord } | TestModeLimited;
+
+export type ContinueJobResult =
+  | { job: JobRecord }
+  | TestModeLimited
+  /** The job is pending/running (`not_finished`) or its sandbox is gone (`cleaned_up`). */
+  | { conflict: "not_finished" | "cleaned_up"; job: JobRecord }
+  | null;
+
+export interface CleanupResult {
+  job: JobRecord;
+  /** The sandbox the job had before this cleanup (null when it had none, or was already cleaned up). */
+  sandboxId: string | null;
+  /** The job was pending or running, and is now failed. */
+  stopped: boolean;
+}
+
+export interface JobListQuery {
+  limit: number;
+  /** An id: only jobs older than it (keyset pagination, newest first). */
+  before?: string;
+  workspaceId?: string;
+  status?: JobStatus;
+}
+
+/** Which turns a replica lost at recovery. */
+export interface RecoveryResult {
+  failed: string[];
+  requeued: string[];
+}
+
+/**
+ * Jobs, their event logs and their queue. The queue is a column of the job (pending and unclaimed), so
+ * several replicas on one database each claim a turn exactly once; a claim is a lease the replica renews.
+ */
+export interface JobRepo {
+  /** Inserts a pending job with its `status` and `turn` events; with `testModeLimit`, refuses past the cap. */
+  create(job: NewJob, testModeLimit: number | null, webhook: JobWebhookFactory): Promise<CreateJobResult>;
+  get(id: string): Promise<JobRecord | null>;
+  list(query: JobListQuery): Promise<JobRecord[]>;
+  /** Queues the next turn of a completed or failed job that still has its sandbox. */
+  continue(
+    id: string,
+    turn: NextTurn,
+    testModeLimit: number | null,
+    webhook: JobWebhookFactory,
+  ): Promise<ContinueJobResult>;
+  /** Atomically claims the oldest queued turn for `runner`; null when there is none. */
+  claimNext(runner: string, replicaId: string, now: number, leaseMs: number): Promise<JobRecord | null>;
+  /** pending → running for a turn this replica claimed; null when it was cleaned up (or lost) meanwhile. */
+  markRunning(
+    id: string,
+    replicaId: string,
+    run: { sandboxId: string; sessionId: string; now: number },
+    webhook: JobWebhookFactory,
+  ): Promise<JobRecord | null>;
+  /** Ends this replica's turn; null when the job is no longer this replica's (cleaned up meanwhile). */
+  finish(
+    id: string,
+    replicaId: string,
+    outcome: { status: "completed" | "failed"; error: string | null; now: number },
+    webhook: JobWebhookFactory,
+  ): Promise<JobRecord | null>;
+  /** Gives a claimed, still pending turn back to the queue. */
+  release(id: string, replicaId: string): Promise<void>;
+  appendEvents(id: string, events: NewJobEvent[], now: number): Promise<void>;
+  setSession(id: string, sessionId: string): Promise<void>;
+  /** Fails a pending or running turn ("cleaned up while running"), deletes the sandbox reference. Idempotent. */
+  cleanup(id: string, now: number, webhook: JobWebhookFactory): Promise<CleanupResult | null>;
+  /** Events with `seq > after`, in order. */
+  events(id: string, after: number, limit: number): Promise<JobEventRecord[]>;
+  /** Extends the leases of this replica's turns; returns the ids it still holds. */
+  renewLeases(replicaId: string, now: number, leaseMs: number): Promise<string[]>;
+  /**
+   * After a crash: fails the running turns of `replicaId` (and of any replica whose lease expired; with
+   * null, only those) with `message`, and requeues their claimed, still pending turns.
+   */
+  recover(replicaId: string | null, now: number, message: string, webhook: JobWebhookFactory): Promise<RecoveryResult>;
+}

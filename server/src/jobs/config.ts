@@ -1,0 +1,59 @@
+import { hostname } from "node:os";
+import { ConfigError } from "../config.js";
+
+/** The runners a server can be configured with (`KNIFY_RUNNER`). Test-mode jobs always use `simulated`. */
+export type RunnerKind = "simulated" | "command";
+
+/** The jobs feature's settings, read from `KNIFY_*` variables (see `loadJobsConfig`). */
+export interface JobsConfig {
+  /** Runner for jobs created with live keys. */
+  runner: RunnerKind;
+  /** Shell command of the agent (`/bin/sh -c`), required for the command runner. */
+  agentCommand: string | null;
+  simulatorDelayMs: number;
+  jobTimeoutMs: number;
+  /** Turns this replica runs at once with the command runner; the rest stay `pending`. */
+  maxConcurrentJobs: number;
+  /** Unfinished test-mode jobs a workspace may have. */
+  testModeMaxActiveJobs: number;
+  /** Names this replica's claims in the queue; replicas sharing a database need distinct ids. */
+  replicaId: string;
+  sseKeepAliveMs: number;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
+/**
+ * Reads and validates the jobs settings; throws `ConfigError` with a message naming the bad variable.
+ * @example const config = loadJobsConfig({ KNIFY_RUNNER: "command", KNIFY_AGENT_COMMAND: "cursor-agent -p \"$1\"" });
+ */
+export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
+  const runner = env.KNIFY_RUNNER || "simulated";
+  if (runner !== "simulated" && runner !== "command") {
+    throw new ConfigError(`KNIFY_RUNNER must be "simulated" or "command"; got ${JSON.stringify(runner)}.`);
+  }
+  const agentCommand = env.KNIFY_AGENT_COMMAND?.trim() || null;
+  if (runner === "command" && agentCommand === null) {
+    throw new ConfigError(
+      'KNIFY_RUNNER=command needs KNIFY_AGENT_COMMAND, the shell command that runs the agent (it gets the prompt as "$1" and in $KNIFY_PROMPT).',
+    );
+  }
+  return {
+    runner,
+    agentCommand,
+    simulatorDelayMs: integer(env, "KNIFY_SIMULATOR_DELAY_MS", 200, 0, 600_000),
+    jobTimeoutMs: integer(env, "KNIFY_JOB_TIMEOUT_MS", 30 * 60 * 1000, 1, 7 * 24 * 60 * 60 * 1000),
+    maxConcurrentJobs: integer(env, "KNIFY_MAX_CONCURRENT_JOBS", 4, 1, 10_000),
+    testModeMaxActiveJobs: integer(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
+    replicaId: env.KNIFY_REPLICA_ID || hostname(),
+    sseKeepAliveMs: integer(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
+  };
+}

@@ -1,0 +1,48 @@
+import type { Clock } from "../clock.js";
+import type { components } from "../generated/schema.js";
+import { newId } from "../ids.js";
+import { iso, isoOrNull } from "../routes/present.js";
+import type { JobEventRecord, JobRecord, JobWebhookFactory } from "../store/jobs-repo.js";
+
+type Schemas = components["schemas"];
+
+/** A job as the API shows it: `error` only when it failed (Knify's docs). */
+export function presentJob(job: JobRecord): Schemas["Job"] {
+  return {
+    id: job.id,
+    workspace_id: job.workspaceId,
+    spec: job.spec,
+    status: job.status,
+    created_at: iso(job.createdAt),
+    started_at: isoOrNull(job.startedAt),
+    completed_at: isoOrNull(job.completedAt),
+    sandbox_id: job.sandboxId,
+    cursor_session_id: job.sessionId,
+    turns: job.turns,
+    cleaned_up_at: isoOrNull(job.cleanedUpAt),
+    ...(job.status === "failed" ? { error: job.error ?? "the turn failed" } : {}),
+  };
+}
+
+/** One entry of a job's event log as the API shows it. */
+export function presentEvent(event: JobEventRecord): Schemas["JobEvent"] {
+  return {
+    seq: event.seq,
+    job_id: event.jobId,
+    type: event.type,
+    created_at: iso(event.createdAt),
+    // openapi-typescript types a bare `type: object` as Record<string, never>; the data is any JSON object.
+    data: event.data as Schemas["JobEvent"]["data"],
+  };
+}
+
+/**
+ * The webhook events of jobs: the job in its API shape, only for jobs of a workspace (endpoints are
+ * registered per workspace, so a job without one has nobody to notify).
+ */
+export function jobWebhooks(clock: Clock): JobWebhookFactory {
+  return (type, job) =>
+    job.workspaceId === null
+      ? null
+      : { id: newId("evt"), type, workspaceId: job.workspaceId, createdAt: clock.now(), data: presentJob(job) };
+}

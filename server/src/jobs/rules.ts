@@ -1,0 +1,37 @@
+import { ProblemError } from "../http/problem.js";
+import type { JobRecord, JobSpec, JobStatus } from "../store/jobs-repo.js";
+
+/** `completed` and `failed` end a turn: only those can be continued, and an event stream ends there. */
+export const isFinished = (status: JobStatus): boolean => status === "completed" || status === "failed";
+
+/**
+ * The spec rules JSON Schema cannot say (the per-`job_type` ones are in the generated validator):
+ * `time_range.from` must not be after `time_range.to`.
+ */
+export function checkSpecRules(spec: JobSpec): void {
+  const range = spec.time_range;
+  if (range && Date.parse(range.from) > Date.parse(range.to)) {
+    throw new ProblemError(
+      "validation_failed",
+      `The request has 1 problem: body /spec/time_range/from (${range.from}) is after to (${range.to}); swap them or fix the range.`,
+      { errors: [{ location: "body", path: "/spec/time_range/from", message: "must not be after time_range.to" }] },
+    );
+  }
+}
+
+/** Why a job cannot be continued now, as a 409; null when it can. */
+export function continueConflict(job: JobRecord): ProblemError | null {
+  if (job.cleanedUpAt !== null) {
+    return new ProblemError(
+      "job_cleaned_up",
+      `Job ${job.id} was cleaned up at ${new Date(job.cleanedUpAt).toISOString()}; its sandbox is gone, so it cannot be continued. Create a new job instead.`,
+    );
+  }
+  if (!isFinished(job.status)) {
+    return new ProblemError(
+      "job_not_continuable",
+      `Job ${job.id} is ${job.status}; only a completed or failed job can be continued. Wait until its turn ends (follow GET /jobs/${job.id}/events) and retry.`,
+    );
+  }
+  return null;
+}

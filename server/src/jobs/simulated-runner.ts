@@ -1,0 +1,60 @@
+import type { RunContext, Runner, RunOutcome } from "./runner.js";
+
+/** The marker in a prompt that makes the simulator fail the turn (documented for SDK users' tests). */
+export const SIMULATE_FAIL_MARKER = "[simulate:fail]";
+export const SIMULATED_FAILURE = "simulated failure";
+
+/** Whether a turn asks the simulator to fail: the prompt holds `[simulate:fail]` or `metadata.simulate` is "fail". */
+export function wantsSimulatedFailure(spec: RunContext["job"]["spec"]): boolean {
+  return (spec.prompt ?? "").includes(SIMULATE_FAIL_MARKER) || spec.metadata?.simulate === "fail";
+}
+
+/**
+ * The sandbox simulator: no agent runs. It echoes the prompt as output lines, waits `delayMs` and completes,
+ * or fails with "simulated failure" when asked to. Deterministic, so tests can assert its exact output.
+ */
+export class SimulatedRunner implements Runner {
+  constructor(private readonly delayMs: number) {}
+
+  async run(context: RunContext): Promise<RunOutcome> {
+    const { job } = context;
+    context.output(
+      "stdout",
+      `simulator: turn ${job.turns} of ${job.id} (${job.spec.job_type}, model ${job.spec.model})`,
+    );
+    for (const line of describeTurn(job.spec)) context.output("stdout", line);
+    await delay(this.delayMs, context.signal);
+    if (context.signal.aborted) return { status: "failed", error: "aborted" };
+    if (wantsSimulatedFailure(job.spec)) {
+      context.output("stderr", "simulator: failing as asked");
+      return { status: "failed", error: SIMULATED_FAILURE };
+    }
+    context.output("stdout", "simulator: done");
+    return { status: "completed" };
+  }
+}
+
+function describeTurn(spec: RunContext["job"]["spec"]): string[] {
+  if (spec.prompt !== undefined)
+    return spec.prompt
+      .split(/\r?\n/)
+      .slice(0, 20)
+      .map((line) => `prompt: ${line}`);
+  const range = spec.time_range ? ` from ${spec.time_range.from} to ${spec.time_range.to}` : "";
+  return [`exam: user ${spec.user_id ?? "?"}${range}`];
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

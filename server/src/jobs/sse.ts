@@ -1,0 +1,81 @@
+import { once } from "node:events";
+import { PassThrough } from "node:stream";
+import type { ParameterizedContext } from "koa";
+import type { Logger } from "../logger.js";
+import type { Store } from "../store/store.js";
+import { type JobNotifier, Wakeup } from "./notifier.js";
+import { presentEvent } from "./present.js";
+import { isFinished } from "./rules.js";
+
+export interface FollowOptions {
+  store: Store;
+  notifier: JobNotifier;
+  logger: Logger;
+  keepAliveMs: number;
+  /** The slow store poll, for events written by other replicas. */
+  pollMs?: number;
+}
+
+const PAGE = 200;
+
+/**
+ * Streams a job's events as server-sent events (HTML Living Standard §9.2) from `after` until the job's
+ * turn ends: `id: <seq>`, `event: <type>`, `data: <JSON event>`. A `: keep-alive` comment keeps idle
+ * proxies from closing the connection. Stops as soon as the client goes away.
+ */
+export function followJobEvents(ctx: ParameterizedContext, jobId: string, after: number, options: FollowOptions): void {
+  const stream = new PassThrough();
+  ctx.status = 200;
+  ctx.type = "text/event-stream; charset=utf-8";
+  ctx.set("Cache-Control", "no-cache, no-transform");
+  ctx.set("Connection", "keep-alive");
+  // nginx buffers responses unless told not to, which would hold events back.
+  ctx.set("X-Accel-Buffering", "no");
+  ctx.req.socket.setNoDelay(true);
+  ctx.body = stream;
+
+  const wakeup = new Wakeup();
+  let closed = false;
+  const onClose = () => {
+    closed = true;
+    wakeup.signal();
+  };
+  // Koa destroys the body stream when the response closes (client gone); either signal ends the loop.
+  stream.once("close", onClose);
+  ctx.res.once("close", onClose);
+  const unsubscribe = options.notifier.onJob(jobId, wakeup.signal);
+  const keepAlive = setInterval(() => void write(": keep-alive\n\n"), options.keepAliveMs);
+
+  async function write(text: string): Promise<void> {
+    if (closed) return;
+    if (!stream.write(text)) await Promise.race([once(stream, "drain"), once(stream, "close")]);
+  }
+
+  async function run(): Promise<void> {
+    let last = after;
+    while (!closed) {
+      // Read the status before the events: when it is final, every event of the turn is already written
+      // (the final status event commits with the status), so draining them afterwards misses nothing.
+      const job = await options.store.jobs.get(jobId);
+      const ended = job === null || isFinished(job.status);
+      for (;;) {
+        const events = await options.store.jobs.events(jobId, last, PAGE);
+        for (const event of events) {
+          await write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`);
+          last = event.seq;
+        }
+        if (events.length < PAGE || closed) break;
+      }
+      if (ended) break;
+      await wakeup.wait(options.pollMs ?? 1000);
+    }
+  }
+
+  run()
+    .catch((error: unknown) => options.logger.error({ err: error, job_id: jobId }, "following job events failed"))
+    .finally(() => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      stream.end();
+    });
+}
