@@ -91,6 +91,17 @@ export type OperationId = Operation["operationId"];
 `,
 );
 
+// --- error codes: the closed code -> status table of the spec's ErrorCode ----------------------
+const errorCodes = spec.components.schemas.ErrorCode["x-knify-error-codes"];
+const errorCodesTs = `${HEADER}
+/** Every error code of the spec (\`ErrorCode\`, \`x-knify-error-codes\`) with its one HTTP status. */
+export const errorStatus = ${JSON.stringify(errorCodes, null, 2)} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+`;
+outputs.set("server/src/generated/error-codes.ts", errorCodesTs);
+outputs.set("sdk/src/generated/error-codes.ts", errorCodesTs);
+
 // --- validators (ajv standalone) -------------------------------------------------------------
 // The spec's components become $defs of a schema with $id "spec"; local refs are rewritten to it.
 const rewrite = (schema) => JSON.parse(JSON.stringify(schema).replace(/"#\/components\/schemas\//g, '"spec#/$defs/'));
@@ -120,7 +131,7 @@ const makeAjv = (coerceTypes) => {
     code: { source: true, lines: true },
   });
   addFormats(ajv);
-  ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs"]);
+  ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs", "x-knify-error-codes"]);
   ajv.addSchema(defsSchema);
   return ajv;
 };
@@ -151,26 +162,20 @@ const cjs = (ajv, map) => `${HEADER}${standaloneCode.default(ajv, map)}\n`;
 outputs.set("server/src/generated/params-validators.cjs", cjs(paramAjv, paramExports));
 outputs.set("server/src/generated/body-validators.cjs", cjs(bodyAjv, bodyExports));
 
-const dts = (names, typeOf) => `${HEADER}import type { ValidateFunction } from "ajv";
-import type { components, operations } from "./schema.js";
-type Schemas = components["schemas"];
-type Ops = operations;
-${names.map((n) => `export declare const ${n}: ValidateFunction<${typeOf(n)}>;`).join("\n")}
-`;
+const dts = (imports, names, typeOf) =>
+  `${HEADER}import type { ValidateFunction } from "ajv";\n${imports}${names
+    .map((n) => `export declare const ${n}: ValidateFunction<${typeOf(n)}>;`)
+    .join("\n")}\n`;
 outputs.set(
   "server/src/generated/params-validators.d.cts",
-  dts(Object.keys(paramExports), () => "Record<string, unknown>")
-    .replace('type Schemas = components["schemas"];\ntype Ops = operations;\n', "")
-    .replace('import type { components, operations } from "./schema.js";\n', ""),
+  dts("", Object.keys(paramExports), () => "Record<string, unknown>"),
 );
 outputs.set(
   "server/src/generated/body-validators.d.cts",
-  dts(Object.keys(bodyExports), (n) => {
+  dts('import type { operations } from "./schema.js";\n', Object.keys(bodyExports), (n) => {
     const opId = n.replace(/Body$/, "");
-    return `NonNullable<Ops["${opId}"]["requestBody"]>["content"]["application/json"]`;
-  })
-    .replace('type Schemas = components["schemas"];\n', "")
-    .replace("components, ", ""),
+    return `NonNullable<operations["${opId}"]["requestBody"]>["content"]["application/json"]`;
+  }),
 );
 
 // --- write or check --------------------------------------------------------------------------

@@ -1,32 +1,12 @@
+import { errorStatus } from "../generated/error-codes.js";
 import type { components } from "../generated/schema.js";
 import type { FieldError } from "./validate.js";
 
 /** An RFC 9457 problem body as the spec defines it. */
 export type Problem = components["schemas"]["Problem"];
 
-/** The closed set of error codes this version of the spec uses, with their statuses (see `ErrorCode`). */
-export const ERROR_STATUS = {
-  invalid_json: 400,
-  validation_failed: 400,
-  invalid_archive: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  job_not_continuable: 409,
-  job_cleaned_up: 409,
-  workspace_busy: 409,
-  workspace_exists: 409,
-  key_revoked: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  idempotency_key_reused: 422,
-  rate_limited: 429,
-  test_mode_limit: 429,
-  internal_error: 500,
-  service_unavailable: 503,
-} as const;
+/** The closed set of error codes this version of the spec uses, with their statuses (generated from `ErrorCode`). */
+export const ERROR_STATUS = errorStatus;
 
 /** A machine error code of the spec. */
 export type ErrorCode = keyof typeof ERROR_STATUS;

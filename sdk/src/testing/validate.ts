@@ -43,7 +43,7 @@ export function createAjv(spec: OpenApiDocument, options: { coerceTypes?: boolea
     coerceTypes: options.coerceTypes ?? false,
   });
   addFormats(ajv);
-  ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs"]);
+  ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs", "x-knify-error-codes"]);
   ajv.addSchema({ $id: "spec", $defs: rewriteRefs(componentSchemas(spec)) });
   return ajv;
 }

@@ -652,13 +652,9 @@ export interface components {
             message: string;
         };
         /**
-         * @description A stable machine code (extensible). The closed set this version uses, with its status:
-         *     `invalid_json` 400, `validation_failed` 400, `invalid_archive` 400, `unauthorized` 401,
-         *     `forbidden` 403, `not_found` 404, `method_not_allowed` 405, `conflict` 409,
-         *     `job_not_continuable` 409, `job_cleaned_up` 409, `workspace_busy` 409,
-         *     `workspace_exists` 409, `key_revoked` 409, `payload_too_large` 413,
-         *     `unsupported_media_type` 415, `idempotency_key_reused` 422, `rate_limited` 429,
-         *     `test_mode_limit` 429, `internal_error` 500, `service_unavailable` 503.
+         * @description A stable machine code (extensible: treat an unknown code by its HTTP status). The closed set
+         *     this version uses, each with its one status, is `x-knify-error-codes`; the server's error
+         *     table and the SDK's mock are generated from it.
          * @example validation_failed
          */
         ErrorCode: string;

@@ -1,32 +1,22 @@
-/**
- * The closed set of error codes, each with its one HTTP status (RFC 9457 problem details).
- * openapi.yaml lists the same set under `ErrorCode`; add a code in both places.
- */
-export const errorCodes = {
-  invalid_json: { status: 400, title: "Bad Request" },
-  validation_failed: { status: 400, title: "Bad Request" },
-  invalid_archive: { status: 400, title: "Bad Request" },
-  unauthorized: { status: 401, title: "Unauthorized" },
-  forbidden: { status: 403, title: "Forbidden" },
-  not_found: { status: 404, title: "Not Found" },
-  method_not_allowed: { status: 405, title: "Method Not Allowed" },
-  conflict: { status: 409, title: "Conflict" },
-  job_not_continuable: { status: 409, title: "Conflict" },
-  job_cleaned_up: { status: 409, title: "Conflict" },
-  workspace_busy: { status: 409, title: "Conflict" },
-  workspace_exists: { status: 409, title: "Conflict" },
-  key_revoked: { status: 409, title: "Conflict" },
-  idempotency_in_progress: { status: 409, title: "Conflict" },
-  payload_too_large: { status: 413, title: "Payload Too Large" },
-  unsupported_media_type: { status: 415, title: "Unsupported Media Type" },
-  idempotency_key_reused: { status: 422, title: "Unprocessable Content" },
-  rate_limited: { status: 429, title: "Too Many Requests" },
-  test_mode_limit: { status: 429, title: "Too Many Requests" },
-  internal_error: { status: 500, title: "Internal Server Error" },
-  service_unavailable: { status: 503, title: "Service Unavailable" },
-} as const;
+import { type ErrorCode, errorStatus } from "../generated/error-codes.js";
 
-export type ErrorCode = keyof typeof errorCodes;
+export type { ErrorCode };
+
+/** RFC 9110 reason phrases, the problem `title` of each status the spec's error codes use. */
+const titles: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
 
 /** One problem found while validating a request (`errors[]` of a 400). */
 export interface FieldError {
@@ -56,8 +46,9 @@ export class ProblemError extends Error {
   ) {
     super(detail);
     this.name = "ProblemError";
-    this.status = errorCodes[code].status;
-    this.title = errorCodes[code].title;
+    // The code -> status table is generated from the spec (ErrorCode's x-knify-error-codes).
+    this.status = errorStatus[code];
+    this.title = titles[this.status] ?? "Error";
     this.headers = headers;
   }
 }
