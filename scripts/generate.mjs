@@ -2,6 +2,8 @@
 // Generates everything that derives from openapi.yaml (the only source of truth):
 //   sdk/src/generated/schema.d.ts        openapi-typescript types for the SDK
 //   sdk/src/generated/spec.json          the spec as JSON (the spec-driven mock in @knify/sdk/testing)
+//   sdk/src/generated/version.ts         the SDK's version from sdk/package.json
+//   {sdk,server}/src/generated/error-codes.ts  the closed error-code table (ErrorCode's x-knify-error-codes)
 //   server/src/generated/schema.d.ts     the same types, for the server
 //   server/src/generated/operations.ts   operationId -> method, path, permission (the server enforces this table)
 //   server/src/generated/validators.cjs  ajv standalone validators for params, query, headers and JSON bodies
@@ -89,6 +91,13 @@ export const operations = ${JSON.stringify(table, null, 2)} as const;
 export type Operation = (typeof operations)[number];
 export type OperationId = Operation["operationId"];
 `,
+);
+
+// --- the SDK's version, sent in User-Agent: read from sdk/package.json so the two cannot drift ----
+const sdkVersion = JSON.parse(readFileSync(join(root, "sdk", "package.json"), "utf8")).version;
+outputs.set(
+  "sdk/src/generated/version.ts",
+  `${HEADER}\n/** The SDK's version (from sdk/package.json), sent in \`User-Agent\`. */\nexport const VERSION = ${JSON.stringify(sdkVersion)};\n`,
 );
 
 // --- error codes: the closed code -> status table of the spec's ErrorCode ----------------------

@@ -1,9 +1,9 @@
+import { VERSION } from "../generated/version.js";
 import { APIConnectionError, APITimeoutError, APIUserAbortError } from "./errors.js";
 import type { LevelLogger } from "./log.js";
 import type { Clock, FetchLike, RequestOptions, Sleep } from "./options.js";
 import { redactBody, redactHeaders, redactText } from "./redact.js";
 import { backoffDelay, isRetryableStatus, MAX_SERVER_DELAY_MS, serverRequestedDelay } from "./retry-delay.js";
-import { VERSION } from "./version.js";
 
 /** What the transport needs from the client; every side effect is injected. */
 export interface TransportConfig {
