@@ -7,6 +7,8 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
 import { ArchiveError, quoteEntry } from "./archive-error.js";
+import { checkEntryPath, pathWithNul, type Refuse } from "./entry-path.js";
+import { translateFsError, translateStreamError, translateTarError } from "./extract-errors.js";
 import { type ArchiveLimits, resolveArchiveLimits } from "./limits.js";
 
 /** What an extraction wrote: the regular files of the final tree and the sum of their sizes. */
@@ -405,109 +407,10 @@ class Extraction {
   }
 }
 
-type Refuse = (code: "invalid_archive" | "payload_too_large", why: string) => ArchiveError;
-
-/**
- * Splits an entry path into the segments it is written to, refusing anything that could leave the root or
- * that a filesystem would read differently. Empty and "." segments (`./a`, `my-dir/`) are dropped; the tree is
- * otherwise kept as-is (a single top-level `my-dir/` stays).
- */
-function checkEntryPath(raw: string, maxPathBytes: number, refuse: Refuse): string[] {
-  if (raw.includes("\0")) throw refuse("invalid_archive", "contains a NUL byte");
-  if (raw.includes("\\")) throw refuse("invalid_archive", 'contains a backslash; use "/" between path segments');
-  const bytes = Buffer.byteLength(raw);
-  if (bytes > maxPathBytes) throw refuse("invalid_archive", `is ${bytes} bytes long; the limit is ${maxPathBytes}`);
-  if (raw.startsWith("/"))
-    throw refuse("invalid_archive", "is an absolute path; paths must be relative to the workspace");
-  const parts = raw.split("/");
-  if (parts.includes("..")) throw refuse("invalid_archive", 'escapes the workspace ("..")');
-  return parts.filter((part) => part !== "" && part !== ".");
-}
-
-/**
- * The path or link target of a pax record or GNU long-name block, when it holds a NUL byte. node-tar cuts such a
- * value at the NUL and would extract `a\0b` as `a`; the spec wants it refused, so the raw record is read here.
- */
-function pathWithNul(meta: string): string | undefined {
-  if (!/^\d+ /.test(meta)) {
-    // GNU long name/link: the value and its terminating NULs.
-    const value = meta.replace(/\0+$/, "");
-    return value.includes("\0") ? value : undefined;
-  }
-  // pax: records of "<length> <key>=<value>\n", where length counts the bytes of the whole record.
-  const bytes = Buffer.from(meta, "utf8");
-  let position = 0;
-  while (position < bytes.length) {
-    const space = bytes.indexOf(0x20, position);
-    const length = Number(bytes.toString("latin1", position, space));
-    if (space < 0 || !Number.isSafeInteger(length) || length <= space - position) return undefined;
-    const record = bytes.toString("utf8", space + 1, position + length);
-    const match = /^(path|linkpath)=([\s\S]*)\n$/.exec(record);
-    if (match?.[2]?.includes("\0")) return match[2];
-    position += length;
-  }
-  return undefined;
-}
-
 async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
   let offset = 0;
   while (offset < chunk.length) {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
     offset += bytesWritten;
   }
-}
-
-// Filesystem errors an archive can provoke by itself (a name too long for the filesystem, a clash between
-// entries); anything else (ENOSPC, EACCES) is the server's problem and stays a plain error.
-const ARCHIVE_FS_ERRORS = new Set(["ENAMETOOLONG", "EEXIST", "ENOTDIR", "EISDIR", "ELOOP", "EILSEQ"]);
-
-function translateFsError(error: unknown, raw: string): Error {
-  if (error instanceof ArchiveError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code && ARCHIVE_FS_ERRORS.has(code)) {
-    return new ArchiveError("invalid_archive", `entry ${quoteEntry(raw)} cannot be written (${code})`, {
-      entry: raw,
-      cause: error,
-    });
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-interface TarError extends Error {
-  tarCode?: string;
-  header?: { path?: string };
-  entry?: { path?: string };
-}
-
-function translateTarError(error: Error): Error {
-  const tarError = error as TarError;
-  if (!tarError.tarCode) return error;
-  const where = tarError.entry?.path ?? tarError.header?.path;
-  const message = error.message.replace(/^TAR_[A-Z_]+: /, "");
-  const at = where ? ` at entry ${quoteEntry(where)}` : "";
-  const truncated = /^Truncated input \((.*)\)$/.exec(message);
-  return new ArchiveError(
-    "invalid_archive",
-    truncated ? `the archive is truncated${at} (${truncated[1]})` : `the archive is corrupt${at}: ${message}`,
-    where === undefined ? { cause: error } : { entry: where, cause: error },
-  );
-}
-
-/** Gzip errors become 400s that say what was wrong with the upload. */
-function translateStreamError(error: unknown): unknown {
-  if (error instanceof ArchiveError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "Z_BUF_ERROR") {
-    return new ArchiveError("invalid_archive", "the archive is truncated (the gzip stream ends early)", {
-      cause: error,
-    });
-  }
-  if (typeof code === "string" && code.startsWith("Z_")) {
-    return new ArchiveError(
-      "invalid_archive",
-      `the archive is not a valid gzip stream (${(error as Error).message}); send a .tar.gz made by \`tar -czf\``,
-      { cause: error },
-    );
-  }
-  return error;
 }
