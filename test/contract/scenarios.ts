@@ -111,6 +111,17 @@ export function contractScenarios(target: () => ContractTarget): void {
       await expect(client.keys.verify()).rejects.toBeInstanceOf(AuthenticationError);
     });
 
+    it("exposes the request id and rate-limit headers through withResponse()", async () => {
+      const { key, client } = await keyed();
+      const { data, requestId, rateLimit, response } = await client.keys.verify().withResponse();
+      expect(data.key_id).toBe(key.key_id);
+      expect(requestId).toBe(response.headers.get("x-request-id"));
+      expect(rateLimit.limit).toBe(key.rate_limit);
+      expect(rateLimit.remaining).toBeLessThan(rateLimit.limit);
+      expect(rateLimit.reset).toBeInstanceOf(Date);
+      expect(rateLimit.reset?.getTime() ?? 0).toBeGreaterThan(Date.now() - 60_000);
+    });
+
     it("refuses a key without the permission with PermissionDeniedError naming it", async () => {
       const { client } = await keyed({ permissions: ["jobs:read"] });
       const error = await client.keys.create({ name: "nope" }).then(
