@@ -117,7 +117,7 @@ export function contractScenarios(target: () => ContractTarget): void {
       expect(data.key_id).toBe(key.key_id);
       expect(requestId).toBe(response.headers.get("x-request-id"));
       expect(rateLimit.limit).toBe(key.rate_limit);
-      expect(rateLimit.remaining).toBeLessThan(rateLimit.limit);
+      expect(rateLimit.remaining).toBeLessThan(rateLimit.limit ?? 0);
       expect(rateLimit.reset).toBeInstanceOf(Date);
       expect(rateLimit.reset?.getTime() ?? 0).toBeGreaterThan(Date.now() - 60_000);
     });
