@@ -6,6 +6,9 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // Shared chunks for CJS too, so `@knify/sdk` and `@knify/sdk/webhooks` share one WebhookVerificationError
+  // class (without it each CJS entry bundles its own copy and `instanceof` across entries fails).
+  splitting: true,
   target: "node20",
   platform: "node",
   // Bundled: their ESM-only default export breaks esbuild's CJS interop (toolchain.md, failure 1).

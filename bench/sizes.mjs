@@ -1,0 +1,139 @@
+// Size bench: how many bytes `@knify/sdk` and `@knify/sdk/webhooks` add to a bundle, minified and gzipped,
+// next to openapi-fetch (the HTTP layer the SDK is built on) measured the same way in the same run.
+//
+//   npm run build && node bench/sizes.mjs [--json]
+//
+// How each entry is measured (see bench/README.md):
+// - esbuild bundles the package entry as a user's bundler would: resolved by name through node_modules and
+//   the package's `exports` map (so `sdk/dist`, ESM build), `platform: "neutral"`, minified, every export kept.
+// - Externals: only Node's built-in modules (`fs`, `node:fs/promises`, …): they are not bytes a bundle ships.
+//   Everything else, dependencies included, is bundled.
+// - `splitting: true`, so a dynamic `import()` becomes its own chunk, as in any code-splitting bundler. The
+//   SDK loads `tar` (and `node:fs`) that way, only when `workspaces.upload({ path })` archives a directory in
+//   Node; those chunks are reported as "lazy" and are not part of the entry's size.
+// - Each output file is gzipped on its own (zlib, level 9), as a server would serve it.
+
+import { builtinModules } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** The entries measured; `baseline` is the one the others are compared with. */
+export const ENTRIES = [
+  { name: "@knify/sdk", specifier: "@knify/sdk" },
+  { name: "@knify/sdk/webhooks", specifier: "@knify/sdk/webhooks" },
+  { name: "openapi-fetch (baseline)", specifier: "openapi-fetch", baseline: true },
+];
+
+const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
+
+/**
+ * Bundles one package entry and returns its sizes in bytes.
+ * @param {string} specifier a package name or subpath, resolved from the repository root
+ */
+export async function measure(specifier) {
+  const result = await build({
+    stdin: { contents: `export * from ${JSON.stringify(specifier)};`, resolveDir: ROOT, loader: "js" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "neutral",
+    // Neutral platform reads no main fields by default; these are the ones bundlers read for packages without `exports`.
+    mainFields: ["module", "main"],
+    target: "es2022",
+    splitting: true,
+    outdir: "out",
+    write: false,
+    metafile: true,
+    external: NODE_BUILTINS,
+    logLevel: "silent",
+  });
+
+  const files = new Map(result.outputFiles.map((file) => [file.path, file.contents]));
+  const outputs = result.metafile.outputs;
+  const entry = Object.keys(outputs).find((path) => outputs[path]?.entryPoint !== undefined);
+  if (entry === undefined) throw new Error(`esbuild produced no entry chunk for ${specifier}`);
+
+  // The entry chunk and the chunks it imports statically load up front; dynamic imports load on demand.
+  const initial = new Set();
+  // Node built-ins the up-front code imports statically: none means the entry loads outside Node too.
+  const builtins = new Set();
+  const visit = (path) => {
+    if (initial.has(path)) return;
+    initial.add(path);
+    for (const each of outputs[path]?.imports ?? []) {
+      if (each.kind !== "import-statement") continue;
+      if (each.external) builtins.add(each.path);
+      else visit(each.path);
+    }
+  };
+  visit(entry);
+
+  const sizes = { minified: 0, gzipped: 0, lazyMinified: 0, lazyGzipped: 0, staticBuiltins: [...builtins].sort() };
+  for (const [path, output] of Object.entries(outputs)) {
+    if (path.endsWith(".map")) continue;
+    const bytes = [...files.entries()].find(([file]) => file.endsWith(`/${path}`))?.[1];
+    if (bytes === undefined) throw new Error(`esbuild output ${path} has no contents`);
+    const gzipped = gzipSync(bytes, { level: 9 }).length;
+    if (initial.has(path)) {
+      sizes.minified += output.bytes;
+      sizes.gzipped += gzipped;
+    } else {
+      sizes.lazyMinified += output.bytes;
+      sizes.lazyGzipped += gzipped;
+    }
+  }
+  return sizes;
+}
+
+/** Measures every entry, in order. */
+export async function measureSizes() {
+  const rows = [];
+  for (const entry of ENTRIES) rows.push({ ...entry, ...(await measure(entry.specifier)) });
+  return rows;
+}
+
+const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+
+/** Prints the table and the ratios to the baseline. */
+export async function main(argv = process.argv.slice(2)) {
+  const rows = await measureSizes();
+  const baseline = rows.find((row) => row.baseline);
+  const withRatio = rows.map((row) => ({ ...row, ratio: baseline ? row.gzipped / baseline.gzipped : undefined }));
+  if (argv.includes("--json")) {
+    console.log(JSON.stringify(withRatio, null, 2));
+    return;
+  }
+  console.log("Bundle sizes (esbuild, platform neutral, minified; gzip level 9 per file; Node built-ins external)\n");
+  const header = ["entry", "min", "min+gzip", "lazy min+gzip", "× baseline"];
+  const lines = withRatio.map((row) => [
+    row.name,
+    kb(row.minified),
+    kb(row.gzipped),
+    row.lazyGzipped ? kb(row.lazyGzipped) : "-",
+    row.ratio === undefined ? "-" : `${row.ratio.toFixed(2)}×`,
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
+  // The first column is left-aligned, the numbers right-aligned.
+  const format = (cells) =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+      .join("  ");
+  console.log(format(header));
+  console.log(widths.map((width) => "-".repeat(width)).join("  "));
+  for (const line of lines) console.log(format(line));
+  console.log(
+    "\nlazy: chunks loaded only by a dynamic import() (the SDK's directory upload: tar), not counted in min+gzip.",
+  );
+  console.log("× baseline: the entry's min+gzip divided by openapi-fetch's, measured in this run.");
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    console.error("Is the SDK built? Run `npm run build` first: the bench measures sdk/dist.");
+    process.exitCode = 1;
+  });
+}

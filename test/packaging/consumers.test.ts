@@ -1,0 +1,274 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// Consumers of the *built* package: a temp project whose node_modules/@knify/sdk is a symlink to sdk/, so
+// every import goes through the package's `exports` map into dist/, as it does for users. `npm test` builds
+// dist before vitest runs; vitest alone needs `npm run build` first.
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SDK = join(ROOT, "sdk");
+const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+
+// GitHub's documented example (docs: "Validating webhook deliveries"), the same scheme as X-Knify-Signature.
+const GITHUB_VECTOR = {
+  secret: "It's a Secret to Everybody",
+  body: "Hello, World!",
+  signature: "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+};
+
+let project: string;
+
+interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], cwd: string): Promise<Output> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function link(name: string, target: string): void {
+  const path = join(project, "node_modules", name);
+  mkdirSync(dirname(path), { recursive: true });
+  symlinkSync(target, path, "dir");
+}
+
+function write(file: string, text: string): void {
+  writeFileSync(join(project, file), text);
+}
+
+beforeAll(() => {
+  if (!existsSync(join(SDK, "dist", "index.js"))) {
+    throw new Error("sdk/dist is missing: run `npm run build` (npm test does) before these packaging checks.");
+  }
+  project = mkdtempSync(join(tmpdir(), "knify-consumer-"));
+  link("@knify/sdk", SDK);
+  // What a consumer installs itself: msw (for `./testing`) and Node's types. The SDK's own dependencies
+  // resolve from the repo's node_modules, as Node and tsc follow the symlink to its real path.
+  link("msw", join(ROOT, "node_modules", "msw"));
+  link("@types/node", join(ROOT, "node_modules", "@types", "node"));
+  write("package.json", JSON.stringify({ name: "consumer", private: true }));
+});
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+/** The body of a runtime consumer; `load(specifier)` is `import()` or `require()`. */
+const runtimeChecks = (load: string) => `
+const { secret, body, signature } = ${JSON.stringify(GITHUB_VECTOR)};
+const globalKeys = () => [...Object.getOwnPropertyNames(globalThis), ...Object.getOwnPropertySymbols(globalThis).map(String)];
+const before = globalKeys();
+const fetchBefore = globalThis.fetch;
+const sdk = await ${load}("@knify/sdk");
+const webhooks = await ${load}("@knify/sdk/webhooks");
+const addedGlobals = globalKeys().filter((key) => !before.includes(key));
+const fetchPatched = globalThis.fetch !== fetchBefore;
+
+const client = new sdk.KnifyClient("knify_test_x", { baseURL: "http://127.0.0.1:9/" });
+let missingKey;
+try { new sdk.KnifyClient({ apiKey: "" }); } catch (error) { missingKey = error instanceof sdk.KnifyError; }
+
+const testing = await ${load}("@knify/sdk/testing");
+const { setupServer } = await ${load}("msw/node");
+const mock = testing.createKnifyMock({ baseURL: "https://mock.knify.test" });
+const server = setupServer(...mock.handlers);
+server.listen({ onUnhandledRequest: "error" });
+const health = await new sdk.KnifyClient(mock.adminKey, { baseURL: "https://mock.knify.test" }).health();
+let refused;
+try {
+  await new sdk.KnifyClient("knify_test_wrong", { baseURL: "https://mock.knify.test", maxRetries: 0 }).jobs.get("job_1");
+} catch (error) {
+  refused = { authError: error instanceof sdk.AuthenticationError, apiError: error instanceof sdk.APIError, status: error.status };
+}
+server.close();
+
+console.log(JSON.stringify({
+  addedGlobals,
+  fetchPatched,
+  baseURL: client.baseURL,
+  missingKey,
+  verified: webhooks.verify(body, signature, secret),
+  verifiedTampered: webhooks.verify(body + " ", signature, secret),
+  viaClient: client.webhooks.verify(body, signature, secret),
+  sameErrorClass: sdk.WebhookVerificationError === webhooks.WebhookVerificationError,
+  health: health.status,
+  refused,
+}));
+`;
+
+async function runConsumer(file: string): Promise<Record<string, unknown>> {
+  const result = await run(process.execPath, [file], project);
+  expect(result.stderr).toBe("");
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+describe("runtime consumers", () => {
+  it("an .mjs file imports `.`, `./webhooks` and `./testing` through the exports map", async () => {
+    write("consumer.mjs", runtimeChecks("import"));
+    const result = await runConsumer("consumer.mjs");
+    expect(result).toEqual({
+      addedGlobals: [],
+      fetchPatched: false,
+      baseURL: "http://127.0.0.1:9",
+      missingKey: true,
+      verified: true,
+      verifiedTampered: false,
+      viaClient: true,
+      // Both entries share one chunk, so an error thrown by `./webhooks` is an instance of the class from `.`.
+      sameErrorClass: true,
+      health: "ok",
+      refused: { authError: true, apiError: true, status: 401 },
+    });
+  });
+
+  it("a .cjs file requires `.`, `./webhooks`, `./testing` and `./package.json`", async () => {
+    write(
+      "consumer.cjs",
+      `(async () => {
+        if (require("@knify/sdk/package.json").name !== "@knify/sdk") throw new Error("package.json export");
+        ${runtimeChecks("require")}
+      })().catch((error) => { console.error(error); process.exitCode = 1; });`,
+    );
+    const result = await runConsumer("consumer.cjs");
+    expect(result).toMatchObject({
+      addedGlobals: [],
+      fetchPatched: false,
+      baseURL: "http://127.0.0.1:9",
+      missingKey: true,
+      verified: true,
+      verifiedTampered: false,
+      viaClient: true,
+      // tsup's CJS splitting gives both entries one shared chunk, so the class is the same one.
+      sameErrorClass: true,
+      health: "ok",
+      refused: { authError: true, apiError: true, status: 401 },
+    });
+  });
+});
+
+// Type checks: `@ts-expect-error` lines fail the check if the types were `any` or missing.
+const typeChecks = (suffix: string) => `
+import { APIError, type Job, type JobSpec, KnifyClient } from "@knify/sdk";
+import { createKnifyMock, type KnifyMock } from "@knify/sdk/testing";
+import { unwrap, verify, type WebhookEvent, WebhookVerificationError } from "@knify/sdk/webhooks";
+
+const client = new KnifyClient("knify_test_x", { baseURL: "http://127.0.0.1:8080", maxRetries: 0 });
+export async function statusOf(id: string): Promise<Job["status"]> {
+  const job = await client.jobs.get(id);
+  return job.status;
+}
+export const spec: JobSpec = { job_type: "cursor_task", prompt: "Hello" };
+// @ts-expect-error job_type is required
+export const noType: JobSpec = { prompt: "Hello" };
+// @ts-expect-error a job has no such field
+export const wrong = (job: Job) => job.no_such_field;
+export const ok: boolean = verify("body", "sha256=00", "secret");
+export function completedJobId(raw: string, headers: Record<string, string>): string | undefined {
+  const event: WebhookEvent = unwrap(raw, headers, "whsec_c2VjcmV0");
+  return event.type === "job.completed" ? event.data.id : undefined;
+}
+export const isApiError = (error: unknown): boolean => error instanceof APIError || error instanceof WebhookVerificationError;
+export const mock: KnifyMock = createKnifyMock();
+export const marker${suffix} = true;
+`;
+
+const strict = { strict: true, skipLibCheck: false, noEmit: true, target: "ES2022" };
+
+describe("TypeScript consumers (strict, skipLibCheck: false)", () => {
+  it("type-check under module NodeNext (.mts, .cts) and module ESNext + moduleResolution bundler (.ts)", async () => {
+    write("esm.mts", typeChecks("Mts"));
+    write("cjs.cts", typeChecks("Cts"));
+    write("app.ts", typeChecks("Ts"));
+    // msw's own declarations (reached through `./testing`) need the DOM lib, so a consumer has it anyway.
+    // The bundler project leaves out @types/node: the SDK's declarations must not need Node's types.
+    const nodeNext = { ...strict, module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2023", "DOM"] };
+    const bundler = { ...strict, module: "ESNext", moduleResolution: "bundler", lib: ["ES2023", "DOM"], types: [] };
+    write(
+      "tsconfig.nodenext.json",
+      JSON.stringify({ compilerOptions: { ...nodeNext, types: ["node"] }, files: ["esm.mts", "cjs.cts"] }),
+    );
+    write("tsconfig.bundler.json", JSON.stringify({ compilerOptions: bundler, files: ["app.ts"] }));
+
+    const [node, bundled] = await Promise.all([
+      run(process.execPath, [TSC, "-p", "tsconfig.nodenext.json", "--listFiles"], project),
+      run(process.execPath, [TSC, "-p", "tsconfig.bundler.json", "--listFiles"], project),
+    ]);
+    const errors = (output: Output) => output.stdout.split("\n").filter((line) => line.includes("error TS"));
+    expect([...errors(node), ...errors(bundled)]).toEqual([]);
+    expect([node.code, bundled.code]).toEqual([0, 0]);
+
+    // The declarations came from dist/ through the exports map: `import` conditions for .mts and bundler,
+    // `require` conditions (.d.cts) for .cts; never from the sources.
+    const nodeFiles = node.stdout.split("\n");
+    const dist = (file: string) => join(SDK, "dist", file);
+    for (const entry of ["index", "webhooks", "testing"]) {
+      expect(nodeFiles).toEqual(expect.arrayContaining([dist(`${entry}.d.ts`), dist(`${entry}.d.cts`)]));
+      expect(bundled.stdout.split("\n")).toContain(dist(`${entry}.d.ts`));
+    }
+    expect([...nodeFiles, ...bundled.stdout.split("\n")].filter((file) => file.includes("/sdk/src/"))).toEqual([]);
+  });
+});
+
+describe("./webhooks", () => {
+  /** A dist file's text plus every file it imports or requires, transitively. */
+  function withImports(file: string, seen = new Set<string>()): string {
+    if (seen.has(file)) return "";
+    seen.add(file);
+    const text = readFileSync(file, "utf8");
+    const relative = [...text.matchAll(/(?:from|import|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)].map(
+      (m) => m[1] as string,
+    );
+    return [text, ...relative.map((spec) => withImports(join(dirname(file), spec), seen))].join("\n");
+  }
+
+  it.each(["webhooks.js", "webhooks.cjs"])("dist/%s and what it imports hold no HTTP client code", (file) => {
+    const code = withImports(join(SDK, "dist", file));
+    expect(code).toContain("function verify(");
+    expect(code).not.toMatch(/\bfetch\s*\(/);
+    expect(code).not.toMatch(/openapi-fetch|XMLHttpRequest|node:https?|require\(["']https?["']\)|undici/);
+  });
+});
+
+describe("npm pack --dry-run", () => {
+  it("ships dist/ (every file the exports map names), package.json, README and LICENSE, and nothing else", async () => {
+    const packed = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], SDK);
+    expect(packed.code).toBe(0);
+    const [manifest] = JSON.parse(packed.stdout) as [{ files: { path: string }[] }];
+    const files = manifest.files.map((file) => file.path);
+
+    expect(files.filter((path) => !/^dist\/[^/]+$/.test(path)).sort()).toEqual([
+      "LICENSE",
+      "README.md",
+      "package.json",
+    ]);
+    expect(files.filter((path) => /(^|\/)(src|test|tests|__tests__)\/|\.test\.|\.spec\./.test(path))).toEqual([]);
+
+    const pkg = JSON.parse(readFileSync(join(SDK, "package.json"), "utf8")) as Record<string, unknown>;
+    const targets = new Set<string>();
+    const collect = (value: unknown): void => {
+      if (typeof value === "string") targets.add(value.replace(/^\.\//, ""));
+      else if (value && typeof value === "object") Object.values(value).forEach(collect);
+    };
+    collect(pkg.exports);
+    collect([pkg.main, pkg.module, pkg.types]);
+    expect([...targets].filter((target) => !files.includes(target))).toEqual([]);
+
+    // Source maps point at the SDK's sources (and bundled dependencies), never at tests.
+    for (const map of files.filter((path) => path.endsWith(".map"))) {
+      const { sources } = JSON.parse(readFileSync(join(SDK, map), "utf8")) as { sources: string[] };
+      expect(
+        sources.filter((source) => /(^|\/)test\/|\.test\./.test(source)),
+        map,
+      ).toEqual([]);
+    }
+  });
+});
