@@ -102,11 +102,35 @@ outputs.set(
 
 // --- error codes: the closed code -> status table of the spec's ErrorCode ----------------------
 const errorCodes = spec.components.schemas.ErrorCode["x-knify-error-codes"];
+// RFC 9110 §15 reason phrases: a problem's `title` is the phrase of its status (RFC 9457 §3.1.3).
+const REASON_PHRASES = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+const titles = Object.fromEntries(
+  [...new Set(Object.values(errorCodes))].sort().map((status) => {
+    if (!REASON_PHRASES[status]) throw new Error(`add the RFC 9110 reason phrase of ${status} to REASON_PHRASES`);
+    return [status, REASON_PHRASES[status]];
+  }),
+);
 const errorCodesTs = `${HEADER}
 /** Every error code of the spec (\`ErrorCode\`, \`x-knify-error-codes\`) with its one HTTP status. */
 export const errorStatus = ${JSON.stringify(errorCodes, null, 2)} as const;
 
 export type ErrorCode = keyof typeof errorStatus;
+
+/** The problem \`title\` of each status those codes use: its RFC 9110 reason phrase. */
+export const statusTitle: Record<number, string> = ${JSON.stringify(titles, null, 2)};
 `;
 outputs.set("server/src/generated/error-codes.ts", errorCodesTs);
 outputs.set("sdk/src/generated/error-codes.ts", errorCodesTs);

@@ -21,11 +21,16 @@ export interface ServerConfig {
 
 export class ConfigError extends Error {}
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+/**
+ * A whole-number setting from the environment: the fallback when unset or empty, else a value in
+ * [min, max] or a ConfigError naming the variable. Every module reads its numeric KNIFY_* settings here.
+ */
+export function envInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  // Digits only: Number() would also take "1e3", "0x10" or " 7 ", which a typo should not turn into a setting.
+  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw)}.`);
   }
   return value;
@@ -39,14 +44,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const dataDir = resolve(env.KNIFY_DATA_DIR || "./data");
   return {
     host: env.KNIFY_HOST || "127.0.0.1",
-    port: integer(env, "KNIFY_PORT", 8080, 0, 65535),
+    port: envInteger(env, "KNIFY_PORT", 8080, 0, 65535),
     dataDir,
     databasePath: env.KNIFY_DATABASE || resolve(dataDir, "knify.db"),
     logLevel: env.KNIFY_LOG_LEVEL || "info",
-    bodyLimitBytes: integer(env, "KNIFY_BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    bodyLimitBytes: envInteger(env, "KNIFY_BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     rateLimits: {
-      live: integer(env, "KNIFY_RATE_LIMIT_LIVE", 1000, 1, 1_000_000),
-      test: integer(env, "KNIFY_RATE_LIMIT_TEST", 100, 1, 1_000_000),
+      live: envInteger(env, "KNIFY_RATE_LIMIT_LIVE", 1000, 1, 1_000_000),
+      test: envInteger(env, "KNIFY_RATE_LIMIT_TEST", 100, 1, 1_000_000),
     },
     idempotencyTtlMs: 24 * 60 * 60 * 1000,
     maxRotationGraceSeconds: 7 * 24 * 60 * 60,

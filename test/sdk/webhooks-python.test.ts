@@ -1,62 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { generateSecret, sign, unwrap, verify } from "@knify/sdk/webhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { type SeedCase as PythonCase, runSeedPython as runPython } from "../support/seed-python.js";
 
-// The receiver from Knify's authentication page (shared/seeds/000_1cc82fe8b71bdbb4.txt), verbatim:
-// our signatures must pass it byte for byte.
-const SEED_RECEIVER = `import hmac
-import hashlib
-
-def verify_webhook(payload, signature, secret):
-    computed = hmac.new(
-        secret.encode(),
-        payload.encode(),
-        hashlib.sha256
-    ).hexdigest()
-    expected = f"sha256={computed}"
-    return hmac.compare_digest(expected, signature)
-`;
-
-// Reads cases as UTF-8 JSON from stdin whatever the locale, so non-ASCII payloads reach Python intact.
-// "sign" cases compute the header with the seed's own formula, to check the other direction.
-const HARNESS = `
-import json, sys
-
-cases = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-results = []
-for case in cases:
-    if case["op"] == "verify":
-        results.append(verify_webhook(case["payload"], case["signature"], case["secret"]))
-    else:
-        digest = hmac.new(case["secret"].encode(), case["payload"].encode(), hashlib.sha256).hexdigest()
-        results.append(f"sha256={digest}")
-sys.stdout.write(json.dumps(results))
-`;
-
-type PythonCase =
-  | { op: "verify"; payload: string; signature: string; secret: string }
-  | { op: "sign"; payload: string; secret: string };
-
-let directory: string;
-let script: string;
-
-function runPython(cases: PythonCase[]): unknown[] {
-  const output = execFileSync("python3", [script], { input: JSON.stringify(cases), encoding: "utf8" });
-  return JSON.parse(output) as unknown[];
-}
-
-beforeAll(() => {
-  directory = mkdtempSync(join(tmpdir(), "knify-webhooks-python-"));
-  script = join(directory, "receiver.py");
-  writeFileSync(script, SEED_RECEIVER + HARNESS);
-});
-
-afterAll(() => {
-  rmSync(directory, { recursive: true, force: true });
-});
+// The seed's Python receiver, verbatim: our signatures must pass it byte for byte.
 
 const event = JSON.stringify({
   id: "evt_01JD3Z8Q4W6T9X2B5N7M0PQRSZ",

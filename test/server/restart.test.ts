@@ -1,10 +1,8 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { unwrap } from "@knify/sdk/webhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/src/config.js";
@@ -12,10 +10,10 @@ import { createKey } from "../../server/src/keys/create-key.js";
 import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
 import { call } from "../support/http.js";
+import { seedVerifyWebhook } from "../support/seed-python.js";
 
 // The durability case in one story: the server stops with webhook deliveries pending AND a job
 // running; after a start on the same data dir every delivery arrives (same webhook-id) and no job is stuck.
-const exec = promisify(execFile);
 const agent = join(import.meta.dirname, "..", "fixtures", "agents", "fake-agent.mjs");
 const received: { headers: IncomingHttpHeaders; raw: Buffer }[] = [];
 let up = false;
@@ -104,21 +102,15 @@ describe("a restart with deliveries pending and a job running", () => {
 
       // The seed's Python receiver accepts one of them byte for byte.
       const sample = received[0];
-      const script = join(dataDir, "verify.py");
-      writeFileSync(
-        script,
-        [
-          "import hmac, hashlib, sys",
-          "def verify_webhook(payload, signature, secret):",
-          "    computed = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()",
-          '    expected = f"sha256={computed}"',
-          "    return hmac.compare_digest(expected, signature)",
-          "print(verify_webhook(sys.stdin.read(), sys.argv[1], sys.argv[2]))",
-        ].join("\n"),
-      );
-      const child = exec("python3", [script, String(sample?.headers["x-knify-signature"]), endpoint.body.secret]);
-      child.child.stdin?.end(sample?.raw);
-      expect((await child).stdout.trim()).toBe("True");
+      expect(
+        seedVerifyWebhook([
+          {
+            payload: sample?.raw ?? "",
+            signature: String(sample?.headers["x-knify-signature"]),
+            secret: endpoint.body.secret,
+          },
+        ]),
+      ).toEqual([true]);
     } finally {
       await second.close(1000);
     }

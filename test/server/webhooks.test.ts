@@ -1,13 +1,12 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { responseValidator } from "@knify/sdk/testing";
 import { unwrap, verify } from "@knify/sdk/webhooks";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { spec } from "../../server/src/spec.js";
+import { seedVerifyWebhook } from "../support/seed-python.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const checkResponse = responseValidator(spec as unknown as Parameters<typeof responseValidator>[0]);
@@ -69,36 +68,9 @@ class Receiver {
   }
 }
 
-// --- the seed's Python receiver, verbatim ----------------------------------------------------------------
-
-const SEED_RECEIVER = `import hmac
-import hashlib
-
-def verify_webhook(payload, signature, secret):
-    computed = hmac.new(
-        secret.encode(),
-        payload.encode(),
-        hashlib.sha256
-    ).hexdigest()
-    expected = f"sha256={computed}"
-    return hmac.compare_digest(expected, signature)
-`;
-const HARNESS = `
-import json, sys
-cases = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-sys.stdout.write(json.dumps([verify_webhook(c["payload"], c["signature"], c["secret"]) for c in cases]))
-`;
-
-let pythonDir: string;
-
 /** Runs the seed's `verify_webhook` on the exact bytes received (decoded as the UTF-8 text Python gets). */
-function pythonVerify(cases: { raw: Buffer; signature: string; secret: string }[]): boolean[] {
-  const script = join(pythonDir, "receiver.py");
-  const input = JSON.stringify(
-    cases.map((c) => ({ payload: c.raw.toString("utf8"), signature: c.signature, secret: c.secret })),
-  );
-  return JSON.parse(execFileSync("python3", [script], { input, encoding: "utf8" })) as boolean[];
-}
+const pythonVerify = (cases: { raw: Buffer; signature: string; secret: string }[]) =>
+  seedVerifyWebhook(cases.map((c) => ({ payload: c.raw, signature: c.signature, secret: c.secret })));
 
 // --- helpers -------------------------------------------------------------------------------------------
 
@@ -156,8 +128,6 @@ function event(
 }
 
 beforeAll(async () => {
-  pythonDir = mkdtempSync(join(tmpdir(), "knify-webhooks-py-"));
-  writeFileSync(join(pythonDir, "receiver.py"), SEED_RECEIVER + HARNESS);
   receiver = new Receiver();
   await receiver.start();
   server = await startTestServer({
@@ -172,7 +142,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
   await receiver.stop();
-  rmSync(pythonDir, { recursive: true, force: true });
 });
 
 // --- endpoints -----------------------------------------------------------------------------------------

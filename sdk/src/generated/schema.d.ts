@@ -1137,7 +1137,7 @@ export interface components {
                 /**
                  * @example {
                  *       "type": "https://docs.knify.io/errors/payload_too_large",
-                 *       "title": "Payload Too Large",
+                 *       "title": "Content Too Large",
                  *       "status": 413,
                  *       "detail": "The body is over the limit of 1048576 bytes.",
                  *       "code": "payload_too_large",

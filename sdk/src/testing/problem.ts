@@ -1,4 +1,4 @@
-import { errorStatus } from "../generated/error-codes.js";
+import { errorStatus, statusTitle } from "../generated/error-codes.js";
 import type { components } from "../generated/schema.js";
 import type { FieldError } from "./validate.js";
 
@@ -10,21 +10,6 @@ export const ERROR_STATUS = errorStatus;
 
 /** A machine error code of the spec. */
 export type ErrorCode = keyof typeof ERROR_STATUS;
-
-const TITLES: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  409: "Conflict",
-  413: "Payload Too Large",
-  415: "Unsupported Media Type",
-  422: "Unprocessable Content",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  503: "Service Unavailable",
-};
 
 /** Extra members a problem may carry (`errors`, `missing_permission`, `allowed_methods`). */
 export type ProblemExtras = Pick<Problem, "errors" | "missing_permission" | "allowed_methods">;
@@ -53,7 +38,7 @@ export class ProblemError extends Error {
 export function problemBody(error: ProblemError, requestId: string): Problem {
   return {
     type: `https://docs.knify.io/errors/${error.code}`,
-    title: TITLES[error.status] ?? "Error",
+    title: statusTitle[error.status] ?? "Error",
     status: error.status,
     detail: error.message,
     code: error.code,

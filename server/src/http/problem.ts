@@ -1,22 +1,6 @@
-import { type ErrorCode, errorStatus } from "../generated/error-codes.js";
+import { type ErrorCode, errorStatus, statusTitle } from "../generated/error-codes.js";
 
 export type { ErrorCode };
-
-/** RFC 9110 reason phrases, the problem `title` of each status the spec's error codes use. */
-const titles: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  409: "Conflict",
-  413: "Payload Too Large",
-  415: "Unsupported Media Type",
-  422: "Unprocessable Content",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  503: "Service Unavailable",
-};
 
 /** One problem found while validating a request (`errors[]` of a 400). */
 export interface FieldError {
@@ -48,7 +32,7 @@ export class ProblemError extends Error {
     this.name = "ProblemError";
     // The code -> status table is generated from the spec (ErrorCode's x-knify-error-codes).
     this.status = errorStatus[code];
-    this.title = titles[this.status] ?? "Error";
+    this.title = statusTitle[this.status] ?? "Error";
     this.headers = headers;
   }
 }

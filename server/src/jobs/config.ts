@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { ConfigError } from "../config.js";
+import { ConfigError, envInteger } from "../config.js";
 
 /** The runners a server can be configured with (`KNIFY_RUNNER`). Test-mode jobs always use `simulated`. */
 export type RunnerKind = "simulated" | "command";
@@ -21,16 +21,6 @@ export interface JobsConfig {
   sseKeepAliveMs: number;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw)}.`);
-  }
-  return value;
-}
-
 /**
  * Reads and validates the jobs settings; throws `ConfigError` with a message naming the bad variable.
  * @example const config = loadJobsConfig({ KNIFY_RUNNER: "command", KNIFY_AGENT_COMMAND: "cursor-agent -p \"$1\"" });
@@ -49,11 +39,11 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
   return {
     runner,
     agentCommand,
-    simulatorDelayMs: integer(env, "KNIFY_SIMULATOR_DELAY_MS", 200, 0, 600_000),
-    jobTimeoutMs: integer(env, "KNIFY_JOB_TIMEOUT_MS", 30 * 60 * 1000, 1, 7 * 24 * 60 * 60 * 1000),
-    maxConcurrentJobs: integer(env, "KNIFY_MAX_CONCURRENT_JOBS", 4, 1, 10_000),
-    testModeMaxActiveJobs: integer(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
+    simulatorDelayMs: envInteger(env, "KNIFY_SIMULATOR_DELAY_MS", 200, 0, 600_000),
+    jobTimeoutMs: envInteger(env, "KNIFY_JOB_TIMEOUT_MS", 30 * 60 * 1000, 1, 7 * 24 * 60 * 60 * 1000),
+    maxConcurrentJobs: envInteger(env, "KNIFY_MAX_CONCURRENT_JOBS", 4, 1, 10_000),
+    testModeMaxActiveJobs: envInteger(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
     replicaId: env.KNIFY_REPLICA_ID || hostname(),
-    sseKeepAliveMs: integer(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
+    sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
   };
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from "../config.js";
+import { ConfigError, envInteger } from "../config.js";
 
 /** The webhooks feature's settings, read from its own `KNIFY_WEBHOOK_*` variables. */
 export interface WebhookSettings {
@@ -23,16 +23,6 @@ export interface WebhookSettings {
 
 /** 5 s, 30 s, 2 min, 10 min, 1 h, 6 h: seven attempts over about 7 h 13 min, then `failed`. */
 export const DEFAULT_RETRY_SCHEDULE_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000];
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw)}.`);
-  }
-  return value;
-}
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   const raw = env[name];
@@ -63,9 +53,9 @@ function schedule(env: NodeJS.ProcessEnv, name: string): number[] {
  * @example const settings = loadWebhookSettings(process.env);
  */
 export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
-  const connectTimeoutMs = integer(env, "KNIFY_WEBHOOK_CONNECT_TIMEOUT_MS", 5_000, 100, 600_000);
-  const headersTimeoutMs = integer(env, "KNIFY_WEBHOOK_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000);
-  const bodyTimeoutMs = integer(env, "KNIFY_WEBHOOK_BODY_TIMEOUT_MS", 10_000, 100, 600_000);
+  const connectTimeoutMs = envInteger(env, "KNIFY_WEBHOOK_CONNECT_TIMEOUT_MS", 5_000, 100, 600_000);
+  const headersTimeoutMs = envInteger(env, "KNIFY_WEBHOOK_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000);
+  const bodyTimeoutMs = envInteger(env, "KNIFY_WEBHOOK_BODY_TIMEOUT_MS", 10_000, 100, 600_000);
   return {
     allowPrivate: flag(env, "KNIFY_WEBHOOK_ALLOW_PRIVATE"),
     retryScheduleMs: schedule(env, "KNIFY_WEBHOOK_RETRY_SCHEDULE_MS"),
@@ -73,9 +63,9 @@ export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
     connectTimeoutMs,
     headersTimeoutMs,
     bodyTimeoutMs,
-    pollIntervalMs: integer(env, "KNIFY_WEBHOOK_POLL_INTERVAL_MS", 250, 10, 60_000),
-    concurrency: integer(env, "KNIFY_WEBHOOK_CONCURRENCY", 8, 1, 256),
-    shutdownGraceMs: integer(env, "KNIFY_WEBHOOK_SHUTDOWN_GRACE_MS", 2_000, 0, 60_000),
+    pollIntervalMs: envInteger(env, "KNIFY_WEBHOOK_POLL_INTERVAL_MS", 250, 10, 60_000),
+    concurrency: envInteger(env, "KNIFY_WEBHOOK_CONCURRENCY", 8, 1, 256),
+    shutdownGraceMs: envInteger(env, "KNIFY_WEBHOOK_SHUTDOWN_GRACE_MS", 2_000, 0, 60_000),
     // Longer than the slowest possible attempt, so a live worker never loses its lease mid-send.
     leaseMs: connectTimeoutMs + headersTimeoutMs + bodyTimeoutMs + 30_000,
   };

@@ -1,6 +1,6 @@
 import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError } from "../config.js";
+import { envInteger } from "../config.js";
 import type { FeatureModule, ModuleDeps } from "../module.js";
 import { workspaceHandlers } from "./handlers.js";
 import { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS } from "./limits.js";
@@ -37,13 +37,7 @@ export function createWorkspacesModule(deps: ModuleDeps): FeatureModule {
 export function readArchiveLimits(env: NodeJS.ProcessEnv): ArchiveLimits {
   const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS };
   for (const [name, field] of Object.entries(LIMIT_SETTINGS)) {
-    const raw = env[name];
-    if (raw === undefined || raw === "") continue;
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
-      throw new ConfigError(`${name} must be a whole number of at least 1; got ${JSON.stringify(raw)}.`);
-    }
-    limits[field] = value;
+    limits[field] = envInteger(env, name, limits[field], 1, Number.MAX_SAFE_INTEGER);
   }
   return limits;
 }
