@@ -37,6 +37,7 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
 
   return async function handleOperation(ctx) {
     const now = deps.clock.now();
+    const params = { ...(ctx as unknown as { params: Record<string, string> }).params };
     let key: RequestInput["key"] = null;
     if (op.auth) {
       key = await authenticate(ctx.get("authorization") || undefined, deps.store, now);
@@ -52,7 +53,6 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
           { "Retry-After": String(seconds) },
         );
       }
-      const params = (ctx as unknown as { params: Record<string, string> }).params;
       const own = op.selfAccess && params.key_id === key.id;
       if (op.permission && !own && !grants(key.permissions, op.permission as Permission)) {
         throw new ProblemError(
@@ -64,7 +64,6 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
     }
 
     const problems: FieldError[] = [];
-    const params = { ...(ctx as unknown as { params: Record<string, string> }).params };
     const query: Record<string, unknown> = { ...ctx.query };
     const headers: Record<string, unknown> = {};
     if (paramsValidator) check(paramsValidator, params, "path", problems);

@@ -31,8 +31,7 @@ export function presentEvent(event: JobEventRecord): Schemas["JobEvent"] {
     job_id: event.jobId,
     type: event.type,
     created_at: iso(event.createdAt),
-    // openapi-typescript types a bare `type: object` as Record<string, never>; the data is any JSON object.
-    data: event.data as Schemas["JobEvent"]["data"],
+    data: event.data,
   };
 }
 
