@@ -82,7 +82,9 @@ describe("GET /keys", () => {
       const items = (await res.json()) as { name: string }[];
       expect(items.length).toBeLessThanOrEqual(2);
       seen.push(...items.map((k) => k.name));
-      url = /<([^>]+)>; rel="next"/.exec(res.headers.get("link") ?? "")?.[1] ?? null;
+      const next = /<([^>]+)>; rel="next"/.exec(res.headers.get("link") ?? "")?.[1];
+      // The link is a reference relative to the request's URL (RFC 8288 §3.2), never built from Host.
+      url = next === undefined ? null : new URL(next, res.url).href;
       pages++;
     }
     expect(seen).toEqual(["scoped admin", "p5", "p4", "p3", "p2", "p1"]);

@@ -334,7 +334,9 @@ describe("GET /workspaces", () => {
     const next = /^<([^>]+)>; rel="next"$/.exec(link)?.[1];
     expect(next).toBeDefined();
 
-    const page2 = await fetch(next ?? "", { headers: { Authorization: `Bearer ${server.adminKey}` } });
+    const page2 = await fetch(new URL(next ?? "", server.url), {
+      headers: { Authorization: `Bearer ${server.adminKey}` },
+    });
     expect(page2.status).toBe(200);
     expect(await page2.json()).toEqual([first.body]);
     expect(page2.headers.get("link")).toBeNull();

@@ -158,6 +158,9 @@ export class MockState {
       throw new ProblemError("key_revoked", `Key ${keyId} is revoked and cannot be rotated; create a new key.`);
     }
     const now = this.now().getTime();
+    if (rec.key.expires_at !== null && Date.parse(rec.key.expires_at) <= now) {
+      throw new ProblemError("key_expired", `Key ${keyId} has expired and cannot be rotated; create a new key.`);
+    }
     const previousExpiry = now + graceSeconds * 1000;
     for (const s of rec.secrets) if (s.expiresAt === null) s.expiresAt = previousExpiry;
     const secret = newApiKeySecret(rec.key.type);
