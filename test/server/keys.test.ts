@@ -212,4 +212,14 @@ describe("POST /keys/{key_id}/rotate", () => {
     expect(res.status).toBe(409);
     expect(res.body.code).toBe("key_revoked");
   });
+
+  it("refuses to rotate an expired key with 409 key_expired (a new secret would not work either)", async () => {
+    const { id, apiKey } = await server.key({ expiresAt: clock.now() + 60_000 });
+    expect((await api("GET", "/keys/verify", { key: apiKey })).status).toBe(200);
+    clock.advance(60_000);
+    const res = await api("POST", `/keys/${id}/rotate`, { key: server.adminKey });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe("key_expired");
+    expect(res.body).not.toHaveProperty("api_key");
+  });
 });
