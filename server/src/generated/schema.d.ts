@@ -777,7 +777,12 @@ export interface components {
             };
         };
         WorkspaceIdValue: string;
-        /** @description 1–64 characters of letters, digits, `.`, `_`, `-`, starting with a letter or digit; unique. */
+        /**
+         * @description 1–64 characters of letters, digits, `.`, `_`, `-`, starting with a letter or digit. Unique per
+         *     namespace: a workspace-scoped key's workspace has its own, and keys without a workspace share
+         *     one, so tenants never see or block each other's names. A key's `spec.workspace_path` names the
+         *     workspace of its own namespace (for a key without a workspace, else the only one of that name).
+         */
         WorkspaceName: string;
         Workspace: {
             workspace_id: components["schemas"]["WorkspaceIdValue"];

@@ -49,7 +49,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
   /** The workspace a new job belongs to: `spec.workspace_path`'s, else a scoped key's own. */
   async function workspaceFor(key: KeyRecord, spec: JobSpec): Promise<string | null> {
     if (spec.workspace_path === undefined) return key.workspaceId;
-    const id = await workspaceIdForPath(store, spec.workspace_path);
+    const id = await workspaceIdForPath(store, spec.workspace_path, key);
     // One message for "no such path" and "another workspace's path", so a scoped key learns nothing.
     if (id === null || !canSee(key, id)) {
       throw new ProblemError(
