@@ -87,6 +87,14 @@ export interface paths {
          *     (the last `seq` you have). With `Accept: text/event-stream` the response follows the job
          *     live until it ends: each event is an SSE message whose `id` is its `seq` and whose
          *     `data` is the JSON event; reconnect with `Last-Event-ID` to resume.
+         *
+         *     A stream lives no longer than the access that opened it: when its key is revoked or
+         *     expires, or the rotated-out secret it used reaches the end of its grace period, the
+         *     stream ends within one keep-alive interval (`KNIFY_SSE_KEEPALIVE_MS`, 15 s by default)
+         *     with a final `event: error` whose `data` is a Problem (`unauthorized`; `forbidden` or
+         *     `not_found` when the key lost the permission or the job's workspace). One key may hold
+         *     at most 20 streams at once (`KNIFY_MAX_STREAMS_PER_KEY`); one more is refused with 429
+         *     `too_many_streams`.
          */
         get: operations["listJobEvents"];
         put?: never;
@@ -1210,7 +1218,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The key's rate limit (or the test-mode job cap) is exhausted. */
+        /** @description The key's rate limit (or the test-mode job cap, or its event-stream cap) is exhausted. */
         TooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
