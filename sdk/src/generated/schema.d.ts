@@ -355,9 +355,16 @@ export interface paths {
         /**
          * Register a webhook endpoint
          * @description Registers a URL that receives the workspace's events. The signing `secret` is in this
-         *     response only. Private, loopback and link-local targets are refused unless the server
-         *     runs with `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`. A key without a workspace must name
-         *     `workspace_id`.
+         *     response only. Only global unicast targets are accepted (an IPv4 address inside an IPv6
+         *     one is judged as that IPv4); private, loopback, link-local and other special-purpose
+         *     addresses are refused unless the server runs with `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`. A key
+         *     without a workspace must name `workspace_id`.
+         *
+         *     A workspace has at most 20 endpoints (`KNIFY_WEBHOOK_MAX_ENDPOINTS`; 409
+         *     `webhook_endpoint_limit` beyond) and one endpoint per URL (409 `webhook_url_exists`).
+         *     Deliveries are scheduled fairly: at most 4 of a workspace's and 2 of an endpoint's are in
+         *     flight at once, taken round-robin across workspaces, so one tenant's slow receivers do
+         *     not delay another's.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -2383,6 +2390,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyConflict"];

@@ -21,6 +21,8 @@ export const errorStatus = {
   "unsupported_media_type": 415,
   "idempotency_key_reused": 422,
   "rate_limited": 429,
+  "webhook_url_exists": 409,
+  "webhook_endpoint_limit": 409,
   "test_mode_limit": 429,
   "too_many_streams": 429,
   "internal_error": 500,
