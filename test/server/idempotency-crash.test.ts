@@ -20,6 +20,8 @@ mkdirSync(sourceDir, { recursive: true });
 writeFileSync(join(sourceDir, "README.md"), "# crash\n");
 const env = { ...process.env, KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", KNIFY_LOG_LEVEL: "info" };
 const children: ChildProcess[] = [];
+// Each test starts server processes through tsx, which takes seconds on a loaded 2-core machine.
+const BUDGET_MS = 120_000;
 
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
@@ -99,7 +101,7 @@ describe("an idempotency claim of a process that crashed", () => {
     const workspace = await upload(second.url, "crash-restart");
     expect(workspace.name).toBe("after-crash-restart");
     await kill(second.child);
-  });
+  }, BUDGET_MS);
 
   it("holds against another replica until its lease (the request timeout) runs out, then is taken over", async () => {
     const first = await startChild("replica-a");
@@ -114,11 +116,11 @@ describe("an idempotency claim of a process that crashed", () => {
     try {
       const early = await upload(other.url, "crash-lease").catch((error: unknown) => error);
       expect(early).toMatchObject({ status: 409, code: "idempotency_in_progress" });
-      clock.advance(config.requestTimeoutMs + 1000);
+      clock.advance(config.uploadTimeoutMs + 1000);
       const workspace = await upload(other.url, "crash-lease");
       expect(workspace.name).toBe("after-crash-lease");
     } finally {
       await other.close(1000);
     }
-  });
+  }, BUDGET_MS);
 });
