@@ -3,7 +3,7 @@
  * Never edit a released migration: add a new one.
  */
 import { jobsMigration } from "./jobs.js";
-import { webhooksMigration } from "./webhooks.js";
+import { webhookFairnessMigration, webhooksMigration } from "./webhooks.js";
 import { workspacesMigration } from "./workspaces.js";
 
 export interface Migration {
@@ -63,4 +63,5 @@ export const migrations: Migration[] = [
   workspacesMigration,
   jobsMigration,
   webhooksMigration,
+  webhookFairnessMigration,
 ];
