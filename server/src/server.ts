@@ -33,6 +33,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   const store = options.store ?? (await openSqliteStore(config.databasePath));
   const clock = options.clock ?? systemClock;
+  // Any unfinished idempotency claim under this replica id was left by a process that died (issue 15, item 5).
+  await store.idempotency.releaseOwnedBy(config.replicaId);
   const deps = { store, clock, logger, config, env: options.env ?? process.env };
   const modules: FeatureModule[] = [createWorkspacesModule(deps), createJobsModule(deps), createWebhooksModule(deps)];
   const handlers = Object.assign(
@@ -46,7 +48,7 @@ export async function startServer(
       // bodies have their own, shorter deadline (readBody); this one is the uploads'. Node checks them on
       // this interval (30 s by default), so it must be well under the headers timeout to enforce it.
       headersTimeout: config.headersTimeoutMs,
-      requestTimeout: config.uploadTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
     },
     app.callback(),

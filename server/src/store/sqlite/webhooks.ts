@@ -77,7 +77,7 @@ export const webhooksMigration: Migration = {
  * the leases held now (a lease is cleared when its attempt is recorded, so that index stays small).
  */
 export const webhookFairnessMigration: Migration = {
-  version: 5,
+  version: 7,
   name: "webhook delivery fairness",
   sql: `
     CREATE INDEX webhook_deliveries_endpoint_due ON webhook_deliveries(endpoint_id, next_attempt_at, id)
