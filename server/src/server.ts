@@ -58,8 +58,8 @@ export async function startServer(
   let lastDropWarning = 0;
   http.on("drop", () => {
     // Once a minute at most: a flood of connections must not become a flood of log lines.
-    if (Date.now() - lastDropWarning < 60_000) return;
-    lastDropWarning = Date.now();
+    if (clock.now() - lastDropWarning < 60_000) return;
+    lastDropWarning = clock.now();
     logger.warn({ max_connections: config.maxConnections }, "connection refused: KNIFY_MAX_CONNECTIONS reached");
   });
   await new Promise<void>((resolve, reject) => {

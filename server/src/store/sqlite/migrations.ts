@@ -5,7 +5,7 @@
 import type Database from "better-sqlite3";
 import { idempotencyLeaseMigration } from "./idempotency.js";
 import { jobsMigration } from "./jobs.js";
-import { webhooksMigration } from "./webhooks.js";
+import { webhookFairnessMigration, webhooksMigration } from "./webhooks.js";
 import { workspaceNameScopeMigration, workspacesMigration } from "./workspaces.js";
 
 export interface Migration {
@@ -69,4 +69,5 @@ export const migrations: Migration[] = [
   webhooksMigration,
   idempotencyLeaseMigration,
   workspaceNameScopeMigration,
+  webhookFairnessMigration,
 ];
