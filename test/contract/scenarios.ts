@@ -186,7 +186,7 @@ export function contractScenarios(target: () => ContractTarget): void {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ConflictError);
-      expect((error as ConflictError).code).toBe("job_cleaned_up");
+      expect((error as ConflictError).code).toBe("job_not_continuable");
     });
 
     it("lists every problem of an invalid spec in one BadRequestError", async () => {

@@ -221,11 +221,14 @@ describe("jobs.waitFor", () => {
   });
 
   it("throws JobFailedError when the job fails", async () => {
-    const { fetch } = scriptedFetch(json(job("running")), json(job("failed", { error: "model unavailable" })));
+    const { fetch } = scriptedFetch(
+      json(job("running")),
+      json(job("failed", { error: { code: "timed_out", message: "model unavailable" } })),
+    );
     const client = new KnifyClient(testOptions(fetch));
     await expect(client.jobs.waitFor("job_1")).rejects.toMatchObject({
       name: "JobFailedError",
-      error: "model unavailable",
+      error: { code: "timed_out", message: "model unavailable" },
     });
   });
 
@@ -271,7 +274,7 @@ describe("jobs.createAndWait", () => {
   it("throws JobFailedError for a failed job", async () => {
     const { fetch } = scriptedFetch(
       json({ job_id: "job_1", status: "pending" }),
-      json(job("failed", { error: "boom" })),
+      json(job("failed", { error: { code: "agent_failed", message: "boom" } })),
     );
     const client = new KnifyClient(testOptions(fetch));
     await expect(client.jobs.createAndWait({ job_type: "cursor_task", prompt: "Hi" })).rejects.toBeInstanceOf(

@@ -1,6 +1,7 @@
 import { newApiKeySecret, newId, newWebhookSecret } from "./ids.js";
 import {
   advanceJob,
+  cancelJobTurn,
   cleanUpJob,
   forceJobStatus,
   type LifecycleContext,
@@ -15,6 +16,7 @@ import type {
   EndpointRecord,
   IdempotentResponse,
   Job,
+  JobError,
   JobRecord,
   JobSpec,
   JobStatus,
@@ -79,6 +81,8 @@ export class MockState {
       now: () => this.options.now(),
       jobDurationMs: options.jobDurationMs,
       emit: (workspaceId, type, data) => this.emit(workspaceId, type, data),
+      sandboxSource: (rec) =>
+        rec.job.workspace_id === null ? null : (this.workspaces.get(rec.job.workspace_id)?.archive ?? null),
     };
   }
 
@@ -173,7 +177,14 @@ export class MockState {
   // --- workspaces ----------------------------------------------------------------------------
 
   /** Stores a workspace (names are unique: a duplicate is a 409 `workspace_exists`). */
-  createWorkspace(seed: { name: string; workspace_id?: string; size_bytes?: number; file_count?: number }): Workspace {
+  createWorkspace(seed: {
+    name: string;
+    workspace_id?: string;
+    size_bytes?: number;
+    file_count?: number;
+    /** The uploaded `.tar.gz`; jobs of the workspace start with it as their sandbox. */
+    archive?: Uint8Array;
+  }): Workspace {
     for (const { workspace } of this.workspaces.values()) {
       if (workspace.name === seed.name || workspace.workspace_id === seed.workspace_id) {
         throw new ProblemError(
@@ -191,8 +202,10 @@ export class MockState {
       updated_at: at,
       file_count: seed.file_count ?? 0,
       size_bytes: seed.size_bytes ?? 0,
+      preset: false,
     };
-    this.workspaces.set(workspace.workspace_id, { workspace, order: this.nextOrder() });
+    const archive = seed.archive ?? null;
+    this.workspaces.set(workspace.workspace_id, { workspace, archive, order: this.nextOrder() });
     this.emit(workspace.workspace_id, "workspace.updated", structuredClone(workspace));
     return structuredClone(workspace);
   }
@@ -214,7 +227,7 @@ export class MockState {
       turns: 1,
       cleaned_up_at: null,
     };
-    const rec: JobRecord = { job, events: [], manual: false, failTurn: false, order: this.nextOrder() };
+    const rec: JobRecord = { job, events: [], manual: false, failTurn: false, sandbox: null, order: this.nextOrder() };
     this.jobs.set(job.id, rec);
     startTurn(rec, spec.prompt ?? null, wantsFailure(spec.metadata), this.lifecycle);
     this.emit(workspaceId, "job.created", structuredClone(job));
@@ -236,9 +249,20 @@ export class MockState {
     for (const rec of this.jobs.values()) advanceJob(rec, this.lifecycle);
   }
 
-  /** Forces a job's status, with `error` for `failed`; the job then stays put until it is continued. */
-  setJobStatus(jobId: string, status: JobStatus, error?: string): void {
-    forceJobStatus(this.job(jobId), status, error, this.lifecycle);
+  /**
+   * Forces a job's status, with `error` for `failed` (a message is an `agent_failed` error); the job then
+   * stays put until it is continued.
+   */
+  setJobStatus(jobId: string, status: JobStatus, error?: string | JobError): void {
+    const jobError = typeof error === "string" ? { code: "agent_failed" as const, message: error } : error;
+    forceJobStatus(this.job(jobId), status, jobError, this.lifecycle);
+  }
+
+  /** Cancels a job's pending or running turn, like `POST /jobs/{job_id}/cancel`. */
+  cancelJob(jobId: string): Job {
+    const rec = this.job(jobId);
+    cancelJobTurn(rec, this.lifecycle);
+    return structuredClone(rec.job);
   }
 
   /** Cleans up a job's sandbox, like `POST /jobs/{job_id}/cleanup`. */

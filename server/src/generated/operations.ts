@@ -101,6 +101,48 @@ export const operations = [
     "hasHeaders": true
   },
   {
+    "operationId": "cancelJob",
+    "method": "POST",
+    "path": "/jobs/{job_id}/cancel",
+    "koaPath": "/jobs/:job_id/cancel",
+    "auth": true,
+    "permission": "jobs:continue",
+    "selfAccess": false,
+    "body": null,
+    "bodyRequired": false,
+    "hasParams": true,
+    "hasQuery": false,
+    "hasHeaders": true
+  },
+  {
+    "operationId": "getJobArchive",
+    "method": "GET",
+    "path": "/jobs/{job_id}/archive",
+    "koaPath": "/jobs/:job_id/archive",
+    "auth": true,
+    "permission": "jobs:read",
+    "selfAccess": false,
+    "body": null,
+    "bodyRequired": false,
+    "hasParams": true,
+    "hasQuery": false,
+    "hasHeaders": false
+  },
+  {
+    "operationId": "listJobChanges",
+    "method": "GET",
+    "path": "/jobs/{job_id}/changes",
+    "koaPath": "/jobs/:job_id/changes",
+    "auth": true,
+    "permission": "jobs:read",
+    "selfAccess": false,
+    "body": null,
+    "bodyRequired": false,
+    "hasParams": true,
+    "hasQuery": false,
+    "hasHeaders": false
+  },
+  {
     "operationId": "listWorkspaces",
     "method": "GET",
     "path": "/workspaces",

@@ -24,7 +24,7 @@ export class SimulatedRunner implements Runner {
     );
     for (const line of describeTurn(job.spec)) context.output("stdout", line);
     await delay(this.delayMs, context.signal);
-    if (context.signal.aborted) return { status: "failed", error: "aborted" };
+    if (context.signal.aborted) return { status: "failed", error: "aborted", code: "cancelled" };
     if (wantsSimulatedFailure(job.spec)) {
       context.output("stderr", "simulator: failing as asked");
       return { status: "failed", error: SIMULATED_FAILURE };
