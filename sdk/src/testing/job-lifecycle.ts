@@ -29,6 +29,13 @@ export const wantsFailure = (metadata: unknown): boolean => {
   return m.simulate === "fail" || m.mock_fail === true;
 };
 
+/**
+ * Whether `metadata` asks the turn to keep running until it is cancelled or cleaned up: `simulate: "hold"`,
+ * the same hook as the reference server's simulated runner.
+ */
+export const wantsHold = (metadata: unknown): boolean =>
+  typeof metadata === "object" && metadata !== null && (metadata as Record<string, unknown>).simulate === "hold";
+
 function addEvent(rec: JobRecord, type: JobEvent["type"], data: Record<string, unknown>, at: Date): void {
   rec.events.push({ seq: rec.events.length + 1, job_id: rec.job.id, type, created_at: at.toISOString(), data });
 }
@@ -39,12 +46,19 @@ function statusEvent(rec: JobRecord, at: Date): void {
 }
 
 /** Opens a turn: the job is `pending` (its sandbox being provisioned). */
-export function startTurn(rec: JobRecord, prompt: string | null, fail: boolean, ctx: LifecycleContext): void {
+export function startTurn(
+  rec: JobRecord,
+  prompt: string | null,
+  fail: boolean,
+  ctx: LifecycleContext,
+  hold = false,
+): void {
   const now = ctx.now();
   Object.assign(rec.job, { status: "pending", started_at: null, completed_at: null });
   delete rec.job.error;
   rec.manual = false;
   rec.failTurn = fail;
+  rec.holdTurn = hold;
   statusEvent(rec, now);
   addEvent(rec, "turn", { turn: rec.job.turns, prompt }, now);
 }
@@ -82,7 +96,7 @@ export function advanceJob(rec: JobRecord, ctx: LifecycleContext): void {
     addEvent(rec, "output", { stream: "stdout", line: `mock agent: starting turn ${job.turns}` }, now);
     ctx.emit(job.workspace_id, "job.running", structuredClone(job));
   }
-  if (job.status !== "running" || job.started_at === null) return;
+  if (job.status !== "running" || job.started_at === null || rec.holdTurn) return;
   if (now.getTime() - Date.parse(job.started_at) < ctx.jobDurationMs) return;
   addEvent(rec, "output", { stream: "stdout", line: `mock agent: turn ${job.turns} done` }, now);
   finishTurn(rec, rec.failTurn ? "failed" : "completed", MOCK_FAIL_ERROR, now);

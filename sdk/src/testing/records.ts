@@ -52,6 +52,8 @@ export interface JobRecord {
   manual: boolean;
   /** Whether the current turn fails (`metadata.mock_fail: true`). */
   failTurn: boolean;
+  /** Whether the current turn runs until it is cancelled (`metadata.simulate: "hold"`). */
+  holdTurn: boolean;
   /**
    * What the sandbox holds, as a `.tar.gz`: the uploaded archive of the job's workspace when its first turn
    * was provisioned (the mock runs no agent, so nothing changes it). Null before provisioning and after cleanup.

@@ -7,6 +7,7 @@ import {
   type LifecycleContext,
   startTurn,
   wantsFailure,
+  wantsHold,
 } from "./job-lifecycle.js";
 import { notFound, ProblemError } from "./problem.js";
 import type {
@@ -227,9 +228,17 @@ export class MockState {
       turns: 1,
       cleaned_up_at: null,
     };
-    const rec: JobRecord = { job, events: [], manual: false, failTurn: false, sandbox: null, order: this.nextOrder() };
+    const rec: JobRecord = {
+      job,
+      events: [],
+      manual: false,
+      failTurn: false,
+      holdTurn: false,
+      sandbox: null,
+      order: this.nextOrder(),
+    };
     this.jobs.set(job.id, rec);
-    startTurn(rec, spec.prompt ?? null, wantsFailure(spec.metadata), this.lifecycle);
+    startTurn(rec, spec.prompt ?? null, wantsFailure(spec.metadata), this.lifecycle, wantsHold(spec.metadata));
     this.emit(workspaceId, "job.created", structuredClone(job));
     return structuredClone(job);
   }
@@ -239,7 +248,7 @@ export class MockState {
     const rec = this.job(jobId);
     rec.job.turns += 1;
     if (spec.model !== undefined) rec.job.spec.model = spec.model;
-    startTurn(rec, spec.prompt, wantsFailure(spec.metadata), this.lifecycle);
+    startTurn(rec, spec.prompt, wantsFailure(spec.metadata), this.lifecycle, wantsHold(spec.metadata));
     this.emit(rec.job.workspace_id, "job.continued", structuredClone(rec.job));
     return structuredClone(rec.job);
   }
