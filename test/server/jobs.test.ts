@@ -336,6 +336,41 @@ describe("jobs with the simulator", () => {
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     });
 
+    it("waits for a running turn to end, then continues (the Advanced Usage page's back-to-back continues)", async () => {
+      const id = await createJob(admin, { job_type: "cursor_task", prompt: "turn 1" });
+      // Sent at once, while turn 1 is pending or running: the server holds it until turn 1 ends.
+      const second = await admin("POST", `/jobs/${id}/continue`, {
+        spec: { job_type: "cursor_task", prompt: "turn 2" },
+      });
+      expect(second.status).toBe(200);
+      const third = await admin("POST", `/jobs/${id}/continue`, {
+        spec: { job_type: "cursor_task", prompt: "turn 3" },
+      });
+      expect(third.status).toBe(200);
+      await until("turn 3", async () => {
+        const { body } = await admin("GET", `/jobs/${id}`);
+        return body.turns === 3 && body.status === "completed" ? body : undefined;
+      });
+      const statuses = (await allEvents(admin, id))
+        .filter((e) => e.type === "status" || e.type === "turn")
+        .map((e) => (e.type === "turn" ? `turn ${e.data.turn}` : String(e.data.status)));
+      // Each turn ran to its end before the next one was queued.
+      expect(statuses).toEqual([
+        "pending",
+        "turn 1",
+        "running",
+        "completed",
+        "pending",
+        "turn 2",
+        "running",
+        "completed",
+        "pending",
+        "turn 3",
+        "running",
+        "completed",
+      ]);
+    });
+
     it("continues a failed job", async () => {
       const id = await createJob(admin, { job_type: "cursor_task", prompt: "[simulate:fail]" });
       await waitForStatus(admin, id, ["failed"]);
@@ -551,13 +586,18 @@ describe("jobs that stay running (slow simulator)", () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      env: { ...LIMITS, KNIFY_SIMULATOR_DELAY_MS: "60000", KNIFY_TEST_MODE_MAX_ACTIVE_JOBS: "2" },
+      env: {
+        ...LIMITS,
+        KNIFY_SIMULATOR_DELAY_MS: "60000",
+        KNIFY_TEST_MODE_MAX_ACTIVE_JOBS: "2",
+        KNIFY_CONTINUE_WAIT_MS: "300",
+      },
     });
     admin = client(server, server.adminKey);
   });
   afterAll(() => server.stop());
 
-  it("refuses to continue a running job (409 job_not_continuable)", async () => {
+  it("refuses to continue a job still running when KNIFY_CONTINUE_WAIT_MS runs out (409 job_not_continuable)", async () => {
     const id = await createJob(admin, { job_type: "cursor_task", prompt: "p" });
     await waitForStatus(admin, id, ["running"]);
     const res = await admin("POST", `/jobs/${id}/continue`, { spec: { prompt: "more" } });

@@ -112,10 +112,13 @@ export interface paths {
         /**
          * Continue a job with a new prompt
          * @description Starts another turn of the same job, in the same sandbox, with the agent session carried
-         *     over. Only a `completed` or `failed` job can be continued (a cancelled one too: its sandbox
-         *     stays); a running or pending job, or a cleaned-up one, answers 409 saying why. Knify's
-         *     guides write `spec.job_type` in every continue: it may be sent, and must then be the job's
-         *     own type (another type is a 400 naming both).
+         *     over. A `completed` or `failed` job (a cancelled one too: its sandbox stays) starts its next
+         *     turn at once. Knify's Advanced Usage page sends its continues back to back, so a continue of
+         *     a job whose turn is still `pending` or `running` waits for that turn to end (up to the
+         *     server's `KNIFY_CONTINUE_WAIT_MS`, 30 s by default, within the SDK's 60 s timeout; one waiting
+         *     continue per job) and then starts the next turn; past the wait, a second waiting continue, or
+         *     a cleaned-up job answer 409 saying why. Knify's guides write `spec.job_type` in every continue: it may be sent, and must
+         *     then be the job's own type (another type is a 400 naming both).
          */
         post: operations["continueJob"];
         delete?: never;

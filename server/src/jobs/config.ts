@@ -19,6 +19,8 @@ export interface JobsConfig {
   /** Names this replica's claims in the queue; replicas sharing a database need distinct ids. */
   replicaId: string;
   sseKeepAliveMs: number;
+  /** How long a continue of a job whose turn still runs waits for it to end (0: 409 at once); under the SDK's 60 s timeout. */
+  continueWaitMs: number;
 }
 
 /**
@@ -45,5 +47,6 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     testModeMaxActiveJobs: envInteger(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
     replicaId: env.KNIFY_REPLICA_ID || hostname(),
     sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
+    continueWaitMs: envInteger(env, "KNIFY_CONTINUE_WAIT_MS", 30_000, 0, 3_600_000),
   };
 }

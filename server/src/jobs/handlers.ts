@@ -14,12 +14,13 @@ import type { PresetCatalog } from "../workspaces/presets.js";
 import type { JobsConfig } from "./config.js";
 import type { JobNotifier } from "./notifier.js";
 import { presentEvent, presentJob } from "./present.js";
-import { checkSpecRules, continueConflict } from "./rules.js";
+import { checkSpecRules, continueConflict, isFinished } from "./rules.js";
 import { removeSandbox } from "./sandbox.js";
 import { packSandbox } from "./sandbox-archive.js";
 import { removeSandboxBase, sandboxChanges } from "./sandbox-changes.js";
 import type { RunRegistry } from "./scheduler.js";
 import { followJobEvents } from "./sse.js";
+import { waitForTurnEnd } from "./turn-end.js";
 import { presetForPath, workspaceIdForPath } from "./workspace-lookup.js";
 
 export interface JobHandlerDeps {
@@ -37,6 +38,8 @@ export interface JobHandlerDeps {
 /** Handlers for the `/jobs` operations; permissions, validation and idempotency come from the pipeline. */
 export function jobHandlers(deps: JobHandlerDeps): Handlers {
   const { store, config, notifier } = deps;
+  /** Jobs with a continue waiting for their turn to end (see `untilContinuable`). */
+  const waiting = new Set<string>();
 
   /** The job in the path, if the caller's workspace scope lets it see it (404 otherwise, never 403). */
   async function visibleJob(input: RequestInput): Promise<JobRecord> {
@@ -142,7 +145,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
 
     continueJob: async (input) => {
       const key = keyOf(input);
-      const job = await visibleJob(input);
+      const job = await untilContinuable(await visibleJob(input), input);
       const conflict = continueConflict(job);
       if (conflict) throw conflict;
       const next = (input.body as JsonBody<"continueJob">).spec;
@@ -218,6 +221,27 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       return { body: changes, headers: truncated ? { "X-Knify-Truncated": "true" } : {} };
     },
   };
+
+  /**
+   * The job once its current turn has ended, waiting up to `continueWaitMs` when it is pending or running.
+   * One waiting continue per job (a caller cannot pile up held connections on one job); a second one, or a
+   * wait that runs out, gets the usual 409.
+   */
+  async function untilContinuable(job: JobRecord, input: RequestInput): Promise<JobRecord> {
+    if (isFinished(job.status) || job.cleanedUpAt !== null || config.continueWaitMs === 0 || waiting.has(job.id))
+      return job;
+    waiting.add(job.id);
+    const left = new AbortController();
+    const onClose = () => left.abort();
+    input.ctx.req.once("close", onClose);
+    try {
+      const deadline = deps.clock.now() + config.continueWaitMs;
+      return (await waitForTurnEnd(store, notifier, job.id, deadline, left.signal, () => deps.clock.now())) ?? job;
+    } finally {
+      input.ctx.req.off("close", onClose);
+      waiting.delete(job.id);
+    }
+  }
 
   /**
    * Where a job's sandbox is on disk: 410 once it was cleaned up. A job whose first turn has not been
