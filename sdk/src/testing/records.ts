@@ -68,6 +68,8 @@ export interface WorkspaceRecord {
   /** The uploaded `.tar.gz` (the mock does not unpack it); what a job's sandbox starts from. */
   archive: Uint8Array | null;
   order: number;
+  /** The namespace its name is unique in: its own id when a workspace-scoped key made it, else "". */
+  nameScope: string;
 }
 
 /** A stored webhook endpoint with its signing secret. */

@@ -1,4 +1,3 @@
-import type { ParameterizedContext } from "koa";
 import { canSee } from "../auth/scope.js";
 import type { Clock } from "../clock.js";
 import type { Handlers, JsonBody, RequestInput } from "../http/operation.js";
@@ -6,7 +5,7 @@ import { keyOf } from "../http/operation.js";
 import { ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
-import { decodeCursor, page } from "../routes/pagination.js";
+import { decodeCursor, nextPageLink, page } from "../routes/pagination.js";
 import type { JobRecord, JobSpec, JobStatus, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
 import { sandboxBaseFile, sandboxDir } from "../workspaces/paths.js";
@@ -20,6 +19,8 @@ import { packSandbox } from "./sandbox-archive.js";
 import { removeSandboxBase, sandboxChanges } from "./sandbox-changes.js";
 import type { RunRegistry } from "./scheduler.js";
 import { followJobEvents } from "./sse.js";
+import { streamAccessCheck } from "./stream-access.js";
+import { StreamSlots } from "./stream-slots.js";
 import { waitForTurnEnd } from "./turn-end.js";
 import { presetForPath, workspaceIdForPath } from "./workspace-lookup.js";
 
@@ -38,6 +39,7 @@ export interface JobHandlerDeps {
 /** Handlers for the `/jobs` operations; permissions, validation and idempotency come from the pipeline. */
 export function jobHandlers(deps: JobHandlerDeps): Handlers {
   const { store, config, notifier } = deps;
+  const streamSlots = new StreamSlots(config.maxStreamsPerKey);
   /** Jobs with a continue waiting for their turn to end (see `untilContinuable`). */
   const waiting = new Set<string>();
 
@@ -60,7 +62,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
    */
   async function workspaceFor(key: KeyRecord, spec: JobSpec): Promise<string | null> {
     if (spec.workspace_path === undefined || presetForPath(deps.presets, spec.workspace_path)) return key.workspaceId;
-    const id = await workspaceIdForPath(store, spec.workspace_path);
+    const id = await workspaceIdForPath(store, spec.workspace_path, key);
     // One message for "no such path" and "another workspace's path", so a scoped key learns nothing.
     if (id === null || !canSee(key, id)) {
       throw new ProblemError(
@@ -92,6 +94,14 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const { spec } = input.body as JsonBody<"createJob">;
       checkSpecRules(spec);
       const workspaceId = await workspaceFor(key, spec);
+      // Resuming an agent session hands its conversation (and whatever the agent keeps with it) to this job:
+      // only a session a job visible to this key carries may be named (issue 15, item 11).
+      if (spec.session_id !== undefined && !(await store.jobs.hasSession(spec.session_id, key.workspaceId))) {
+        throw new ProblemError(
+          "not_found",
+          `No job visible to this key carries the session ${spec.session_id}. Name a session from a job's cursor_session_id, or leave spec.session_id out to start a new session.`,
+        );
+      }
       const result = await store.jobs.create(
         { id: newId("job"), workspaceId, spec, runner: runnerFor(key), testMode: key.type === "test", now: input.now },
         testModeLimit(key),
@@ -124,11 +134,23 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const lastEventId = input.headers["last-event-id"];
       const after = typeof lastEventId === "string" ? Number(lastEventId) : ((input.query.after as number) ?? 0);
       if (input.ctx.get("accept").includes("text/event-stream")) {
+        const release = streamSlots.take(keyOf(input).id);
+        if (!release) {
+          throw new ProblemError(
+            "too_many_streams",
+            `This key already has ${streamSlots.perKey} event streams open, the most one key may hold. Close one, or page with GET /jobs/${job.id}/events?after=<seq> instead.`,
+            {},
+            { "Retry-After": "1" },
+          );
+        }
         followJobEvents(input.ctx, job.id, after, {
           store,
           notifier,
           logger: deps.logger,
           keepAliveMs: config.sseKeepAliveMs,
+          accessEnded: streamAccessCheck(store, deps.clock, input.ctx.get("authorization"), job),
+          requestId: input.requestId,
+          onEnd: release,
         });
         return { streamed: true };
       }
@@ -139,7 +161,8 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const last = pageEvents.at(-1);
       return {
         body: pageEvents.map(presentEvent),
-        headers: more && last ? { Link: nextEventsLink(input.ctx, last.seq, limit) } : {},
+        headers:
+          more && last ? { Link: nextPageLink(input.ctx, { after: String(last.seq), limit: String(limit) }) } : {},
       };
     },
 
@@ -287,12 +310,4 @@ function checkContinueType(job: JobRecord, jobType: JobSpec["job_type"] | undefi
       ],
     },
   );
-}
-
-/** `Link: <…?after=<seq>&limit=…>; rel="next"` (RFC 8288), keeping the other query parameters. */
-function nextEventsLink(ctx: ParameterizedContext, lastSeq: number, limit: number): string {
-  const url = new URL(ctx.originalUrl, `${ctx.protocol}://${ctx.host}`);
-  url.searchParams.set("after", String(lastSeq));
-  url.searchParams.set("limit", String(limit));
-  return `<${url.toString()}>; rel="next"`;
 }
