@@ -21,6 +21,7 @@ export const errorStatus = {
   "idempotency_key_reused": 422,
   "rate_limited": 429,
   "test_mode_limit": 429,
+  "disk_quota_exceeded": 429,
   "internal_error": 500,
   "service_unavailable": 503
 } as const;

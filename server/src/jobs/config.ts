@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { ConfigError, envInteger } from "../config.js";
+import { readDiskQuota } from "../workspaces/quota.js";
 
 /** The runners a server can be configured with (`KNIFY_RUNNER`). Test-mode jobs always use `simulated`. */
 export type RunnerKind = "simulated" | "command";
@@ -19,7 +20,14 @@ export interface JobsConfig {
   /** Names this replica's claims in the queue; replicas sharing a database need distinct ids. */
   replicaId: string;
   sseKeepAliveMs: number;
+  /** A workspace's disk quota (its files plus its jobs' sandboxes), shared with the workspaces feature. */
+  diskQuotaBytes: number;
+  /** A finished job idle this long is cleaned up (its sandbox deleted). */
+  sandboxTtlMs: number;
 }
+
+/** `KNIFY_SANDBOX_TTL_MS` when unset: a day, so a job can be continued the next day. */
+export const DEFAULT_SANDBOX_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Reads and validates the jobs settings; throws `ConfigError` with a message naming the bad variable.
@@ -45,5 +53,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     testModeMaxActiveJobs: envInteger(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
     replicaId: env.KNIFY_REPLICA_ID || hostname(),
     sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
+    diskQuotaBytes: readDiskQuota(env),
+    sandboxTtlMs: envInteger(env, "KNIFY_SANDBOX_TTL_MS", DEFAULT_SANDBOX_TTL_MS, 1000, 365 * DEFAULT_SANDBOX_TTL_MS),
   };
 }

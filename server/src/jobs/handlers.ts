@@ -10,11 +10,12 @@ import { decodeCursor, page } from "../routes/pagination.js";
 import type { JobRecord, JobSpec, JobStatus, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
 import { sandboxDir } from "../workspaces/paths.js";
+import { jobOverQuota } from "../workspaces/quota.js";
 import type { JobsConfig } from "./config.js";
 import type { JobNotifier } from "./notifier.js";
 import { presentEvent, presentJob } from "./present.js";
 import { checkSpecRules, continueConflict } from "./rules.js";
-import { removeSandbox } from "./sandbox.js";
+import { copiesWorkspace, removeSandbox } from "./sandbox.js";
 import type { RunRegistry } from "./scheduler.js";
 import { followJobEvents } from "./sse.js";
 import { workspaceIdForPath } from "./workspace-lookup.js";
@@ -82,12 +83,22 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const { spec } = input.body as JsonBody<"createJob">;
       checkSpecRules(spec);
       const workspaceId = await workspaceFor(key, spec);
+      const testMode = key.type === "test";
       const result = await store.jobs.create(
-        { id: newId("job"), workspaceId, spec, runner: runnerFor(key), testMode: key.type === "test", now: input.now },
+        {
+          id: newId("job"),
+          workspaceId,
+          spec,
+          runner: runnerFor(key),
+          testMode,
+          now: input.now,
+          sandboxQuotaBytes: copiesWorkspace({ spec, testMode }) ? config.diskQuotaBytes : null,
+        },
         testModeLimit(key),
         deps.webhook,
       );
       if ("limited" in result) throw limited(result, workspaceId);
+      if ("overQuota" in result) throw jobOverQuota(workspaceId ?? "", result);
       notifier.queued();
       return { body: { job_id: result.job.id, status: result.job.status } };
     },

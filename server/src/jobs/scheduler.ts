@@ -7,7 +7,7 @@ import { sandboxDir, workspaceFilesDir } from "../workspaces/paths.js";
 import type { JobNotifier } from "./notifier.js";
 import { OutputSink } from "./output-sink.js";
 import type { Runner, RunOutcome } from "./runner.js";
-import { provisionSandbox, removeSandbox } from "./sandbox.js";
+import { copiesWorkspace, measureSandbox, provisionSandbox, removeSandbox } from "./sandbox.js";
 
 /** How long a claim holds without renewal; replicas renew theirs well within it (see the jobs module). */
 export const LEASE_MS = 60_000;
@@ -139,13 +139,19 @@ export class Scheduler {
     };
 
     try {
-      const filesDir = fresh && claimed.workspaceId ? workspaceFilesDir(this.deps.dataDir, claimed.workspaceId) : null;
-      await provisionSandbox(path, filesDir);
+      const copy = fresh && claimed.workspaceId !== null && copiesWorkspace(claimed);
+      await provisionSandbox(
+        path,
+        copy && claimed.workspaceId ? workspaceFilesDir(this.deps.dataDir, claimed.workspaceId) : null,
+      );
     } catch (error) {
       logger.error({ err: error, job_id: claimed.id }, "provisioning a sandbox failed");
+      if (fresh) await this.recordSize(claimed.id, null);
       if (!signal.aborted) await finish({ status: "failed", error: "could not provision the sandbox" });
       return;
     }
+    // The reservation made at creation becomes the copy's real size (the workspace may have changed since).
+    if (fresh) await this.recordSize(claimed.id, path);
     if (signal.aborted) {
       // Stopped before it started: a shutdown gives the turn back to the queue (a cleanup already failed it).
       await store.jobs.release(claimed.id, replicaId);
@@ -197,6 +203,17 @@ export class Scheduler {
       return;
     }
     await sink.flush();
+    // What the agent wrote counts against the workspace's disk quota from now on.
+    await this.recordSize(job.id, path);
     await finish(outcome);
+  }
+
+  /** Stores the size of a job's sandbox (0 for `null`: it has none); a failure is logged, never fatal. */
+  private async recordSize(jobId: string, path: string | null): Promise<void> {
+    try {
+      await this.deps.store.sandboxes.setBytes(jobId, path === null ? 0 : await measureSandbox(path));
+    } catch (error) {
+      this.deps.logger.warn({ err: error, job_id: jobId }, "measuring a sandbox failed");
+    }
   }
 }

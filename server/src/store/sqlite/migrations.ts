@@ -3,6 +3,7 @@
  * Never edit a released migration: add a new one.
  */
 import { jobsMigration } from "./jobs.js";
+import { sandboxesMigration } from "./sandboxes.js";
 import { webhooksMigration } from "./webhooks.js";
 import { workspacesMigration } from "./workspaces.js";
 
@@ -63,4 +64,5 @@ export const migrations: Migration[] = [
   workspacesMigration,
   jobsMigration,
   webhooksMigration,
+  sandboxesMigration,
 ];
