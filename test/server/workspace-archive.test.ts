@@ -302,6 +302,26 @@ describe("extractArchive", () => {
     expect(peak).toBeLessThan(48 * 1024 * 1024);
   });
 
+  it("refuses a stream over maxCompressionRatio early, without reading or writing it all", async () => {
+    const fileBytes = 500 * 1024 * 1024; // under the 512 MiB cap on extracted bytes
+    let sent = 0;
+    async function* tar() {
+      yield header({ path: "zeros.bin", size: fileBytes });
+      const zeros = Buffer.alloc(256 * 1024);
+      for (; sent < fileBytes; sent += zeros.length) yield zeros;
+      yield END_OF_ARCHIVE;
+    }
+    const refusal = await expectRefused(
+      Readable.from(tar()).pipe(createGzip()),
+      /decompresses to more than 100 times its size/,
+      { code: "payload_too_large" },
+    );
+    expect(refusal.limit).toBe("maxCompressionRatio");
+    // Stopped early in a 500 MiB bomb. (The server's side stops after ~1 MiB; the test's own gzip runs
+    // ahead, as each 16 KiB of its output in the pipes holds ~16 MiB of zeros.)
+    expect(sent).toBeLessThan(fileBytes / 2);
+  });
+
   it("refuses the file that takes the total over maxTotalBytes", async () => {
     const chunk = Buffer.alloc(400 * 1024, 1);
     const archive = rawTarGz([

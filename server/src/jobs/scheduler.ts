@@ -140,10 +140,8 @@ export class Scheduler {
 
     try {
       const copy = fresh && claimed.workspaceId !== null && copiesWorkspace(claimed);
-      await provisionSandbox(
-        path,
-        copy && claimed.workspaceId ? workspaceFilesDir(this.deps.dataDir, claimed.workspaceId) : null,
-      );
+      const filesDir = copy && claimed.workspaceId ? workspaceFilesDir(this.deps.dataDir, claimed.workspaceId) : null;
+      await provisionSandbox(path, filesDir);
     } catch (error) {
       logger.error({ err: error, job_id: claimed.id }, "provisioning a sandbox failed");
       if (fresh) await this.recordSize(claimed.id, null);

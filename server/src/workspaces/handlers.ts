@@ -73,8 +73,9 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
    */
   async function storeFiles(id: string, upload: WorkspaceUpload, input: RequestInput) {
     const sandboxBytes = async () => (await store.sandboxes.usage(id)).sandboxBytes;
-    const left = quotaLeft({ workspaceBytes: 0, sandboxBytes: await sandboxBytes() }, diskQuotaBytes);
-    if (left <= 0) throw uploadOverQuota(id, await sandboxBytes(), diskQuotaBytes);
+    const sandboxesBefore = await sandboxBytes();
+    const left = quotaLeft({ workspaceBytes: 0, sandboxBytes: sandboxesBefore }, diskQuotaBytes);
+    if (left <= 0) throw uploadOverQuota(id, sandboxesBefore, diskQuotaBytes);
     const quotaBinds = left < limits.maxTotalBytes;
     const caps = quotaBinds ? { ...limits, maxTotalBytes: left } : limits;
     try {
