@@ -60,7 +60,6 @@ export class BubblewrapIsolation implements Isolation {
     private readonly config: SandboxConfig,
     /** Where the server's own variables come from, for `KNIFY_SANDBOX_PASS_ENV`. */
     private readonly serverEnv: NodeJS.ProcessEnv,
-    private readonly bwrap = "/usr/bin/bwrap",
   ) {}
 
   agentPath(): string {
@@ -93,7 +92,10 @@ export class BubblewrapIsolation implements Isolation {
       ...systemMounts(),
       // Directories bubblewrap makes on its own (as parents of a mount) are 0700 when it runs as root: the agent's
       // uid could not enter them, so they are made first, world-searchable.
-      ...["/etc", ...readOnlyPaths.flatMap(ancestors)].flatMap((dir) => ["--perms", "0755", "--dir", dir]),
+      "--perms",
+      "0755",
+      "--dir",
+      "/etc",
       ...ETC_ENTRIES.flatMap((path) => ["--ro-bind-try", path, path]),
       "--perms",
       "0644",
@@ -105,15 +107,24 @@ export class BubblewrapIsolation implements Isolation {
       "--ro-bind-data",
       "4",
       "/etc/group",
-      ...readOnlyPaths.flatMap((path) => ["--ro-bind", path, path]),
       "--proc",
       "/proc",
       "--dev",
       "/dev",
+      // Fresh, private and world-writable with the sticky bit, as /tmp is anywhere.
+      "--perms",
+      "01777",
       "--tmpfs",
       "/tmp",
+      "--perms",
+      "01777",
       "--tmpfs",
       "/var/tmp",
+      // After /tmp, so that a path under it is not hidden by the fresh one.
+      ...[...new Set(readOnlyPaths.flatMap(ancestors))]
+        .filter((dir) => !PREMADE_DIRS.has(dir))
+        .flatMap((dir) => ["--perms", "0755", "--dir", dir]),
+      ...readOnlyPaths.flatMap((path) => ["--ro-bind", path, path]),
       "--bind",
       request.sandboxPath,
       WORKSPACE,
@@ -147,7 +158,7 @@ export class BubblewrapIsolation implements Isolation {
       ...request.env,
     };
     return {
-      file: this.bwrap,
+      file: this.config.bwrapPath,
       args,
       env,
       cwd: "/",
@@ -171,6 +182,9 @@ export class BubblewrapIsolation implements Isolation {
     return uid;
   }
 }
+
+/** Directories the jail already has, with their own modes (/tmp is 1777, and must stay so). */
+const PREMADE_DIRS = new Set(["/etc", "/tmp", "/var", "/var/tmp", "/usr", "/dev", "/proc", WORKSPACE]);
 
 /** "/a/b/c" → ["/a", "/a/b"]. */
 function ancestors(path: string): string[] {

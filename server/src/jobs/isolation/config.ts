@@ -13,6 +13,8 @@ export interface SandboxConfig {
   readOnlyPaths: string[];
   /** The first of the uids (and gids) jailed turns run as when the server runs as root; one per running turn. */
   uidBase: number;
+  /** The bubblewrap binary. */
+  bwrapPath: string;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -62,6 +64,7 @@ export function loadSandboxConfig(
     passEnv,
     readOnlyPaths,
     uidBase: envInteger(env, "KNIFY_SANDBOX_UID", 200_000, 1000, 2 ** 31 - 100_000),
+    bwrapPath: env.KNIFY_SANDBOX_BWRAP || "/usr/bin/bwrap",
     limits: {
       cpuSeconds: envInteger(env, "KNIFY_SANDBOX_CPU_SECONDS", 1800, 1, 7 * 24 * 3600),
       memoryBytes: envInteger(env, "KNIFY_SANDBOX_MEMORY_MB", 8192, 64, 1024 * 1024) * mb,
