@@ -753,7 +753,12 @@ export interface components {
             turns: number;
             /** Format: date-time */
             cleaned_up_at: string | null;
-            /** @description Why the latest turn failed; present only when `status` is `failed`. */
+            /**
+             * @description Why the latest turn failed; present only when `status` is `failed`. A turn stopped by one of
+             *     its sandbox's limits has an error that starts with the stable code `sandbox_limit: ` and names
+             *     the limit and its setting, e.g. `sandbox_limit: the agent exceeded its CPU time limit
+             *     (KNIFY_SANDBOX_CPU_SECONDS=1800)`; the limits are CPU time, memory, processes and file size.
+             */
             error?: string;
         };
         JobEvent: {
