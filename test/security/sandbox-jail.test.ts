@@ -54,6 +54,7 @@ function serverEnv(tools: string, extra: Record<string, string> = {}): Record<st
     KNIFY_SANDBOX_MEMORY_MB: "256",
     KNIFY_SANDBOX_MAX_PROCESSES: "40",
     KNIFY_SANDBOX_MAX_FILE_MB: "1",
+    KNIFY_SANDBOX_TMP_MB: "4",
     KNIFY_SANDBOX_PASS_ENV: "FAKE_MODEL_API_KEY",
     FAKE_MODEL_API_KEY: "allowed-credential-5d1e",
     HOSTILE_CONFIG_CANARY: "config-env-canary-c4b0",
@@ -274,6 +275,11 @@ describe("a jailed agent (network none)", () => {
     });
     const big = join(sandboxDir(server.dataDir, job.sandbox_id ?? ""), "big.bin");
     expect(lstatSync(big).size).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it("cannot fill the host's memory through its /tmp", async () => {
+    const out = await expectBlocked("filltmp 20");
+    expect(out.at(-1)).toMatch(/^blocked filltmp: after [34] MB: .*No space left on device/);
   });
 
   it("edits files in its sandbox, and a continue in the same sandbox sees them", async () => {

@@ -111,15 +111,9 @@ export class BubblewrapIsolation implements Isolation {
       "/proc",
       "--dev",
       "/dev",
-      // Fresh, private and world-writable with the sticky bit, as /tmp is anywhere.
-      "--perms",
-      "01777",
-      "--tmpfs",
-      "/tmp",
-      "--perms",
-      "01777",
-      "--tmpfs",
-      "/var/tmp",
+      // Fresh, private and world-writable with the sticky bit, as /tmp is anywhere; sized, because a tmpfs is RAM
+      // that no per-process limit counts.
+      ...["/tmp", "/var/tmp"].flatMap((dir) => ["--perms", "01777", "--size", String(limits.tmpBytes), "--tmpfs", dir]),
       // After /tmp, so that a path under it is not hidden by the fresh one.
       ...[...new Set(readOnlyPaths.flatMap(ancestors))]
         .filter((dir) => !PREMADE_DIRS.has(dir))

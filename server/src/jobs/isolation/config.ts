@@ -70,6 +70,7 @@ export function loadSandboxConfig(
       memoryBytes: envInteger(env, "KNIFY_SANDBOX_MEMORY_MB", 8192, 64, 1024 * 1024) * mb,
       maxProcesses: envInteger(env, "KNIFY_SANDBOX_MAX_PROCESSES", 512, 8, 1_000_000),
       maxFileBytes: envInteger(env, "KNIFY_SANDBOX_MAX_FILE_MB", 1024, 1, 1024 * 1024) * mb,
+      tmpBytes: envInteger(env, "KNIFY_SANDBOX_TMP_MB", 512, 1, 1024 * 1024) * mb,
     },
   };
 }

@@ -11,6 +11,8 @@ export interface SandboxLimits {
   maxProcesses: number;
   /** RLIMIT_FSIZE: largest file a process may write, in bytes (SIGXFSZ / EFBIG beyond). */
   maxFileBytes: number;
+  /** Size of each of the jail's /tmp and /var/tmp (memory-backed), in bytes. */
+  tmpBytes: number;
 }
 
 /** What a runner wants to run jailed for one turn. */
