@@ -143,6 +143,34 @@ describe("a jailed agent (network none)", () => {
     expect(line).toContain("home=/workspace pwd=/workspace");
   });
 
+  it("runs concurrent turns as distinct uids, so one turn's process limit is its own", async () => {
+    const start = async () => {
+      const created = await hostile.api("POST", "/jobs", { spec: { job_type: "cursor_task", prompt: "hold" } });
+      const id: string = created.body.job_id;
+      const uid = await until(`${id} to print its uid`, async () => {
+        const events = await hostile.api("GET", `/jobs/${id}/events?limit=100`);
+        const line = (events.body as { data: { line?: string } }[])
+          .map((e) => e.data.line ?? "")
+          .find((l) => l.startsWith("ok hold: uid="));
+        return line ? Number(line.slice("ok hold: uid=".length)) : undefined;
+      });
+      return { id, uid };
+    };
+    const [a, b] = [await start(), await start()];
+    expect(a.uid).toBeGreaterThan(0);
+    expect(b.uid).toBeGreaterThan(0);
+    expect(a.uid).not.toBe(b.uid);
+    for (const { id } of [a, b]) {
+      const job = (await hostile.api("GET", `/jobs/${id}`)).body as Job;
+      writeFileSync(join(sandboxDir(server.dataDir, job.sandbox_id ?? ""), "release"), "");
+    }
+    for (const { id } of [a, b]) {
+      await until(`${id} to complete`, async () =>
+        ((await hostile.api("GET", `/jobs/${id}`)).body as Job).status === "completed" ? true : undefined,
+      );
+    }
+  });
+
   it("cannot read a root-only file, even where it is mounted", async () => {
     const out = await expectBlocked(`read ${join(tools, "root-only.txt")}`);
     expect(out.join("\n")).not.toContain("root-only-canary");
