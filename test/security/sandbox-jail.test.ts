@@ -55,6 +55,9 @@ function serverEnv(tools: string, extra: Record<string, string> = {}): Record<st
     KNIFY_SANDBOX_MAX_PROCESSES: "40",
     KNIFY_SANDBOX_MAX_FILE_MB: "1",
     KNIFY_SANDBOX_TMP_MB: "4",
+    // Uids of its own: the fork bomb saturates RLIMIT_NPROC of its uid, which must not be one that the jails of
+    // servers in other test files (run in parallel, from the default 200000) use.
+    KNIFY_SANDBOX_UID: "210000",
     KNIFY_SANDBOX_PASS_ENV: "FAKE_MODEL_API_KEY",
     FAKE_MODEL_API_KEY: "allowed-credential-5d1e",
     HOSTILE_CONFIG_CANARY: "config-env-canary-c4b0",
