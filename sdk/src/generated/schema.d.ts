@@ -887,10 +887,13 @@ export interface components {
              * @description `agent_failed` (the agent exited non-zero or could not start), `timed_out`, `cancelled`
              *     (`POST /jobs/{job_id}/cancel`), `cleaned_up` (cleaned up while pending or running),
              *     `interrupted` (the server stopped during the turn), `sandbox_failed` (the sandbox could
-             *     not be provisioned), `runner_failed` (an internal error). Extensible.
+             *     not be provisioned), `sandbox_limit` (the turn ran into one of its sandbox's limits: CPU
+             *     time, memory, processes or file size; the message names the limit and its setting, e.g.
+             *     `the agent exceeded its CPU time limit (KNIFY_SANDBOX_CPU_SECONDS=1800)`), `runner_failed`
+             *     (an internal error). Extensible.
              * @enum {string}
              */
-            code: "agent_failed" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "runner_failed";
+            code: "agent_failed" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "sandbox_limit" | "runner_failed";
             /** @description What happened, for people (e.g. the agent's stderr tail). */
             message: string;
         };
