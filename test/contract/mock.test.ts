@@ -9,6 +9,7 @@ const baseURL = "https://api.knify.io";
 const mock = createKnifyMock({ baseURL, allowPrivateWebhookUrls: true });
 const msw = setupServer(...mock.handlers);
 const violations: string[] = [];
+const testAdmin = mock.state.createKey({ name: "test admin", type: "test", permissions: ["admin:all"] });
 
 beforeAll(() => msw.listen({ onUnhandledRequest: "error" }));
 afterAll(() => msw.close());
@@ -18,6 +19,7 @@ contractScenarios(
     name: "mock",
     baseURL,
     adminKey: mock.adminKey,
+    testAdminKey: testAdmin.api_key,
     violations,
     privateWebhooks: true,
     client: (apiKey) => validatingClient(baseURL, apiKey, violations),

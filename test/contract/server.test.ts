@@ -5,10 +5,12 @@ import { type ContractTarget, validatingClient } from "./target.js";
 
 // Target (b): the SDK against the reference server on a loopback port (real SQLite, real runner).
 let server: TestServer;
+let testAdminKey: string;
 const violations: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ env: { KNIFY_WEBHOOK_ALLOW_PRIVATE: "1", KNIFY_SIMULATOR_DELAY_MS: "20" } });
+  testAdminKey = (await server.key({ name: "test admin", type: "test", permissions: ["admin:all"] })).apiKey;
 });
 afterAll(() => server.stop());
 
@@ -17,6 +19,7 @@ contractScenarios(
     name: "server",
     baseURL: server.url,
     adminKey: server.adminKey,
+    testAdminKey,
     violations,
     privateWebhooks: true,
     client: (apiKey) => validatingClient(server.url, apiKey, violations),

@@ -452,8 +452,9 @@ describe("job events as server-sent events", () => {
 describe("keys", () => {
   it("shows the secret on creation only", async () => {
     const m = start();
+    const testAdmin = m.state.createKey({ type: "test", permissions: ["admin:all"] });
     const created = await call("POST", "/keys", {
-      key: m.adminKey,
+      key: testAdmin.api_key,
       json: { name: "Team A Key", type: "test", workspace_id: "ws_team_a", permissions: ["jobs:read"] },
     });
     expect(created.data).toMatchObject({ type: "test", rate_limit: 100, workspace_id: "ws_team_a" });

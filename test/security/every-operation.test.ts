@@ -99,6 +99,12 @@ describe("objects of another workspace answer 404 to a scoped key, on every oper
     owned.delivery_id = delivery.body.id;
   });
 
+  // Bodies that pass validation, so that the answer is about the object, not the input.
+  const validBodies: Record<string, object> = {
+    continueJob: { spec: { prompt: "x" } },
+    updateKey: { name: "x" },
+    updateWebhookEndpoint: { description: "x" },
+  };
   const named = secured.filter((op) => /\{/.test(op.path));
   it.each(named.map((op) => [`${op.method} ${op.path}`, op] as const))("%s", async (_, op) => {
     for (const name of op.path.match(/\{(\w+)\}/g) ?? [])
@@ -106,7 +112,7 @@ describe("objects of another workspace answer 404 to a scoped key, on every oper
     const b = await server.key({ workspaceId: "ws_tenant_b", permissions: ["admin:all"] });
     const res = await call(server.url, op.method, fill(op.path, owned), {
       key: b.apiKey,
-      ...(op.body === "json" ? { body: op.operationId === "continueJob" ? { spec: { prompt: "x" } } : {} } : {}),
+      ...(op.body === "json" ? { body: validBodies[op.operationId] ?? {} } : {}),
     });
     expect(res.status).toBe(404);
     expect(res.body.code).toBe("not_found");

@@ -15,6 +15,7 @@ export const errorStatus = {
   "workspace_busy": 409,
   "workspace_exists": 409,
   "key_revoked": 409,
+  "key_limit_reached": 409,
   "idempotency_in_progress": 409,
   "payload_too_large": 413,
   "unsupported_media_type": 415,

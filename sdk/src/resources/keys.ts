@@ -27,6 +27,19 @@ export class Keys extends APIResource {
     );
   }
 
+  /**
+   * Changes a key's name, permissions, rate limit or expiry in place; the next request with it obeys them.
+   * `PATCH /keys/{key_id}`
+   *
+   * @example
+   * await client.keys.update(keyId, { permissions: ["jobs:read"], rate_limit: 60 });
+   */
+  update(keyId: string, body: Schemas["UpdateKeyRequest"], options?: RequestOptions): APIPromise<Schemas["ApiKey"]> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.PATCH("/keys/{key_id}", { params: { path: { key_id: keyId } }, body, fetch }),
+    );
+  }
+
   /** Revokes the key and every secret it has. `DELETE /keys/{key_id}` */
   revoke(keyId: string, options?: RequestOptions): APIPromise<Schemas["ApiKey"]> {
     return this.core.call(options, (fetch) =>

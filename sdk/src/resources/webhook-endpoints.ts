@@ -34,6 +34,27 @@ export class WebhookEndpoints extends APIResource {
     );
   }
 
+  /**
+   * Changes the endpoint's URL, event types, description or `enabled`; `enabled: true` also re-enables an
+   * endpoint the server disabled after a 410. `PATCH /webhook-endpoints/{endpoint_id}`
+   *
+   * @example
+   * await client.webhookEndpoints.update(endpointId, { enabled: true });
+   */
+  update(
+    endpointId: string,
+    body: Schemas["UpdateWebhookEndpointRequest"],
+    options?: RequestOptions,
+  ): APIPromise<Schemas["WebhookEndpoint"]> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.PATCH("/webhook-endpoints/{endpoint_id}", {
+        params: { path: { endpoint_id: endpointId } },
+        body,
+        fetch,
+      }),
+    );
+  }
+
   /** Deletes the endpoint and drops its pending deliveries. `DELETE /webhook-endpoints/{endpoint_id}` */
   delete(endpointId: string, options?: RequestOptions): APIPromise<void> {
     return this.core.call(options, (fetch) =>

@@ -1,5 +1,5 @@
 import { ProblemError } from "../http/problem.js";
-import type { KeyRecord, Store } from "../store/store.js";
+import type { AuthenticatedKey, Store } from "../store/store.js";
 import { hashApiKey, parseApiKey } from "./key-format.js";
 
 const challenge = (error?: "invalid_token") => ({
@@ -15,7 +15,7 @@ function unauthorized(detail: string, error?: "invalid_token"): ProblemError {
  * Resolves `Authorization: Bearer <key>` to a live key, or throws 401. Unknown, revoked and expired keys
  * get the same answer, so the response says nothing about which keys exist.
  */
-export async function authenticate(header: string | undefined, store: Store, now: number): Promise<KeyRecord> {
+export async function authenticate(header: string | undefined, store: Store, now: number): Promise<AuthenticatedKey> {
   if (!header) {
     throw unauthorized('The request has no Authorization header. Send "Authorization: Bearer <your API key>".');
   }

@@ -1,4 +1,5 @@
 import type { ParameterizedContext } from "koa";
+import { requestOrigin } from "../http/forwarded.js";
 import { ProblemError } from "../http/problem.js";
 
 /** Cursors are opaque to clients: base64url of the last id of the previous page. */
@@ -23,7 +24,7 @@ export function page<T>(ctx: ParameterizedContext, items: T[], limit: number, id
   const headers: Record<string, string> = {};
   const last = pageItems.at(-1);
   if (hasMore && last !== undefined) {
-    const url = new URL(ctx.originalUrl, `${ctx.protocol}://${ctx.host}`);
+    const url = new URL(ctx.originalUrl, requestOrigin(ctx));
     url.searchParams.set("cursor", Buffer.from(idOf(last)).toString("base64url"));
     url.searchParams.set("limit", String(limit));
     headers.Link = `<${url.toString()}>; rel="next"`;

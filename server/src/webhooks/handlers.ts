@@ -18,6 +18,9 @@ export interface WebhookHandlerDeps {
   resolveAll?: ResolveAll;
 }
 
+/** The `disabled_reason` of an endpoint paused with `PATCH … {"enabled": false}`. */
+export const DISABLED_BY_API = "disabled through the API (PATCH /webhook-endpoints/{endpoint_id})";
+
 /** The text of every `webhook.test` event. */
 export const TEST_MESSAGE = "This is a test event from Knify: your endpoint received and can verify deliveries.";
 
@@ -37,6 +40,19 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
     return endpoint;
   }
 
+  /** The same SSRF checks for a new endpoint's URL and a changed one. */
+  async function assertAcceptableUrl(url: string): Promise<void> {
+    const problem = await checkWebhookUrl(url, {
+      allowPrivate: deps.allowPrivate,
+      ...(deps.resolveAll ? { resolveAll: deps.resolveAll } : {}),
+    });
+    if (problem) {
+      throw new ProblemError("validation_failed", problem, {
+        errors: [{ location: "body", path: "/url", message: problem }],
+      });
+    }
+  }
+
   return {
     createWebhookEndpoint: async (input) => {
       const caller = keyOf(input);
@@ -54,15 +70,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
       if (body.workspace_id !== undefined && !canSee(caller, body.workspace_id)) {
         throw new ProblemError("not_found", `No workspace ${body.workspace_id} is visible to this key.`);
       }
-      const problem = await checkWebhookUrl(body.url, {
-        allowPrivate: deps.allowPrivate,
-        ...(deps.resolveAll ? { resolveAll: deps.resolveAll } : {}),
-      });
-      if (problem) {
-        throw new ProblemError("validation_failed", problem, {
-          errors: [{ location: "body", path: "/url", message: problem }],
-        });
-      }
+      await assertAcceptableUrl(body.url);
       const id = newId("we");
       const secret = generateWebhookSecret();
       const endpoint = await store.webhooks.createEndpoint({
@@ -91,6 +99,22 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
     },
 
     getWebhookEndpoint: async (input) => ({ body: presentEndpoint(await visibleEndpoint(input)) }),
+
+    updateWebhookEndpoint: async (input) => {
+      const endpoint = await visibleEndpoint(input);
+      const body = input.body as JsonBody<"updateWebhookEndpoint">;
+      if (body.url !== undefined) await assertAcceptableUrl(body.url);
+      const updated = await store.webhooks.updateEndpoint(endpoint.id, {
+        ...(body.url !== undefined ? { url: body.url } : {}),
+        ...(body.event_types !== undefined ? { eventTypes: body.event_types } : {}),
+        ...(body.description !== undefined ? { description: body.description } : {}),
+        ...(body.enabled !== undefined
+          ? { enabled: body.enabled ? { enabled: true } : { enabled: false, reason: DISABLED_BY_API } }
+          : {}),
+      });
+      if (!updated) throw new ProblemError("not_found", `No webhook endpoint ${endpoint.id} is visible to this key.`);
+      return { body: presentEndpoint(updated) };
+    },
 
     deleteWebhookEndpoint: async (input) => {
       const endpoint = await visibleEndpoint(input);

@@ -28,6 +28,15 @@ export function isPrivateHost(hostname: string): boolean {
   );
 }
 
+/** The SSRF check for a new endpoint's URL and a changed one. */
+function assertAcceptableUrl(state: MockState, url: string): void {
+  if (!state.options.allowPrivateWebhookUrls && isPrivateHost(new URL(url).hostname)) {
+    throw validationProblem([
+      { location: "body", path: "/url", message: "must not point at a loopback, private or link-local address" },
+    ]);
+  }
+}
+
 interface CreateEndpointBody {
   url: string;
   event_types?: WebhookEventType[];
@@ -49,11 +58,7 @@ export const webhookHandlers: OperationHandlers = {
         { location: "body", path: "/workspace_id", message: "is required for a key without a workspace" },
       ]);
     }
-    if (!state.options.allowPrivateWebhookUrls && isPrivateHost(new URL(body.url).hostname)) {
-      throw validationProblem([
-        { location: "body", path: "/url", message: "must not point at a loopback, private or link-local address" },
-      ]);
-    }
+    assertAcceptableUrl(state, body.url);
     const seed = { workspace_id: workspaceId, url: body.url, description: body.description ?? null };
     return ok(state.createEndpoint(body.event_types ? { ...seed, event_types: body.event_types } : seed));
   },
@@ -69,6 +74,26 @@ export const webhookHandlers: OperationHandlers = {
 
   getWebhookEndpoint(req, state) {
     return ok(visibleEndpoint(state, req).endpoint);
+  },
+
+  updateWebhookEndpoint(req, state) {
+    const rec = visibleEndpoint(state, req);
+    const body = req.body as Partial<CreateEndpointBody> & { description?: string | null; enabled?: boolean };
+    if (body.url !== undefined) assertAcceptableUrl(state, body.url);
+    const { endpoint } = rec;
+    if (body.url !== undefined) endpoint.url = body.url;
+    if (body.event_types !== undefined) endpoint.event_types = body.event_types;
+    if (body.description !== undefined) endpoint.description = body.description;
+    if (body.enabled === true) Object.assign(endpoint, { enabled: true, disabled_reason: null });
+    if (body.enabled === false) {
+      Object.assign(endpoint, { enabled: false, disabled_reason: "disabled through the API" });
+      for (const { delivery } of state.deliveries.values()) {
+        if (delivery.endpoint_id === endpoint.id && delivery.status === "pending") {
+          Object.assign(delivery, { status: "failed", next_attempt_at: null });
+        }
+      }
+    }
+    return ok(endpoint);
   },
 
   deleteWebhookEndpoint(req, state) {

@@ -9,6 +9,7 @@ import type {
   WebhookAttemptRecord,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
+  WebhookEndpointChanges,
   WebhookEndpointRecord,
   WebhookRepo,
 } from "../webhooks-repo.js";
@@ -152,6 +153,7 @@ export class SqliteWebhookRepo implements WebhookRepo {
   private readonly disableEndpoint;
   private readonly failPending;
   private readonly unlease;
+  private readonly patchEndpoint;
 
   constructor(private readonly db: Database.Database) {
     this.insertEndpoint = db.prepare(
@@ -215,6 +217,13 @@ export class SqliteWebhookRepo implements WebhookRepo {
       `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, claimed_until = NULL, claim_token = NULL
        WHERE endpoint_id = ? AND status = 'pending'`,
     );
+    this.patchEndpoint = db.prepare(
+      `UPDATE webhook_endpoints SET url = coalesce(@url, url), event_types = coalesce(@event_types, event_types),
+         description = CASE WHEN @set_description THEN @description ELSE description END,
+         enabled = coalesce(@enabled, enabled),
+         disabled_reason = CASE WHEN @enabled IS NULL THEN disabled_reason ELSE @disabled_reason END
+       WHERE id = @id`,
+    );
     this.unlease = db.prepare(
       "UPDATE webhook_deliveries SET claimed_until = NULL, claim_token = NULL WHERE id = ? AND claim_token = ?",
     );
@@ -248,6 +257,24 @@ export class SqliteWebhookRepo implements WebhookRepo {
       limit,
     }) as EndpointRow[];
     return rows.map(toEndpoint);
+  }
+
+  async updateEndpoint(id: string, changes: WebhookEndpointChanges): Promise<WebhookEndpointRecord | null> {
+    const { enabled } = changes;
+    const changed = this.db.transaction(() => {
+      const updated = this.patchEndpoint.run({
+        id,
+        url: changes.url ?? null,
+        event_types: changes.eventTypes ? JSON.stringify(changes.eventTypes) : null,
+        set_description: changes.description === undefined ? 0 : 1,
+        description: changes.description ?? null,
+        enabled: enabled === undefined ? null : enabled.enabled ? 1 : 0,
+        disabled_reason: enabled && !enabled.enabled ? enabled.reason : null,
+      }).changes;
+      if (updated > 0 && enabled?.enabled === false) this.failPending.run(id);
+      return updated > 0;
+    })();
+    return changed ? this.getEndpoint(id) : null;
   }
 
   async deleteEndpoint(id: string): Promise<boolean> {
