@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { contractScenarios } from "./scenarios.js";
 import { type ContractTarget, validatingClient } from "./target.js";
+import { updateScenarios } from "./update-scenarios.js";
 
 // Target (b): the SDK against the reference server on a loopback port (real SQLite, real runner).
 let server: TestServer;
@@ -14,14 +15,15 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-contractScenarios(
-  (): ContractTarget => ({
-    name: "server",
-    baseURL: server.url,
-    adminKey: server.adminKey,
-    testAdminKey,
-    violations,
-    privateWebhooks: true,
-    client: (apiKey) => validatingClient(server.url, apiKey, violations),
-  }),
-);
+const target = (): ContractTarget => ({
+  name: "server",
+  baseURL: server.url,
+  adminKey: server.adminKey,
+  testAdminKey,
+  violations,
+  privateWebhooks: true,
+  client: (apiKey) => validatingClient(server.url, apiKey, violations),
+});
+
+contractScenarios(target);
+updateScenarios(target);

@@ -464,6 +464,18 @@ describe("keys", () => {
     expect(listed.data.some((k: object) => "api_key" in k)).toBe(false);
   });
 
+  it("caps unrevoked keys per workspace like the server (maxKeysPerWorkspace → 409 key_limit_reached)", async () => {
+    const m = start({ maxKeysPerWorkspace: 2 });
+    const create = () => call("POST", "/keys", { key: m.adminKey, json: { name: "n", workspace_id: "ws_cap" } });
+    const first = await create();
+    expect((await create()).status).toBe(200);
+    const third = await create();
+    expect(third.status).toBe(409);
+    expect(third.data.code).toBe("key_limit_reached");
+    await call("DELETE", `/keys/${first.data.key_id}`, { key: m.adminKey });
+    expect((await create()).status).toBe(200);
+  });
+
   it("gives a key without permissions every permission except admin:all", async () => {
     const m = start();
     const created = await call("POST", "/keys", { key: m.adminKey, json: { name: "default" } });

@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../server/src/config.js";
+import { createKey } from "../../server/src/keys/create-key.js";
+import { createLogger } from "../../server/src/logger.js";
+import { type RunningServer, startServer } from "../../server/src/server.js";
+
+// KNIFY_TRUST_PROXY (issue 8, item 6): behind a TLS-terminating proxy `Link` must name the public origin,
+// and logs the client's address; without the setting, the same headers from anyone change nothing.
+
+interface Started {
+  server: RunningServer;
+  key: string;
+  logs: Array<Record<string, unknown>>;
+  dataDir: string;
+}
+
+async function start(trustProxy: boolean): Promise<Started> {
+  const dataDir = mkdtempSync(join(tmpdir(), "knify-proxy-"));
+  const env = { KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", ...(trustProxy ? { KNIFY_TRUST_PROXY: "1" } : {}) };
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const config = loadConfig(env);
+  const server = await startServer(config, createLogger("info", sink), { env });
+  const created = await createKey(server.store, config, Date.now(), {
+    name: "proxy",
+    permissions: ["jobs:create", "jobs:read"],
+  });
+  for (let i = 0; i < 3; i++) {
+    await fetch(`${server.url}/jobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${created.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ spec: { job_type: "cursor_task", prompt: `job ${i}` } }),
+    });
+  }
+  return { server, key: created.apiKey, logs, dataDir };
+}
+
+/** GET /jobs?limit=1 with the given headers (node:http, so that Host and Forwarded are sent as given). */
+function listPage(s: Started, headers: Record<string, string>): Promise<{ link: string | undefined }> {
+  const url = new URL(`${s.server.url}/jobs?limit=1`);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { authorization: `Bearer ${s.key}`, ...headers } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ link: res.headers.link }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const nextUrl = (link: string | undefined) => /^<([^>]+)>; rel="next"$/.exec(link ?? "")?.[1] ?? "";
+
+let trusted: Started;
+let untrusted: Started;
+beforeAll(async () => {
+  trusted = await start(true);
+  untrusted = await start(false);
+});
+afterAll(async () => {
+  for (const s of [trusted, untrusted]) {
+    await s.server.close(1000);
+    rmSync(s.dataDir, { recursive: true, force: true });
+  }
+});
+
+describe("KNIFY_TRUST_PROXY=1", () => {
+  it("builds Link from X-Forwarded-Proto and X-Forwarded-Host", async () => {
+    const { link } = await listPage(trusted, { "x-forwarded-proto": "https", "x-forwarded-host": "api.example.com" });
+    const next = new URL(nextUrl(link));
+    expect(next.origin).toBe("https://api.example.com");
+    expect(next.pathname).toBe("/jobs");
+    expect(next.searchParams.get("cursor")).toBeTruthy();
+  });
+
+  it("prefers RFC 7239 Forwarded (first element, quoted values) over X-Forwarded-*", async () => {
+    const { link } = await listPage(trusted, {
+      forwarded: 'for="[2001:db8::7]:4711";proto=https;host="public.example.org:8443", for=10.0.0.2;proto=http',
+      "x-forwarded-proto": "http",
+      "x-forwarded-host": "ignored.example.com",
+    });
+    expect(new URL(nextUrl(link)).origin).toBe("https://public.example.org:8443");
+  });
+
+  it("logs the client address the proxy reports", async () => {
+    await listPage(trusted, { "x-forwarded-for": "203.0.113.9", "x-request-id": "req_proxy_xff" });
+    await listPage(trusted, { forwarded: 'for="[2001:db8::7]:4711";proto=https', "x-request-id": "req_proxy_fwd" });
+    const client = (id: string) => trusted.logs.find((l) => l.msg === "request" && l.request_id === id)?.client;
+    expect(client("req_proxy_xff")).toBe("203.0.113.9");
+    expect(client("req_proxy_fwd")).toBe("2001:db8::7");
+  });
+});
+
+describe("without KNIFY_TRUST_PROXY", () => {
+  it("ignores forwarding headers: Link names the server itself, logs the socket's peer", async () => {
+    const { link } = await listPage(untrusted, {
+      forwarded: "proto=https;host=evil.example",
+      "x-forwarded-proto": "https",
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-for": "203.0.113.9",
+      "x-request-id": "req_untrusted",
+    });
+    expect(new URL(nextUrl(link)).origin).toBe(untrusted.server.url);
+    const line = untrusted.logs.find((l) => l.msg === "request" && l.request_id === "req_untrusted");
+    expect(line?.client).toBe("127.0.0.1");
+  });
+});
