@@ -51,7 +51,7 @@ function listPage(s: Started, headers: Record<string, string>): Promise<{ link: 
   return new Promise((resolve, reject) => {
     const req = request(url, { headers: { authorization: `Bearer ${s.key}`, ...headers } }, (res) => {
       res.resume();
-      res.on("end", () => resolve({ link: res.headers.link }));
+      res.on("end", () => resolve({ link: res.headers.link as string | undefined }));
     });
     req.on("error", reject);
     req.end();

@@ -12,12 +12,17 @@ export type ListWebhookDeliveriesParams = NonNullable<operations["listWebhookDel
 
 /** Webhook endpoints of a workspace and their deliveries. To check a delivery you received, see `client.webhooks`. */
 export class WebhookEndpoints extends APIResource {
-  /** Registers a URL for the workspace's events; the signing `secret` is in this response only. `POST /webhook-endpoints` */
+  /**
+   * Registers a URL for the workspace's events; the signing `secret` is in this response only. Without
+   * `workspace_id` it takes the client's default workspace (`KNIFY_WORKSPACE_ID`), if any. `POST /webhook-endpoints`
+   */
   create(
     body: Schemas["CreateWebhookEndpointRequest"],
     options?: RequestOptions,
   ): APIPromise<Schemas["CreatedWebhookEndpoint"]> {
-    return this.core.call(options, (fetch) => this.core.api.POST("/webhook-endpoints", { body, fetch }));
+    return this.core.call(options, (fetch) =>
+      this.core.api.POST("/webhook-endpoints", { body: this.core.withWorkspace(body), fetch }),
+    );
   }
 
   /** The endpoints the key can see, newest first. `GET /webhook-endpoints` */
