@@ -29,7 +29,7 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"
 export class KnifyClient {
   /** Jobs: create, list, get, events, continue, cleanup, waitFor. */
   readonly jobs: Jobs;
-  /** API keys: create, list, get, revoke, verify, usage, rotate. */
+  /** API keys: create, list, get, update, revoke, verify, usage, rotate. */
   readonly keys: Keys;
   /** Workspaces: upload, list, get, replace, delete. */
   readonly workspaces: Workspaces;
