@@ -41,6 +41,8 @@ export function createApp(deps: AppDeps): Koa {
 
   app.use(async function requestContext(ctx, next) {
     const started = performance.now();
+    // Read now: once a refused body is torn down, the request may no longer have its socket.
+    const client = clientAddress(ctx);
     const requestId = requestIdFrom(ctx.get("x-request-id") || undefined);
     ctx.state.requestId = requestId;
     ctx.set("X-Request-Id", requestId);
@@ -62,7 +64,7 @@ export function createApp(deps: AppDeps): Koa {
           path: ctx.path,
           status: ctx.status,
           key_id: ctx.state.keyId,
-          client: clientAddress(ctx),
+          client,
           ms: Math.round((performance.now() - started) * 10) / 10,
         },
         "request",

@@ -39,8 +39,8 @@ export function requestOrigin(ctx: ParameterizedContext): string {
 
 /** The client's address for logs: the proxy's report of it when the proxy is trusted, else the peer's. */
 export function clientAddress(ctx: ParameterizedContext): string | undefined {
-  if (!ctx.app.proxy) return ctx.socket.remoteAddress;
+  if (!ctx.app.proxy) return ctx.req.socket?.remoteAddress;
   const forwardedFor = firstForwarded(ctx.get("forwarded") || undefined).for;
   if (forwardedFor !== undefined) return forwardedFor.replace(/^\[(.*)\](?::\d+)?$/, "$1");
-  return ctx.ip || ctx.socket.remoteAddress;
+  return ctx.ip || ctx.req.socket?.remoteAddress;
 }
