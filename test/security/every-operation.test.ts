@@ -67,6 +67,25 @@ describe.each(secured.filter((op) => op.permission !== null).map((op) => [`${op.
   },
 );
 
+describe.each(
+  secured.filter((op) => op.permission === "admin:all").map((op) => [`${op.method} ${op.path}`, op] as const),
+)("%s with a rotated-out admin secret", (_, op) => {
+  // Issue 15, item 2: a secret in its grace period makes ordinary calls only, never key administration.
+  it("answers 403 before looking at the request", async () => {
+    const admin = await server.key({ permissions: ["admin:all"] });
+    const rotated = await call(server.url, "POST", `/keys/${admin.id}/rotate`, {
+      key: admin.apiKey,
+      body: { grace_period_seconds: 3600 },
+    });
+    expect(rotated.status).toBe(200);
+    const res = await call(server.url, op.method, fill(op.path, sampleIds), { key: admin.apiKey });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe("forbidden");
+    expect(res.body.detail).toContain("rotated out");
+    expect((await call(server.url, "GET", "/jobs", { key: admin.apiKey })).status).toBe(200);
+  });
+});
+
 describe("objects of another workspace answer 404 to a scoped key, on every operation that names one", () => {
   const owned: Record<string, string> = {};
   beforeAll(async () => {
