@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { KnifyClient } from "@knify/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/src/config.js";
 import { createKey } from "../../server/src/keys/create-key.js";
@@ -112,5 +114,65 @@ describe("without KNIFY_TRUST_PROXY", () => {
     expect(new URL(nextUrl(link)).origin).toBe(untrusted.server.url);
     const line = untrusted.logs.find((l) => l.msg === "request" && l.request_id === "req_untrusted");
     expect(line?.client).toBe("127.0.0.1");
+  });
+});
+
+/**
+ * A reverse proxy on loopback that, like nginx's default `proxy_pass`, sends the backend its own Host and
+ * says where the client came from in X-Forwarded-Host/-Proto.
+ */
+async function reverseProxy(backend: string): Promise<{ url: string; server: Server }> {
+  const target = new URL(backend);
+  const server = createServer((req, res) => {
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: req.url,
+        method: req.method,
+        headers: {
+          ...req.headers,
+          host: target.host,
+          "x-forwarded-host": req.headers.host ?? "",
+          "x-forwarded-proto": "http",
+        },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe("the SDK behind a reverse proxy", () => {
+  it("follows page 2 through the proxy only when the server trusts it", async () => {
+    for (const [s, trustedProxy] of [
+      [trusted, true],
+      [untrusted, false],
+    ] as const) {
+      const proxy = await reverseProxy(s.server.url);
+      try {
+        const client = new KnifyClient(s.key, { baseURL: proxy.url, maxRetries: 0, logLevel: "off" });
+        const ids: string[] = [];
+        const walk = (async () => {
+          for await (const job of client.jobs.list({ limit: 1 })) ids.push(job.id);
+        })();
+        if (trustedProxy) {
+          await walk;
+          expect(new Set(ids).size).toBe(3); // every page, each through the proxy
+        } else {
+          // The backend names itself in Link, and the SDK will not send its key to another origin.
+          await expect(walk).rejects.toThrow(/Refusing to follow a pagination link/);
+          expect(ids).toHaveLength(1);
+        }
+      } finally {
+        proxy.server.closeAllConnections();
+        await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+      }
+    }
   });
 });
