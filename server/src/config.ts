@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { spec } from "./spec.js";
 
@@ -14,6 +15,18 @@ export interface ServerConfig {
   /** Default per-key limits in requests per minute, by key type ("test keys get a lower default"). */
   rateLimits: { live: number; test: number };
   idempotencyTtlMs: number;
+  /**
+   * The longest a client may take to send a request (Node's `requestTimeout`); also the lease of an
+   * idempotency claim, which the handling process renews while it runs.
+   */
+  requestTimeoutMs: number;
+  /** Names this process's claims (idempotency, job queue); replicas sharing a database need distinct ids. */
+  replicaId: string;
+  /**
+   * `KNIFY_PUBLIC_URL`: the origin (and base path) clients reach the API at, for absolute `Link` URLs.
+   * Null: links are relative references, never built from the client-controlled `Host` header.
+   */
+  publicUrl: string | null;
   /** The longest grace period a rotated secret may keep working. */
   maxRotationGraceSeconds: number;
   /** Most unrevoked keys one workspace may hold through `POST /keys` (keys without a workspace count together). */
@@ -24,6 +37,28 @@ export interface ServerConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** `KNIFY_REPLICA_ID`, else the host name: the one place the replica id is read. */
+export function replicaIdFrom(env: NodeJS.ProcessEnv): string {
+  return env.KNIFY_REPLICA_ID || hostname();
+}
+
+function publicUrlFrom(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.KNIFY_PUBLIC_URL;
+  if (raw === undefined || raw === "") return null;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash || url.username) {
+    throw new ConfigError(
+      `KNIFY_PUBLIC_URL must be an http(s) URL without query, fragment or credentials, e.g. https://api.example.com; got ${JSON.stringify(raw)}.`,
+    );
+  }
+  return url.href.replace(/\/+$/, "");
+}
 
 /**
  * A whole-number setting from the environment: the fallback when unset or empty, else a value in
@@ -58,6 +93,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       test: envInteger(env, "KNIFY_RATE_LIMIT_TEST", 100, 1, 1_000_000),
     },
     idempotencyTtlMs: 24 * 60 * 60 * 1000,
+    requestTimeoutMs: 300_000,
+    replicaId: replicaIdFrom(env),
+    publicUrl: publicUrlFrom(env),
     maxRotationGraceSeconds: 7 * 24 * 60 * 60,
     maxKeysPerWorkspace: envInteger(env, "KNIFY_MAX_KEYS_PER_WORKSPACE", 100, 1, 100_000),
     trustProxy: envInteger(env, "KNIFY_TRUST_PROXY", 0, 0, 1) === 1,

@@ -33,6 +33,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   const store = options.store ?? (await openSqliteStore(config.databasePath));
   const clock = options.clock ?? systemClock;
+  // Any unfinished idempotency claim under this replica id was left by a process that died (issue 15, item 5).
+  await store.idempotency.releaseOwnedBy(config.replicaId);
   const deps = { store, clock, logger, config, env: options.env ?? process.env };
   const modules: FeatureModule[] = [createWorkspacesModule(deps), createJobsModule(deps), createWebhooksModule(deps)];
   const handlers = Object.assign(
@@ -43,7 +45,7 @@ export async function startServer(
   const http = createServer(app.callback());
   // Slow-loris guards: a client must send its headers, and its whole request, in bounded time.
   http.headersTimeout = 30_000;
-  http.requestTimeout = 300_000;
+  http.requestTimeout = config.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());

@@ -106,6 +106,25 @@ export function contractScenarios(target: () => ContractTarget): void {
       await expect(target().client(rotated.api_key).keys.verify()).resolves.toMatchObject({ key_id: key.key_id });
     });
 
+    it("shows a secret once: replaying its Idempotency-Key is a ConflictError secret_already_shown with the id", async () => {
+      const idempotencyKey = `contract-secret-${unique()}`;
+      const created = await admin().keys.create({ name: "once" }, { idempotencyKey });
+      const { response } = await admin()
+        .keys.create({ name: "once" }, { idempotencyKey: `${idempotencyKey}-h` })
+        .withResponse();
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      const replay = await admin()
+        .keys.create({ name: "once" }, { idempotencyKey })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(replay).toBeInstanceOf(ConflictError);
+      expect((replay as ConflictError).code).toBe("secret_already_shown");
+      expect((replay as ConflictError).problem?.resource_id).toBe(created.key_id);
+      expect(JSON.stringify((replay as ConflictError).problem)).not.toContain(created.api_key);
+    });
+
     it("revokes: the next request with the key is an AuthenticationError", async () => {
       const { key, client } = await keyed();
       const revoked = await admin().keys.revoke(key.key_id);

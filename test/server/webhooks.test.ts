@@ -183,7 +183,9 @@ describe("POST/GET/DELETE /webhook-endpoints", () => {
     expect(((await first.json()) as Array<{ id: string }>).map((e) => e.id)).toEqual([b.id]);
     const next = /<([^>]+)>; rel="next"/.exec(first.headers.get("link") ?? "")?.[1];
     expect(next).toBeDefined();
-    const second = await fetch(next as string, { headers: { authorization: `Bearer ${server.adminKey}` } });
+    const second = await fetch(new URL(next as string, server.url), {
+      headers: { authorization: `Bearer ${server.adminKey}` },
+    });
     expect(((await second.json()) as Array<{ id: string }>).map((e) => e.id)).toEqual([a.id]);
   });
 

@@ -334,8 +334,9 @@ export interface paths {
          * Rotate an API key
          * @description Issues a new secret for the same key (same id, settings and usage). The previous secret
          *     keeps working for `grace_period_seconds` (default 86400, at most 604800), then is
-         *     rejected. A revoked key cannot be rotated (409). A secret that is itself in a grace
-         *     period cannot rotate any key (403): it could otherwise lock the key's owner out.
+         *     rejected. A revoked key cannot be rotated (409 `key_revoked`), nor an expired one (409
+         *     `key_expired`). A secret that is itself in a grace period cannot rotate any key (403): it
+         *     could otherwise lock the key's owner out.
          */
         post: operations["rotateKey"];
         delete?: never;
@@ -360,7 +361,9 @@ export interface paths {
         /**
          * Register a webhook endpoint
          * @description Registers a URL that receives the workspace's events. The signing `secret` is in this
-         *     response only. Private, loopback and link-local targets are refused unless the server
+         *     response only. Deliveries are not guaranteed to arrive in the order the events happened
+         *     (retries and concurrent deliveries reorder them): order by the event's `created_at`, and
+         *     deduplicate by `webhook-id`. Private, loopback and link-local targets are refused unless the server
          *     runs with `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`. A key without a workspace must name
          *     `workspace_id`.
          */
@@ -665,6 +668,8 @@ export interface components {
             missing_permission?: string;
             /** @description For 405, the methods the path allows. */
             allowed_methods?: string[];
+            /** @description For `secret_already_shown`, the id of the object the first request created. */
+            resource_id?: string;
         };
         FieldError: {
             /** @enum {string} */
@@ -794,7 +799,12 @@ export interface components {
             };
         };
         WorkspaceIdValue: string;
-        /** @description 1–64 characters of letters, digits, `.`, `_`, `-`, starting with a letter or digit; unique. */
+        /**
+         * @description 1–64 characters of letters, digits, `.`, `_`, `-`, starting with a letter or digit. Unique per
+         *     namespace: a workspace-scoped key's workspace has its own, and keys without a workspace share
+         *     one, so tenants never see or block each other's names. A key's `spec.workspace_path` names the
+         *     workspace of its own namespace (for a key without a workspace, else the only one of that name).
+         */
         WorkspaceName: string;
         Workspace: {
             workspace_id: components["schemas"]["WorkspaceIdValue"];
@@ -1299,6 +1309,8 @@ export interface components {
         "X-RateLimit-Reset": number;
         /** @description Seconds to wait before the next request can succeed. */
         "Retry-After": number;
+        /** @description `no-store`: the response carries a secret that no cache may keep (RFC 9111 §5.2.2.5). */
+        "Cache-Control-No-Store": "no-store";
         /** @description RFC 8288 link to the next page, `<url>; rel="next"`, present only when there is one. */
         Link: string;
         /** @description RFC 6750 challenge: `Bearer realm="knify"` plus `error="invalid_token"` when a key was given. */
@@ -1997,6 +2009,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -2309,6 +2322,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -2426,6 +2440,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -2455,6 +2470,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyConflict"];

@@ -19,21 +19,25 @@ export function firstForwarded(header: string | undefined): Record<string, strin
 }
 
 /**
- * The scheme and host the client used, e.g. `https://api.example.com`, for absolute URLs such as `Link`.
- * Behind a trusted proxy (`KNIFY_TRUST_PROXY=1`, Koa's `app.proxy`) `Forwarded` wins over
- * `X-Forwarded-Proto`/`-Host` (which Koa reads itself); otherwise both are ignored and the socket decides.
+ * The origin the client used, e.g. `https://api.example.com`, as a trusted reverse proxy reports it
+ * (`KNIFY_TRUST_PROXY=1`, Koa's `app.proxy`): `Forwarded` wins over `X-Forwarded-Proto`/`-Host` (which Koa
+ * reads itself). Null when the proxy is not trusted, says nothing, or says something that is no origin;
+ * the caller then falls back to a relative link rather than trusting the client's own `Host`.
  */
-export function requestOrigin(ctx: ParameterizedContext): string {
-  const own = `${ctx.protocol}://${ctx.host}`;
-  if (!ctx.app.proxy) return own;
+export function forwardedOrigin(ctx: ParameterizedContext): string | null {
+  if (!ctx.app.proxy) return null;
   const forwarded = firstForwarded(ctx.get("forwarded") || undefined);
+  if (forwarded.proto === undefined && forwarded.host === undefined) {
+    if (!ctx.get("x-forwarded-proto") && !ctx.get("x-forwarded-host")) return null;
+  }
   const proto = forwarded.proto?.toLowerCase() ?? ctx.protocol;
   const host = forwarded.host ?? ctx.host;
-  if (proto !== "http" && proto !== "https") return own;
+  if ((proto !== "http" && proto !== "https") || !host) return null;
   try {
-    return new URL(`${proto}://${host}`).origin;
+    const url = new URL(`${proto}://${host}`);
+    return url.host === host.toLowerCase() || url.host === host ? url.origin : null;
   } catch {
-    return own;
+    return null;
   }
 }
 

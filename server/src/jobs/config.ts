@@ -1,5 +1,4 @@
-import { hostname } from "node:os";
-import { ConfigError, envInteger } from "../config.js";
+import { ConfigError, envInteger, replicaIdFrom } from "../config.js";
 
 /** The runners a server can be configured with (`KNIFY_RUNNER`). Test-mode jobs always use `simulated`. */
 export type RunnerKind = "simulated" | "command";
@@ -43,7 +42,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     jobTimeoutMs: envInteger(env, "KNIFY_JOB_TIMEOUT_MS", 30 * 60 * 1000, 1, 7 * 24 * 60 * 60 * 1000),
     maxConcurrentJobs: envInteger(env, "KNIFY_MAX_CONCURRENT_JOBS", 4, 1, 10_000),
     testModeMaxActiveJobs: envInteger(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
-    replicaId: env.KNIFY_REPLICA_ID || hostname(),
+    replicaId: replicaIdFrom(env),
     sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
   };
 }

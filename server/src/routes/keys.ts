@@ -2,6 +2,7 @@ import { defaultPermissions } from "../auth/permissions.js";
 import type { ServerConfig } from "../config.js";
 import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
 import { ProblemError } from "../http/problem.js";
+import { parseTimestamp } from "../http/timestamp.js";
 import { createKey, rotateKey } from "../keys/create-key.js";
 import { assertWithinGrant, grantDefaults } from "../keys/grant.js";
 import type { KeyChanges, KeyRecord, Store } from "../store/store.js";
@@ -10,7 +11,7 @@ import { iso, isoOrNull, presentKey } from "./present.js";
 
 /** `expires_at` as epoch ms; a time that has passed is a 400, since the key would be dead on arrival. */
 function futureTime(value: string, now: number): number {
-  const at = Date.parse(value);
+  const at = parseTimestamp(value, "/expires_at");
   if (at <= now) {
     throw new ProblemError("validation_failed", "expires_at is in the past; give a future time or leave it out.", {
       errors: [{ location: "body", path: "/expires_at", message: "must be in the future" }],
@@ -139,6 +140,12 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
         throw new ProblemError(
           "key_revoked",
           `Key ${key.id} is revoked and cannot be rotated; create a new key instead.`,
+        );
+      }
+      if (key.expiresAt !== null && key.expiresAt <= input.now) {
+        throw new ProblemError(
+          "key_expired",
+          `Key ${key.id} expired at ${iso(key.expiresAt)} and cannot be rotated: a new secret would not work either. Create a new key instead.`,
         );
       }
       const body = input.body as JsonBody<"rotateKey">;
