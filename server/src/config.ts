@@ -12,6 +12,14 @@ export interface ServerConfig {
   logLevel: string;
   /** Largest JSON body accepted, in bytes. */
   bodyLimitBytes: number;
+  /** Open client connections beyond which new ones are closed at once (`server.maxConnections`). */
+  maxConnections: number;
+  /** Time a client has to send its request headers. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a JSON body once its headers are in (408 beyond). */
+  bodyTimeoutMs: number;
+  /** Time a client has to send a whole request; workspace uploads are the longest requests, so this is theirs. */
+  uploadTimeoutMs: number;
   /** Default per-key limits in requests per minute, by key type ("test keys get a lower default"). */
   rateLimits: { live: number; test: number };
   idempotencyTtlMs: number;
@@ -75,6 +83,24 @@ export function envInteger(env: NodeJS.ProcessEnv, name: string, fallback: numbe
   return value;
 }
 
+/** Slow-client limits (#15): each held connection costs a file descriptor, so none may be held for long for free. */
+function connectionLimits(env: NodeJS.ProcessEnv) {
+  const headersTimeoutMs = envInteger(env, "KNIFY_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000);
+  const uploadTimeoutMs = envInteger(env, "KNIFY_UPLOAD_TIMEOUT_MS", 300_000, 100, 3_600_000);
+  // Node refuses a headers timeout longer than the request timeout it is part of.
+  if (headersTimeoutMs > uploadTimeoutMs) {
+    throw new ConfigError(
+      `KNIFY_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed KNIFY_UPLOAD_TIMEOUT_MS (${uploadTimeoutMs}).`,
+    );
+  }
+  return {
+    maxConnections: envInteger(env, "KNIFY_MAX_CONNECTIONS", 1000, 1, 1_000_000),
+    headersTimeoutMs,
+    bodyTimeoutMs: envInteger(env, "KNIFY_BODY_TIMEOUT_MS", 30_000, 100, 3_600_000),
+    uploadTimeoutMs,
+  };
+}
+
 /**
  * Reads KNIFY_* variables. See the README's configuration table.
  * @example const config = loadConfig(process.env);
@@ -88,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     databasePath: env.KNIFY_DATABASE || resolve(dataDir, "knify.db"),
     logLevel: env.KNIFY_LOG_LEVEL || "info",
     bodyLimitBytes: envInteger(env, "KNIFY_BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    ...connectionLimits(env),
     rateLimits: {
       live: envInteger(env, "KNIFY_RATE_LIMIT_LIVE", 1000, 1, 1_000_000),
       test: envInteger(env, "KNIFY_RATE_LIMIT_TEST", 100, 1, 1_000_000),

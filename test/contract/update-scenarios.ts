@@ -114,6 +114,22 @@ export function updateScenarios(target: () => ContractTarget): void {
       });
     });
 
+    it("refuses a URL another endpoint of the workspace already has (ConflictError webhook_url_exists)", async () => {
+      const client = admin();
+      const workspace_id = `ws_patch_${unique()}`;
+      await client.webhookEndpoints.create({ url: "http://127.0.0.1:9/taken", workspace_id });
+      const other = await client.webhookEndpoints.create({ url: "http://127.0.0.1:9/free", workspace_id });
+      const error = await rejection(client.webhookEndpoints.update(other.id, { url: "http://127.0.0.1:9/taken" }));
+      expect(error).toBeInstanceOf(ConflictError);
+      expect((error as ConflictError).code).toBe("webhook_url_exists");
+      // Its own URL is no conflict.
+      await expect(client.webhookEndpoints.update(other.id, { url: "http://127.0.0.1:9/free" })).resolves.toMatchObject(
+        {
+          url: "http://127.0.0.1:9/free",
+        },
+      );
+    });
+
     it("refuses a URL that is not http(s) (BadRequestError)", async () => {
       const client = admin();
       const created = await client.webhookEndpoints.create({

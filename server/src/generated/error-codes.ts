@@ -19,11 +19,15 @@ export const errorStatus = {
   "key_limit_reached": 409,
   "secret_already_shown": 409,
   "idempotency_in_progress": 409,
+  "request_timeout": 408,
   "payload_too_large": 413,
   "unsupported_media_type": 415,
   "idempotency_key_reused": 422,
   "rate_limited": 429,
+  "webhook_url_exists": 409,
+  "webhook_endpoint_limit": 409,
   "test_mode_limit": 429,
+  "too_many_streams": 429,
   "internal_error": 500,
   "service_unavailable": 503
 } as const;
@@ -37,6 +41,7 @@ export const statusTitle: Record<number, string> = {
   "403": "Forbidden",
   "404": "Not Found",
   "405": "Method Not Allowed",
+  "408": "Request Timeout",
   "409": "Conflict",
   "413": "Content Too Large",
   "415": "Unsupported Media Type",

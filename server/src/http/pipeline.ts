@@ -84,7 +84,7 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
     let body: unknown;
     let raw: Buffer | undefined;
     if (op.body === "json") {
-      raw = await readBody(ctx.req, deps.config.bodyLimitBytes);
+      raw = await readBody(ctx.req, deps.config.bodyLimitBytes, deps.config.bodyTimeoutMs);
       if (raw.length === 0 && !op.bodyRequired) {
         body = {};
       } else {

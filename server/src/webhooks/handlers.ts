@@ -15,7 +15,17 @@ export interface WebhookHandlerDeps {
   store: Store;
   box: SecretBox;
   allowPrivate: boolean;
+  /** `KNIFY_WEBHOOK_MAX_ENDPOINTS`: each endpoint multiplies every event of its workspace (#15 item 6). */
+  maxEndpointsPerWorkspace: number;
   resolveAll?: ResolveAll;
+}
+
+/** 409 for a URL another endpoint of the workspace already has, on creation and on a change of URL alike. */
+function urlExists(workspaceId: string, existingId: string): ProblemError {
+  return new ProblemError(
+    "webhook_url_exists",
+    `Workspace ${workspaceId} already has endpoint ${existingId} for this URL; one endpoint per URL receives every event once. Change that one's event types instead, or delete it first.`,
+  );
 }
 
 /** The `disabled_reason` of an endpoint paused with `PATCH … {"enabled": false}`. */
@@ -73,15 +83,26 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
       await assertAcceptableUrl(body.url);
       const id = newId("we");
       const secret = generateWebhookSecret();
-      const endpoint = await store.webhooks.createEndpoint({
-        id,
-        workspaceId,
-        url: body.url,
-        eventTypes: body.event_types ?? [],
-        description: body.description ?? null,
-        sealedSecret: box.seal(secret, id),
-        createdAt: input.now,
-      });
+      const endpoint = await store.webhooks.createEndpoint(
+        {
+          id,
+          workspaceId,
+          url: body.url,
+          eventTypes: body.event_types ?? [],
+          description: body.description ?? null,
+          sealedSecret: box.seal(secret, id),
+          createdAt: input.now,
+        },
+        deps.maxEndpointsPerWorkspace,
+      );
+      if ("refused" in endpoint) {
+        throw endpoint.refused === "duplicate"
+          ? urlExists(workspaceId, endpoint.existingId)
+          : new ProblemError(
+              "webhook_endpoint_limit",
+              `Workspace ${workspaceId} already has ${endpoint.count} webhook endpoints, the most a workspace may have (${deps.maxEndpointsPerWorkspace}). Delete one it no longer needs.`,
+            );
+      }
       return { body: { ...presentEndpoint(endpoint), secret } };
     },
 
@@ -113,6 +134,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
           : {}),
       });
       if (!updated) throw new ProblemError("not_found", `No webhook endpoint ${endpoint.id} is visible to this key.`);
+      if ("refused" in updated) throw urlExists(endpoint.workspaceId, updated.existingId);
       return { body: presentEndpoint(updated) };
     },
 

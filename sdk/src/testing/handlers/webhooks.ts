@@ -1,6 +1,6 @@
 import { canSee, findVisible, type MockRequest, type OperationHandlers, ok } from "../context.js";
 import { pageNewestFirst } from "../paging.js";
-import { notFound, validationProblem } from "../problem.js";
+import { notFound, ProblemError, validationProblem } from "../problem.js";
 import type { EndpointRecord, WebhookEventType } from "../records.js";
 import type { MockState } from "../state.js";
 
@@ -37,6 +37,21 @@ function assertAcceptableUrl(state: MockState, url: string): void {
   }
 }
 
+/** The server's default `KNIFY_WEBHOOK_MAX_ENDPOINTS`, as the spec states it. */
+const MAX_ENDPOINTS_PER_WORKSPACE = 20;
+
+/** One endpoint per URL in a workspace, on creation and on a change of URL alike. */
+function assertUrlFree(siblings: EndpointRecord[], url: string, workspaceId: string): void {
+  const target = new URL(url).href;
+  const same = siblings.find((rec) => new URL(rec.endpoint.url).href === target);
+  if (same) {
+    throw new ProblemError(
+      "webhook_url_exists",
+      `Workspace ${workspaceId} already has endpoint ${same.endpoint.id} for this URL.`,
+    );
+  }
+}
+
 interface CreateEndpointBody {
   url: string;
   event_types?: WebhookEventType[];
@@ -59,6 +74,14 @@ export const webhookHandlers: OperationHandlers = {
       ]);
     }
     assertAcceptableUrl(state, body.url);
+    const siblings = [...state.endpoints.values()].filter((rec) => workspaceOfEndpoint(rec) === workspaceId);
+    assertUrlFree(siblings, body.url, workspaceId);
+    if (siblings.length >= MAX_ENDPOINTS_PER_WORKSPACE) {
+      throw new ProblemError(
+        "webhook_endpoint_limit",
+        `Workspace ${workspaceId} already has ${siblings.length} webhook endpoints, the most a workspace may have (${MAX_ENDPOINTS_PER_WORKSPACE}).`,
+      );
+    }
     const seed = { workspace_id: workspaceId, url: body.url, description: body.description ?? null };
     return ok(state.createEndpoint(body.event_types ? { ...seed, event_types: body.event_types } : seed));
   },
@@ -79,8 +102,14 @@ export const webhookHandlers: OperationHandlers = {
   updateWebhookEndpoint(req, state) {
     const rec = visibleEndpoint(state, req);
     const body = req.body as Partial<CreateEndpointBody> & { description?: string | null; enabled?: boolean };
-    if (body.url !== undefined) assertAcceptableUrl(state, body.url);
     const { endpoint } = rec;
+    if (body.url !== undefined) {
+      assertAcceptableUrl(state, body.url);
+      const others = [...state.endpoints.values()].filter(
+        (other) => other !== rec && workspaceOfEndpoint(other) === endpoint.workspace_id,
+      );
+      assertUrlFree(others, body.url, endpoint.workspace_id);
+    }
     if (body.url !== undefined) endpoint.url = body.url;
     if (body.event_types !== undefined) endpoint.event_types = body.event_types;
     if (body.description !== undefined) endpoint.description = body.description;
