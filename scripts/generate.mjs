@@ -164,7 +164,14 @@ const makeAjv = (coerceTypes) => {
     code: { source: true, lines: true },
   });
   addFormats(ajv);
-  ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs", "x-knify-error-codes"]);
+  ajv.addVocabulary([
+    "example",
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "x-knify-error-codes",
+    "x-knify-prompt-templates",
+  ]);
   ajv.addSchema(defsSchema);
   return ajv;
 };
