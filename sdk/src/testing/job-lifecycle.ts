@@ -28,6 +28,17 @@ function addEvent(rec: JobRecord, type: JobEvent["type"], data: Record<string, u
   rec.events.push({ seq: rec.events.length + 1, job_id: rec.job.id, type, created_at: at.toISOString(), data });
 }
 
+/** A failed turn has `error` and the mock's one `error_code`; any other status has neither. */
+function setError(rec: JobRecord, error: string | undefined): void {
+  if (error === undefined) {
+    delete rec.job.error;
+    delete rec.job.error_code;
+  } else {
+    rec.job.error = error;
+    rec.job.error_code = "turn_failed";
+  }
+}
+
 function statusEvent(rec: JobRecord, at: Date): void {
   const { status, error } = rec.job;
   addEvent(rec, "status", error === undefined ? { status } : { status, error }, at);
@@ -37,7 +48,7 @@ function statusEvent(rec: JobRecord, at: Date): void {
 export function startTurn(rec: JobRecord, prompt: string | null, fail: boolean, ctx: LifecycleContext): void {
   const now = ctx.now();
   Object.assign(rec.job, { status: "pending", started_at: null, completed_at: null });
-  delete rec.job.error;
+  setError(rec, undefined);
   rec.manual = false;
   rec.failTurn = fail;
   statusEvent(rec, now);
@@ -48,14 +59,16 @@ function provision(rec: JobRecord, now: Date): void {
   const { job } = rec;
   job.started_at = now.toISOString();
   if (job.cleaned_up_at === null) job.sandbox_id ??= newId("sbx");
-  job.cursor_session_id ??= job.spec.session_id ?? (job.spec.job_type === "cursor_task" ? newId("ses") : null);
+  job.session_id ??= job.spec.session_id ?? newId("ses");
+  // As the server: only a Cursor-run job type's session is a `cursor_session_id`.
+  const cursor = job.spec.job_type !== "claude_task" && job.spec.job_type !== "gemini_task";
+  job.cursor_session_id = cursor ? job.session_id : null;
 }
 
 function finishTurn(rec: JobRecord, status: "completed" | "failed", error: string | undefined, now: Date) {
   rec.job.status = status;
   rec.job.completed_at = now.toISOString();
-  if (status === "failed") rec.job.error = error ?? "the turn failed";
-  else delete rec.job.error;
+  setError(rec, status === "failed" ? (error ?? "the turn failed") : undefined);
   statusEvent(rec, now);
 }
 
@@ -87,14 +100,14 @@ export function forceJobStatus(rec: JobRecord, status: JobStatus, error: string 
   rec.manual = true;
   if (status === "pending") {
     Object.assign(rec.job, { status, started_at: null, completed_at: null });
-    delete rec.job.error;
+    setError(rec, undefined);
     statusEvent(rec, now);
     return;
   }
   if (rec.job.started_at === null) provision(rec, now);
   if (status === "running") {
     Object.assign(rec.job, { status, completed_at: null });
-    delete rec.job.error;
+    setError(rec, undefined);
     statusEvent(rec, now);
     ctx.emit(rec.job.workspace_id, "job.running", structuredClone(rec.job));
     return;

@@ -1,4 +1,5 @@
 import type { FeatureModule, ModuleDeps } from "../module.js";
+import { AgentRunner } from "./agents/agent-runner.js";
 import { CommandRunner } from "./command-runner.js";
 import { loadJobsConfig } from "./config.js";
 import { jobHandlers } from "./handlers.js";
@@ -15,7 +16,7 @@ const MAINTENANCE_MS = 10_000;
 
 /**
  * The jobs feature: the `/jobs` handlers, and the schedulers that run queued turns (the simulator always,
- * for test keys; the command runner too with `KNIFY_RUNNER=command`). Settings come from `deps.env`
+ * for test keys; the command runner with `KNIFY_RUNNER=command`, the agent CLIs with `KNIFY_RUNNER=agents`). Settings come from `deps.env`
  * (see `loadJobsConfig`); invalid ones fail here, at start.
  * @example const jobs = createJobsModule(deps); await jobs.start?.();
  */
@@ -40,6 +41,10 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   if (config.agentCommand !== null && config.runner === "command") {
     const runner = new CommandRunner({ command: config.agentCommand, timeoutMs: config.jobTimeoutMs });
     schedulers.push(new Scheduler(schedulerDeps, "command", runner, config.maxConcurrentJobs));
+  }
+  if (config.runner === "agents") {
+    const runner = new AgentRunner({ timeoutMs: config.jobTimeoutMs, env: deps.env });
+    schedulers.push(new Scheduler(schedulerDeps, "agents", runner, config.maxConcurrentJobs));
   }
   let maintenance: NodeJS.Timeout | undefined;
 

@@ -133,8 +133,20 @@ export class Scheduler {
     const sandboxId = claimed.sandboxId ?? newId("sbx");
     const path = sandboxDir(this.deps.dataDir, sandboxId);
     const finish = async (outcome: RunOutcome) => {
-      const error = outcome.status === "failed" ? outcome.error : null;
-      await store.jobs.finish(claimed.id, replicaId, { status: outcome.status, error, now: clock.now() }, webhook);
+      const failed = outcome.status === "failed";
+      await store.jobs.finish(
+        claimed.id,
+        replicaId,
+        {
+          status: outcome.status,
+          error: failed ? outcome.error : null,
+          errorCode: failed ? (outcome.code ?? "turn_failed") : null,
+          result: outcome.result ?? null,
+          usage: outcome.usage ?? null,
+          now: clock.now(),
+        },
+        webhook,
+      );
       notifier.jobChanged(claimed.id);
     };
 
@@ -152,7 +164,9 @@ export class Scheduler {
       if (fresh) await removeSandbox(path);
       return;
     }
-    const sessionId = claimed.sessionId ?? claimed.spec.session_id ?? newId("ses");
+    // An agent CLI names its own sessions: a first turn starts a fresh one instead of "resuming" an id it never made.
+    const sessionId =
+      claimed.sessionId ?? claimed.spec.session_id ?? (this.runner.ownsSessions === true ? null : newId("ses"));
     const job = await store.jobs.markRunning(
       claimed.id,
       replicaId,
@@ -181,6 +195,7 @@ export class Scheduler {
         sessionId: job.sessionId ?? sessionId,
         signal,
         output: (stream, line) => sink.push({ type: "output", data: { stream, line } }),
+        emit: (event) => sink.push(event),
         setSession: (id) => {
           store.jobs
             .setSession(job.id, id)

@@ -4,6 +4,8 @@ import type { WebhookEventInput, WebhookEventType } from "./webhook-event.js";
 export type JobStatus = components["schemas"]["JobStatus"];
 export type JobSpec = components["schemas"]["JobSpec"];
 export type JobEventType = components["schemas"]["JobEvent"]["type"];
+export type JobErrorCode = components["schemas"]["JobErrorCode"];
+export type AgentUsage = components["schemas"]["AgentUsage"];
 
 /** A job as stored. Times are epoch milliseconds. */
 export interface JobRecord {
@@ -19,7 +21,12 @@ export interface JobRecord {
   turns: number;
   cleanedUpAt: number | null;
   error: string | null;
-  /** The runner of the current turn (`simulated`, `command`). */
+  /** Why the latest turn failed, as the spec's JobErrorCode; null unless `failed`. */
+  errorCode: JobErrorCode | null;
+  /** The agent's final text of the latest turn, and what it cost, when its CLI reported them. */
+  result: string | null;
+  usage: AgentUsage | null;
+  /** The runner of the current turn (`simulated`, `command`, `agents`). */
   runner: string;
   /** The current turn was requested with a `knify_test_` key (counts against the test-mode cap). */
   testMode: boolean;
@@ -88,6 +95,16 @@ export interface CleanupResult {
   stopped: boolean;
 }
 
+/** How a turn ended, as the store keeps it. */
+export interface TurnEnd {
+  status: "completed" | "failed";
+  error: string | null;
+  errorCode?: JobErrorCode | null;
+  result?: string | null;
+  usage?: AgentUsage | null;
+  now: number;
+}
+
 export interface JobListQuery {
   limit: number;
   /** An id: only jobs older than it (keyset pagination, newest first). */
@@ -120,20 +137,18 @@ export interface JobRepo {
   ): Promise<ContinueJobResult>;
   /** Atomically claims the oldest queued turn for `runner`; null when there is none. */
   claimNext(runner: string, replicaId: string, now: number, leaseMs: number): Promise<JobRecord | null>;
-  /** pending → running for a turn this replica claimed; null when it was cleaned up (or lost) meanwhile. */
+  /**
+   * pending → running for a turn this replica claimed; null when it was cleaned up (or lost) meanwhile.
+   * `sessionId` is kept only when the job has none yet (null: the agent will report its own).
+   */
   markRunning(
     id: string,
     replicaId: string,
-    run: { sandboxId: string; sessionId: string; now: number },
+    run: { sandboxId: string; sessionId: string | null; now: number },
     webhook: JobWebhookFactory,
   ): Promise<JobRecord | null>;
   /** Ends this replica's turn; null when the job is no longer this replica's (cleaned up meanwhile). */
-  finish(
-    id: string,
-    replicaId: string,
-    outcome: { status: "completed" | "failed"; error: string | null; now: number },
-    webhook: JobWebhookFactory,
-  ): Promise<JobRecord | null>;
+  finish(id: string, replicaId: string, outcome: TurnEnd, webhook: JobWebhookFactory): Promise<JobRecord | null>;
   /** Gives a claimed, still pending turn back to the queue. */
   release(id: string, replicaId: string): Promise<void>;
   appendEvents(id: string, events: NewJobEvent[], now: number): Promise<void>;

@@ -1,8 +1,10 @@
 import type Database from "better-sqlite3";
 import type {
+  AgentUsage,
   CleanupResult,
   ContinueJobResult,
   CreateJobResult,
+  JobErrorCode,
   JobEventRecord,
   JobListQuery,
   JobRecord,
@@ -14,6 +16,7 @@ import type {
   NewJobEvent,
   NextTurn,
   RecoveryResult,
+  TurnEnd,
 } from "../jobs-repo.js";
 import type { WebhookEventType } from "../webhook-event.js";
 import type { Migration } from "./migrations.js";
@@ -63,6 +66,18 @@ export const jobsMigration: Migration = {
   `,
 };
 
+/** Issue 13: a turn's error code, and the agent's final text and usage (JSON) of the latest turn. */
+export const jobAgentResultsMigration: Migration = {
+  version: 5,
+  name: "job error codes, agent results and usage",
+  sql: `
+    ALTER TABLE jobs ADD COLUMN error_code TEXT;
+    ALTER TABLE jobs ADD COLUMN result TEXT;
+    ALTER TABLE jobs ADD COLUMN usage TEXT;
+    UPDATE jobs SET error_code = 'turn_failed' WHERE status = 'failed';
+  `,
+};
+
 interface JobRow {
   id: string;
   workspace_id: string | null;
@@ -76,6 +91,9 @@ interface JobRow {
   turns: number;
   cleaned_up_at: number | null;
   error: string | null;
+  error_code: JobErrorCode | null;
+  result: string | null;
+  usage: string | null;
   runner: string;
   test_mode: number;
   claimed_by: string | null;
@@ -103,6 +121,9 @@ const toRecord = (row: JobRow): JobRecord => ({
   turns: row.turns,
   cleanedUpAt: row.cleaned_up_at,
   error: row.error,
+  errorCode: row.error_code,
+  result: row.result,
+  usage: row.usage === null ? null : (JSON.parse(row.usage) as AgentUsage),
   runner: row.runner,
   testMode: row.test_mode === 1,
   claimedBy: row.claimed_by,
@@ -146,7 +167,8 @@ export class SqliteJobRepo implements JobRepo {
          ORDER BY id DESC LIMIT @limit`,
       ),
       requeue: p(
-        `UPDATE jobs SET status = 'pending', spec = @spec, turns = turns + 1, error = NULL, started_at = NULL,
+        `UPDATE jobs SET status = 'pending', spec = @spec, turns = turns + 1, error = NULL, error_code = NULL,
+           result = NULL, usage = NULL, started_at = NULL,
            completed_at = NULL, runner = @runner, test_mode = @test_mode, queued_at = @now,
            claimed_by = NULL, lease_until = NULL
          WHERE id = @id AND status IN ('completed', 'failed') AND cleaned_up_at IS NULL`,
@@ -163,7 +185,8 @@ export class SqliteJobRepo implements JobRepo {
          WHERE id = @id AND status = 'pending' AND claimed_by = @replica AND cleaned_up_at IS NULL`,
       ),
       finish: p(
-        `UPDATE jobs SET status = @status, error = @error, completed_at = @now, claimed_by = NULL, lease_until = NULL
+        `UPDATE jobs SET status = @status, error = @error, error_code = @error_code, result = @result, usage = @usage,
+           completed_at = @now, claimed_by = NULL, lease_until = NULL
          WHERE id = @id AND status IN ('pending', 'running') AND claimed_by = @replica`,
       ),
       release: p(
@@ -172,8 +195,8 @@ export class SqliteJobRepo implements JobRepo {
       ),
       setSession: p("UPDATE jobs SET session_id = ? WHERE id = ?"),
       stop: p(
-        `UPDATE jobs SET status = 'failed', error = @error, completed_at = @now, claimed_by = NULL,
-           lease_until = NULL
+        `UPDATE jobs SET status = 'failed', error = @error, error_code = 'turn_failed', completed_at = @now,
+           claimed_by = NULL, lease_until = NULL
          WHERE id = @id AND status IN ('pending', 'running')`,
       ),
       markCleaned: p("UPDATE jobs SET cleaned_up_at = @now, sandbox_id = NULL WHERE id = @id"),
@@ -269,7 +292,7 @@ export class SqliteJobRepo implements JobRepo {
   async markRunning(
     id: string,
     replicaId: string,
-    run: { sandboxId: string; sessionId: string; now: number },
+    run: { sandboxId: string; sessionId: string | null; now: number },
     webhook: JobWebhookFactory,
   ): Promise<JobRecord | null> {
     return this.db
@@ -288,20 +311,19 @@ export class SqliteJobRepo implements JobRepo {
       .immediate();
   }
 
-  async finish(
-    id: string,
-    replicaId: string,
-    outcome: { status: "completed" | "failed"; error: string | null; now: number },
-    webhook: JobWebhookFactory,
-  ): Promise<JobRecord | null> {
+  async finish(id: string, replicaId: string, outcome: TurnEnd, webhook: JobWebhookFactory): Promise<JobRecord | null> {
     return this.db
       .transaction(() => {
-        const error = outcome.status === "failed" ? (outcome.error ?? "the turn failed") : null;
+        const failed = outcome.status === "failed";
+        const error = failed ? (outcome.error ?? "the turn failed") : null;
         const changed = this.s.finish.run({
           id,
           replica: replicaId,
           status: outcome.status,
           error,
+          error_code: failed ? (outcome.errorCode ?? "turn_failed") : null,
+          result: outcome.result ?? null,
+          usage: outcome.usage ? JSON.stringify(outcome.usage) : null,
           now: outcome.now,
         }).changes;
         if (changed === 0) return null;

@@ -2,7 +2,7 @@
  * Versioned schema migrations, applied in order at start (each in its own transaction).
  * Never edit a released migration: add a new one.
  */
-import { jobsMigration } from "./jobs.js";
+import { jobAgentResultsMigration, jobsMigration } from "./jobs.js";
 import { webhooksMigration } from "./webhooks.js";
 import { workspacesMigration } from "./workspaces.js";
 
@@ -63,4 +63,5 @@ export const migrations: Migration[] = [
   workspacesMigration,
   jobsMigration,
   webhooksMigration,
+  jobAgentResultsMigration,
 ];
