@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Job, type JobEvent, JobFailedError, KnifyClient } from "@knify/sdk";
+import { type AgentResultData, type Job, type JobEvent, JobFailedError, KnifyClient } from "@knify/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxDir } from "../../server/src/workspaces/paths.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -153,8 +153,9 @@ describe("KNIFY_RUNNER=agents", () => {
         expect(messages).toContain("I added README.md: it names the demo package and says what it is for.");
         const calls = events.filter((e) => e.type === "agent.tool_call").map((e) => e.data.status);
         expect(calls).toEqual(["started", "success", "started", "success"]);
-        const result = events.find((e) => e.type === "agent.result");
-        expect(result?.data).toMatchObject({ agent: agent.agent, is_error: false, text: agent.result });
+        const result = events.find((e) => e.type === "agent.result")?.data as AgentResultData | undefined;
+        expect(result).toMatchObject({ agent: agent.agent, is_error: false, text: agent.result });
+        expect(result?.usage).toEqual(job.usage);
         // The agent's events come between "running" and "completed".
         expect(events.at(-1)).toMatchObject({ type: "status", data: { status: "completed" } });
         expect(events.findIndex((e) => e.type === "agent.result")).toBeGreaterThan(
