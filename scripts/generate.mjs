@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import { _, Ajv2020, str } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormatsModule from "ajv-formats";
 import openapiTS, { astToString } from "openapi-typescript";
@@ -48,6 +48,27 @@ const resolve = (obj) => {
   return obj;
 };
 
+/**
+ * The names of the properties marked `x-knify-secret: true` in a schema (through $ref and allOf): the
+ * server keeps them out of its idempotency cache and sends `Cache-Control: no-store` with them.
+ */
+const secretFieldsOf = (schema, seen = new Set()) => {
+  const s = resolve(schema);
+  if (!s || typeof s !== "object" || seen.has(s)) return [];
+  seen.add(s);
+  const own = Object.entries(s.properties ?? {})
+    .filter(([, property]) => resolve(property)?.["x-knify-secret"] === true)
+    .map(([name]) => name);
+  return [...own, ...(s.allOf ?? []).flatMap((part) => secretFieldsOf(part, seen))];
+};
+
+const successSecretFields = (op) => {
+  const names = Object.entries(op.responses ?? {})
+    .filter(([status]) => status.startsWith("2"))
+    .flatMap(([, response]) => secretFieldsOf(resolve(response).content?.["application/json"]?.schema));
+  return [...new Set(names)].sort();
+};
+
 const ops = [];
 for (const [path, item] of Object.entries(spec.paths)) {
   for (const method of METHODS) {
@@ -70,6 +91,7 @@ for (const [path, item] of Object.entries(spec.paths)) {
       selfAccess: op["x-knify-self-access"] === true,
       body: bodyType === "application/json" ? "json" : bodyType === "multipart/form-data" ? "multipart" : null,
       bodyRequired: body ? body.required === true : false,
+      secretFields: successSecretFields(op),
       params,
       bodySchema: bodyType === "application/json" ? body.content[bodyType].schema : null,
     });
@@ -109,6 +131,7 @@ const REASON_PHRASES = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
@@ -170,8 +193,21 @@ const makeAjv = (coerceTypes) => {
     "xml",
     "externalDocs",
     "x-knify-error-codes",
+    "x-knify-secret",
     "x-knify-prompt-templates",
   ]);
+  // A cap in UTF-8 bytes, which JSON Schema's maxLength (code points) cannot express: a prompt reaches the
+  // agent as one argv string and one environment variable, which Linux caps at 128 KiB each (E2BIG).
+  // The mock defines the same keyword (sdk/src/testing/validate.ts).
+  ajv.addKeyword({
+    keyword: "x-knify-max-bytes",
+    type: "string",
+    schemaType: "number",
+    error: { message: ({ schemaCode }) => str`must be at most ${schemaCode} bytes in UTF-8` },
+    code(cxt) {
+      cxt.fail(_`new TextEncoder().encode(${cxt.data}).length > ${cxt.schemaCode}`);
+    },
+  });
   ajv.addSchema(defsSchema);
   return ajv;
 };

@@ -41,7 +41,10 @@ export function createApp(deps: AppDeps): Koa {
     const started = performance.now();
     const requestId = requestIdFrom(ctx.get("x-request-id") || undefined);
     ctx.state.requestId = requestId;
+    ctx.state.publicUrl = deps.config.publicUrl;
     ctx.set("X-Request-Id", requestId);
+    // Every body is JSON, problem+json or an event stream: no client may sniff it into something it runs.
+    ctx.set("X-Content-Type-Options", "nosniff");
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw notFoundOrNotAllowed(router, ctx.path, ctx.method);
@@ -52,6 +55,9 @@ export function createApp(deps: AppDeps): Koa {
       ctx.type = "application/problem+json";
       ctx.body = JSON.stringify(problemBody(problem, requestId));
     } finally {
+      // Answered before the body was read (401, 404, 408, …): close, or Node would keep the connection
+      // open to drain a body the client may trickle for the whole request timeout.
+      if (!ctx.req.complete) ctx.set("Connection", "close");
       // Method, path, status and timing only: never headers or bodies, which carry keys and secrets.
       deps.logger.info(
         {
@@ -70,18 +76,24 @@ export function createApp(deps: AppDeps): Koa {
   return app;
 }
 
+/**
+ * The 404/405 problem of a request no operation took. Neither echoes the raw path, which the client chose
+ * (and a log viewer or a page showing the error might render): a 405 names the route template instead.
+ */
 function notFoundOrNotAllowed(router: Router, path: string, method: string): ProblemError {
   const layers = router.match(path, method).path;
   const allowed = [...new Set(layers.flatMap((layer) => layer.methods))];
   if (allowed.length === 0) {
     return new ProblemError(
       "not_found",
-      `There is no ${path} in the Knify API. See the API reference for the paths it has.`,
+      "There is no such path in the Knify API. Check the path and the base URL against the API reference.",
     );
   }
+  const route = layers[0]?.path;
+  const template = typeof route === "string" ? route.replace(/:(\w+)/g, "{$1}") : "this path";
   return new ProblemError(
     "method_not_allowed",
-    `${method} is not allowed on ${path}; use ${allowed.join(", ")}.`,
+    `${method} is not allowed on ${template}; use ${allowed.join(", ")}.`,
     { allowed_methods: allowed },
     { Allow: allowed.join(", ") },
   );

@@ -1,3 +1,5 @@
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ADMIN, allPermissions, isPermission, type Permission } from "./auth/permissions.js";
 import { systemClock } from "./clock.js";
@@ -21,6 +23,8 @@ The server and these commands use the store under KNIFY_DATA_DIR (default ./data
 class UsageError extends Error {}
 
 const WORKSPACE_ID = /^ws_[A-Za-z0-9_]{1,64}$/;
+/** Where the first start leaves the bootstrap admin key, in the data dir. */
+export const BOOTSTRAP_KEY_FILE = "bootstrap-admin-key";
 
 /** Runs one command; returns the process exit code. Errors go to stderr as one clear line. */
 export async function main(argv: string[]): Promise<number> {
@@ -48,14 +52,22 @@ async function start(): Promise<number> {
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, logger);
   if ((await server.store.keys.count()) === 0) {
-    // First start on an empty store: one admin key, shown once, on the terminal only (never in the logs).
+    // First start on an empty store: one admin key, written to a 0600 file in the data dir and shown on
+    // the terminal, but never to a captured stdout (a service manager's journal or a CI log would keep it).
     const { key, apiKey } = await createKey(server.store, config, systemClock.now(), {
       name: "Bootstrap admin key",
       permissions: [ADMIN],
     });
+    const file = join(config.dataDir, BOOTSTRAP_KEY_FILE);
+    writeFileSync(file, `${apiKey}\n`, { mode: 0o600, flag: "w" });
+    chmodSync(file, 0o600); // the mode of writeFileSync applies only when it creates the file
+    const shown = process.stdout.isTTY
+      ? `\n\n  ${apiKey}\n\nand written to ${file} (mode 0600)`
+      : ` in ${file} (mode 0600)`;
     process.stdout.write(
-      `\nKnify server: first start on an empty store. Bootstrap admin key (admin:all), shown only this once:\n\n  ${apiKey}\n\n` +
-        `Key id ${key.id}. Make more keys with: npx knify-server keys create --name "My key" --workspace ws_my_team\n` +
+      `\nKnify server: first start on an empty store. Bootstrap admin key (admin:all) ${key.id}${shown}.\n` +
+        "Keep it somewhere safe and delete the file. " +
+        `Make more keys with: npx knify-server keys create --name "My key" --workspace ws_my_team\n` +
         `or: curl -X POST ${server.url}/keys -H "Authorization: Bearer $ADMIN_API_KEY" -H "Content-Type: application/json" -d '{"name":"My key"}'\n\n`,
     );
   }
@@ -152,6 +164,9 @@ async function keys(sub: string, argv: string[]): Promise<number> {
       if (!key) throw new Error(`There is no key ${id}.`);
       if (key.revokedAt !== null) throw new Error(`Key ${id} is revoked and cannot be rotated.`);
       const now = systemClock.now();
+      if (key.expiresAt !== null && key.expiresAt <= now) {
+        throw new Error(`Key ${id} has expired and cannot be rotated; create a new key.`);
+      }
       const rotated = await rotateKey(store, key, now, grace);
       if (!rotated) throw new Error(`There is no key ${id}.`);
       print({

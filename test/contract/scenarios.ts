@@ -104,6 +104,25 @@ export function contractScenarios(target: () => ContractTarget): void {
       await expect(target().client(rotated.api_key).keys.verify()).resolves.toMatchObject({ key_id: key.key_id });
     });
 
+    it("shows a secret once: replaying its Idempotency-Key is a ConflictError secret_already_shown with the id", async () => {
+      const idempotencyKey = `contract-secret-${unique()}`;
+      const created = await admin().keys.create({ name: "once" }, { idempotencyKey });
+      const { response } = await admin()
+        .keys.create({ name: "once" }, { idempotencyKey: `${idempotencyKey}-h` })
+        .withResponse();
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      const replay = await admin()
+        .keys.create({ name: "once" }, { idempotencyKey })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(replay).toBeInstanceOf(ConflictError);
+      expect((replay as ConflictError).code).toBe("secret_already_shown");
+      expect((replay as ConflictError).problem?.resource_id).toBe(created.key_id);
+      expect(JSON.stringify((replay as ConflictError).problem)).not.toContain(created.api_key);
+    });
+
     it("revokes: the next request with the key is an AuthenticationError", async () => {
       const { key, client } = await keyed();
       const revoked = await admin().keys.revoke(key.key_id);
@@ -326,6 +345,24 @@ export function contractScenarios(target: () => ContractTarget): void {
       expect(again.event_id).toBe(delivery.event_id);
       await client.webhookEndpoints.delete(endpoint.id);
       await expect(client.webhookEndpoints.get(endpoint.id)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it("keeps one endpoint per URL and at most 20 per workspace (409)", async () => {
+      const { client } = await keyed({ workspace_id: `ws_hooks_${unique()}` });
+      await client.webhookEndpoints.create({ url: "http://127.0.0.1:9/hook-0" });
+      const duplicate = await client.webhookEndpoints.create({ url: "http://127.0.0.1:9/hook-0" }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(duplicate).toBeInstanceOf(ConflictError);
+      expect((duplicate as ConflictError).code).toBe("webhook_url_exists");
+      for (let i = 1; i < 20; i++) await client.webhookEndpoints.create({ url: `http://127.0.0.1:9/hook-${i}` });
+      const over = await client.webhookEndpoints.create({ url: "http://127.0.0.1:9/hook-20" }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(over).toBeInstanceOf(ConflictError);
+      expect((over as ConflictError).code).toBe("webhook_endpoint_limit");
     });
 
     it("needs a workspace for a key without one", async () => {

@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -11,8 +11,11 @@ const dataDir = mkdtempSync(join(tmpdir(), "knify-cli-"));
 const env = { ...process.env, KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", KNIFY_LOG_LEVEL: "info" };
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-/** Runs `knify-server start` until it listens, then stops it with SIGTERM; returns what it printed. */
-async function startAndStop(): Promise<{ stdout: string; url: string; code: number | null }> {
+/**
+ * Runs `knify-server start` until it listens, then stops it with SIGTERM; returns what it printed and the
+ * status of `GET /keys/verify` with the key in the bootstrap key file, if there is one.
+ */
+async function startAndStop(): Promise<{ stdout: string; url: string; code: number | null; verified?: number }> {
   const child = spawn(process.execPath, [bin, "start"], { env });
   let stdout = "";
   const url = await new Promise<string>((resolve, reject) => {
@@ -25,26 +28,40 @@ async function startAndStop(): Promise<{ stdout: string; url: string; code: numb
   });
   const health = await fetch(`${url}/`);
   expect(health.status).toBe(200);
+  const keyFile = join(dataDir, "bootstrap-admin-key");
+  const verified = existsSync(keyFile)
+    ? (
+        await fetch(`${url}/keys/verify`, {
+          headers: { Authorization: `Bearer ${readFileSync(keyFile, "utf8").trim()}` },
+        })
+      ).status
+    : undefined;
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
   const code = await exited;
-  return { stdout, url, code };
+  return { stdout, url, code, ...(verified !== undefined ? { verified } : {}) };
 }
 
 describe("knify-server start", () => {
-  it("prints a bootstrap admin key on the first start only, and stops gracefully on SIGTERM", async () => {
+  it("writes a bootstrap admin key to a 0600 file on the first start only, never to a captured stdout, and stops gracefully on SIGTERM", async () => {
     const first = await startAndStop();
     expect(first.code).toBe(0);
-    const key = /\n {2}(knify_live_\S+)\n/.exec(first.stdout)?.[1];
-    expect(key).toBeDefined();
+    const keyFile = join(dataDir, "bootstrap-admin-key");
+    const key = readFileSync(keyFile, "utf8").trim();
+    expect(key).toMatch(/^knify_live_/);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(first.verified).toBe(200);
+    // stdout is a pipe here (a service manager's journal, a CI log): it names the file, not the secret.
+    expect(first.stdout).not.toContain(key);
+    expect(first.stdout).not.toMatch(/knify_live_/);
+    expect(first.stdout).toContain(keyFile);
     expect(first.stdout).toContain("keys create");
     expect(first.stdout).toContain('"msg":"stopped"');
-    // The secret appears in the banner only, never in a structured log line.
-    const logLines = first.stdout.split("\n").filter((l) => l.startsWith("{"));
-    expect(logLines.join("\n")).not.toContain(key);
 
+    rmSync(keyFile);
     const second = await startAndStop();
-    expect(second.stdout).not.toMatch(/knify_live_/);
+    expect(second.stdout).not.toMatch(/knify_live_|bootstrap-admin-key/);
+    expect(existsSync(keyFile)).toBe(false);
   });
 });
 

@@ -110,7 +110,7 @@ function connections(server: TestServer): Promise<number> {
 function nextPath(headers: Headers): string | undefined {
   const target = /^<([^>]+)>; rel="next"$/.exec(headers.get("link") ?? "")?.[1];
   if (!target) return undefined;
-  const url = new URL(target);
+  const url = new URL(target, "http://relative.invalid");
   return url.pathname + url.search;
 }
 

@@ -82,7 +82,9 @@ describe("GET /keys", () => {
       const items = (await res.json()) as { name: string }[];
       expect(items.length).toBeLessThanOrEqual(2);
       seen.push(...items.map((k) => k.name));
-      url = /<([^>]+)>; rel="next"/.exec(res.headers.get("link") ?? "")?.[1] ?? null;
+      const next = /<([^>]+)>; rel="next"/.exec(res.headers.get("link") ?? "")?.[1];
+      // The link is a reference relative to the request's URL (RFC 8288 §3.2), never built from Host.
+      url = next === undefined ? null : new URL(next, res.url).href;
       pages++;
     }
     expect(seen).toEqual(["scoped admin", "p5", "p4", "p3", "p2", "p1"]);
@@ -209,5 +211,15 @@ describe("POST /keys/{key_id}/rotate", () => {
     const res = await api("POST", `/keys/${id}/rotate`, { key: server.adminKey });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe("key_revoked");
+  });
+
+  it("refuses to rotate an expired key with 409 key_expired (a new secret would not work either)", async () => {
+    const { id, apiKey } = await server.key({ expiresAt: clock.now() + 60_000 });
+    expect((await api("GET", "/keys/verify", { key: apiKey })).status).toBe(200);
+    clock.advance(60_000);
+    const res = await api("POST", `/keys/${id}/rotate`, { key: server.adminKey });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe("key_expired");
+    expect(res.body).not.toHaveProperty("api_key");
   });
 });

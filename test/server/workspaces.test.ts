@@ -12,7 +12,11 @@ import type { Permission } from "../../server/src/auth/permissions.js";
 import { ManualClock } from "../../server/src/clock.js";
 import { spec } from "../../server/src/spec.js";
 import { applyMigrations } from "../../server/src/store/sqlite/database.js";
-import { SqliteWorkspaceRepo, workspacesMigration } from "../../server/src/store/sqlite/workspaces.js";
+import {
+  SqliteWorkspaceRepo,
+  workspaceNameScopeMigration,
+  workspacesMigration,
+} from "../../server/src/store/sqlite/workspaces.js";
 import { readArchiveLimits } from "../../server/src/workspaces/module.js";
 import { workspaceFilesDir } from "../../server/src/workspaces/paths.js";
 import { rawTarGz } from "../fixtures/archives/raw-tar.js";
@@ -334,7 +338,9 @@ describe("GET /workspaces", () => {
     const next = /^<([^>]+)>; rel="next"$/.exec(link)?.[1];
     expect(next).toBeDefined();
 
-    const page2 = await fetch(next ?? "", { headers: { Authorization: `Bearer ${server.adminKey}` } });
+    const page2 = await fetch(new URL(next ?? "", server.url), {
+      headers: { Authorization: `Bearer ${server.adminKey}` },
+    });
     expect(page2.status).toBe(200);
     expect(await page2.json()).toEqual([first.body]);
     expect(page2.headers.get("link")).toBeNull();
@@ -392,7 +398,7 @@ describe("readArchiveLimits", () => {
 describe("SqliteWorkspaceRepo.delete", () => {
   it("refuses (busy) while a job of the workspace is pending or running, reading the jobs table", async () => {
     const db = new Database(":memory:");
-    applyMigrations(db, [workspacesMigration]);
+    applyMigrations(db, [workspacesMigration, workspaceNameScopeMigration]);
     const repo = new SqliteWorkspaceRepo(db);
     db.prepare(
       "INSERT INTO workspaces (id, name, created_at, updated_at, file_count, size_bytes) VALUES (?, ?, 0, 0, 0, 0)",

@@ -12,7 +12,7 @@ export const ERROR_STATUS = errorStatus;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** Extra members a problem may carry (`errors`, `missing_permission`, `allowed_methods`). */
-export type ProblemExtras = Pick<Problem, "errors" | "missing_permission" | "allowed_methods">;
+export type ProblemExtras = Pick<Problem, "errors" | "missing_permission" | "allowed_methods" | "resource_id">;
 
 /**
  * Thrown by mock operation handlers to answer with a problem; the router renders it.

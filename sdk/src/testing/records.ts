@@ -58,6 +58,8 @@ export interface JobRecord {
 export interface WorkspaceRecord {
   workspace: Workspace;
   order: number;
+  /** The namespace its name is unique in: its own id when a workspace-scoped key made it, else "". */
+  nameScope: string;
 }
 
 /** A stored webhook endpoint with its signing secret. */

@@ -117,7 +117,7 @@ export function createRouter(deps: RouterDeps): Route {
     if (candidates.length === 0) {
       throw new ProblemError(
         "not_found",
-        `There is no ${url.pathname} in the Knify API. Check the path and the base URL.`,
+        "There is no such path in the Knify API. Check the path and the base URL against the API reference.",
       );
     }
     const op = candidates.find((o) => o.method === request.method);
@@ -150,6 +150,9 @@ export function createRouter(deps: RouterDeps): Route {
           "This Idempotency-Key was used for a different request; use a new key for a new request.",
         );
       }
+      // Secrets are shown once: the response was remembered without them, and is not replayed (as the server).
+      if (op.secretFields.length > 0 && remembered.status < 300)
+        throw secretAlreadyShown(op.secretFields, remembered.body);
       const replay: MockResult = {
         status: remembered.status,
         body: structuredClone(remembered.body),
@@ -173,7 +176,7 @@ export function createRouter(deps: RouterDeps): Route {
         fingerprint,
         at: now,
         status: result.status,
-        body: structuredClone(result.body),
+        body: withoutSecrets(structuredClone(result.body), op.secretFields),
         contentType: result.contentType ?? null,
       });
     }
@@ -208,8 +211,25 @@ export function createRouter(deps: RouterDeps): Route {
         throw new MockSpecViolation(message);
       }
     }
-    const headers: Record<string, string> = { "X-Request-Id": requestId };
+    const headers: Record<string, string> = { "X-Request-Id": requestId, "X-Content-Type-Options": "nosniff" };
+    if (op?.secretFields.length && result.status < 300) headers["Cache-Control"] = "no-store";
     if (caller.key) Object.assign(headers, rateLimitHeaders(state, caller.key));
     return toResponse(result, headers);
   };
+}
+
+function withoutSecrets(body: unknown, fields: readonly string[]): unknown {
+  if (fields.length === 0 || typeof body !== "object" || body === null) return body;
+  return Object.fromEntries(Object.entries(body).filter(([name]) => !fields.includes(name)));
+}
+
+function secretAlreadyShown(fields: readonly string[], body: unknown): ProblemError {
+  const stored = (typeof body === "object" && body !== null ? body : {}) as { key_id?: unknown; id?: unknown };
+  const id = typeof stored.key_id === "string" ? stored.key_id : typeof stored.id === "string" ? stored.id : "";
+  return new ProblemError(
+    "secret_already_shown",
+    `The first request with this Idempotency-Key succeeded, and its ${fields.join(", ")} was shown then; secrets are shown once and never stored, so it cannot be replayed.`,
+    id ? { resource_id: id } : {},
+    { "Idempotent-Replayed": "true" },
+  );
 }

@@ -47,6 +47,8 @@ export interface SpecOperation {
   permission: string | null;
   /** `x-knify-self-access: true`: a key may read its own record without the permission. */
   selfAccess: boolean;
+  /** Response properties marked `x-knify-secret: true`: shown once, never replayed, sent with `no-store`. */
+  secretFields: string[];
   parameters: SpecParameter[];
   /** The request body's media type and schema, if the operation takes one. */
   body: { mediaType: string; required: boolean; schema: JsonSchema } | null;
@@ -72,6 +74,31 @@ export function resolveRef(spec: OpenApiDocument, value: unknown): Loose {
   }
   if (!isObject(current)) throw new Error("unresolvable $ref in the spec");
   return current;
+}
+
+/** The properties marked `x-knify-secret: true` in a schema, through `$ref` and `allOf`. */
+function secretFieldsOf(spec: OpenApiDocument, schema: unknown, seen = new Set<unknown>()): string[] {
+  if (!isObject(schema)) return [];
+  const resolved = resolveRef(spec, schema);
+  if (seen.has(resolved)) return [];
+  seen.add(resolved);
+  const properties = isObject(resolved.properties) ? Object.entries(resolved.properties) : [];
+  const own = properties.filter(([, p]) => isObject(p) && resolveRef(spec, p)["x-knify-secret"] === true);
+  const parts = Array.isArray(resolved.allOf) ? resolved.allOf : [];
+  return [...own.map(([name]) => name), ...parts.flatMap((part) => secretFieldsOf(spec, part, seen))];
+}
+
+/** The secret fields of an operation's 2xx JSON responses (the generator computes the same for the server). */
+function successSecretFields(spec: OpenApiDocument, responses: unknown): string[] {
+  if (!isObject(responses)) return [];
+  const names = Object.entries(responses)
+    .filter(([status]) => status.startsWith("2"))
+    .flatMap(([, response]) => {
+      const content = resolveRef(spec, response).content;
+      const json = isObject(content) ? content["application/json"] : undefined;
+      return isObject(json) ? secretFieldsOf(spec, json.schema) : [];
+    });
+  return [...new Set(names)].sort();
 }
 
 /** Rewrites `#/components/schemas/X` to the `spec#/$defs/X` schema that validate.ts registers with ajv. */
@@ -133,6 +160,7 @@ export function readOperations(spec: OpenApiDocument): SpecOperation[] {
         auth: requirement !== undefined,
         permission: typeof roles[0] === "string" ? roles[0] : null,
         selfAccess: op["x-knify-self-access"] === true,
+        secretFields: successSecretFields(spec, op.responses),
         parameters: [...readParameters(spec, item.parameters), ...readParameters(spec, op.parameters)],
         body:
           firstBody && body

@@ -158,6 +158,9 @@ export class MockState {
       throw new ProblemError("key_revoked", `Key ${keyId} is revoked and cannot be rotated; create a new key.`);
     }
     const now = this.now().getTime();
+    if (rec.key.expires_at !== null && Date.parse(rec.key.expires_at) <= now) {
+      throw new ProblemError("key_expired", `Key ${keyId} has expired and cannot be rotated; create a new key.`);
+    }
     const previousExpiry = now + graceSeconds * 1000;
     for (const s of rec.secrets) if (s.expiresAt === null) s.expiresAt = previousExpiry;
     const secret = newApiKeySecret(rec.key.type);
@@ -172,10 +175,14 @@ export class MockState {
 
   // --- workspaces ----------------------------------------------------------------------------
 
-  /** Stores a workspace (names are unique: a duplicate is a 409 `workspace_exists`). */
+  /**
+   * Stores a workspace. Names are unique per namespace, as on the server: one with a given `workspace_id`
+   * (a workspace-scoped key's) has its own, the others share one; a duplicate is a 409 `workspace_exists`.
+   */
   createWorkspace(seed: { name: string; workspace_id?: string; size_bytes?: number; file_count?: number }): Workspace {
-    for (const { workspace } of this.workspaces.values()) {
-      if (workspace.name === seed.name || workspace.workspace_id === seed.workspace_id) {
+    const nameScope = seed.workspace_id ?? "";
+    for (const { workspace, nameScope: scope } of this.workspaces.values()) {
+      if ((workspace.name === seed.name && scope === nameScope) || workspace.workspace_id === seed.workspace_id) {
         throw new ProblemError(
           "workspace_exists",
           `A workspace named ${workspace.name} (${workspace.workspace_id}) exists; replace it with PUT /workspaces/{workspace_id}.`,
@@ -192,7 +199,7 @@ export class MockState {
       file_count: seed.file_count ?? 0,
       size_bytes: seed.size_bytes ?? 0,
     };
-    this.workspaces.set(workspace.workspace_id, { workspace, order: this.nextOrder() });
+    this.workspaces.set(workspace.workspace_id, { workspace, order: this.nextOrder(), nameScope });
     this.emit(workspace.workspace_id, "workspace.updated", structuredClone(workspace));
     return structuredClone(workspace);
   }

@@ -43,7 +43,15 @@ export function createAjv(spec: OpenApiDocument, options: { coerceTypes?: boolea
     coerceTypes: options.coerceTypes ?? false,
   });
   addFormats(ajv);
-  ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs", "x-knify-error-codes"]);
+  ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs", "x-knify-error-codes", "x-knify-secret"]);
+  // A cap in UTF-8 bytes (maxLength counts code points), as scripts/generate.mjs defines it for the server.
+  ajv.addKeyword({
+    keyword: "x-knify-max-bytes",
+    type: "string",
+    schemaType: "number",
+    error: { message: (cxt) => `must be at most ${String(cxt.schema)} bytes in UTF-8` },
+    validate: (max: number, data: string) => new TextEncoder().encode(data).length <= max,
+  });
   ajv.addSchema({ $id: "spec", $defs: rewriteRefs(componentSchemas(spec)) });
   return ajv;
 }

@@ -15,7 +15,21 @@ function unauthorized(detail: string, error?: "invalid_token"): ProblemError {
  * Resolves `Authorization: Bearer <key>` to a live key, or throws 401. Unknown, revoked and expired keys
  * get the same answer, so the response says nothing about which keys exist.
  */
-export async function authenticate(header: string | undefined, store: Store, now: number): Promise<KeyRecord> {
+export async function authenticate(
+  header: string | undefined,
+  store: Store,
+  now: number,
+  headerCount = header ? 1 : 0,
+): Promise<KeyRecord> {
+  // Node keeps only the first of several Authorization headers; which one a proxy or the client meant is
+  // anyone's guess, so the request is refused rather than authenticated by one of them (issue 15, item 9).
+  if (headerCount > 1) {
+    throw new ProblemError(
+      "validation_failed",
+      `The request has ${headerCount} Authorization headers; send exactly one: "Authorization: Bearer <your API key>".`,
+      { errors: [{ location: "header", path: "authorization", message: "must appear once" }] },
+    );
+  }
   if (!header) {
     throw unauthorized('The request has no Authorization header. Send "Authorization: Bearer <your API key>".');
   }

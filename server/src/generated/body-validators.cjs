@@ -4,7 +4,7 @@ exports.createJobBody = validate20;
 const schema31 = {"$ref":"spec#/$defs/CreateJobRequest"};
 const schema33 = {"type":"object","required":["spec"],"additionalProperties":false,"properties":{"spec":{"allOf":[{"$ref":"spec#/$defs/JobSpec"},{"$ref":"spec#/$defs/JobTypeRules"}]}}};
 const schema38 = {"description":"Per-`job_type` requirements: `prompt` for `cursor_task`, `gemini_task`, `claude_task`\nand `fh_e2e_tools`; `user_id` and `time_range` for `user_exam`.\n","allOf":[{"if":{"properties":{"job_type":{"enum":["cursor_task","gemini_task","claude_task","fh_e2e_tools"]}},"required":["job_type"]},"then":{"required":["prompt"],"properties":{"prompt":{"type":"string"}}}},{"if":{"properties":{"job_type":{"const":"user_exam"}},"required":["job_type"]},"then":{"required":["user_id","time_range"],"properties":{"user_id":{"type":"string"},"time_range":{"type":"object"}}}}]};
-const schema34 = {"type":"object","description":"What the job does. `prompt` is required for `cursor_task`, `gemini_task`,\n`claude_task` and `fh_e2e_tools`; `user_id` and `time_range` for `user_exam`.\n","required":["job_type"],"additionalProperties":false,"properties":{"job_type":{"$ref":"spec#/$defs/JobType"},"prompt":{"type":"string","minLength":1,"maxLength":100000},"model":{"$ref":"spec#/$defs/Model","default":"auto"},"workspace_path":{"type":"string","description":"A workspace's `path`, e.g. `/workspaces/my-project`.","pattern":"^/workspaces/[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$"},"session_id":{"type":"string","minLength":1,"maxLength":200,"description":"Resume this agent session."},"user_id":{"type":"string","minLength":1,"maxLength":200},"time_range":{"$ref":"spec#/$defs/TimeRange"},"metadata":{"type":"object","description":"Free-form; kept with the job and echoed back.","maxProperties":50,"additionalProperties":true}}};
+const schema34 = {"type":"object","description":"What the job does. `prompt` is required for `cursor_task`, `gemini_task`,\n`claude_task` and `fh_e2e_tools`; `user_id` and `time_range` for `user_exam`.\n","required":["job_type"],"additionalProperties":false,"properties":{"job_type":{"$ref":"spec#/$defs/JobType"},"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model","default":"auto"},"workspace_path":{"type":"string","description":"A workspace's `path`, e.g. `/workspaces/my-project`.","pattern":"^/workspaces/[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$"},"session_id":{"type":"string","minLength":1,"maxLength":200,"description":"Resume this agent session."},"user_id":{"type":"string","minLength":1,"maxLength":200},"time_range":{"$ref":"spec#/$defs/TimeRange"},"metadata":{"type":"object","description":"Free-form; kept with the job and echoed back.","maxProperties":50,"additionalProperties":true}}};
 const schema35 = {"type":"string","description":"Extensible.","enum":["cursor_task","gemini_task","claude_task","fh_e2e_tools","user_exam"]};
 const schema36 = {"type":"string","description":"Extensible.","enum":["auto","sonnet-4.5","opus-4.1","composer-1","gpt-5"]};
 const schema37 = {"type":"object","required":["from","to"],"additionalProperties":false,"properties":{"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time","description":"Must not be before `from`."}}};
@@ -94,9 +94,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-else {
-const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(new TextEncoder().encode(data1).length > 100000){
+const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/x-knify-max-bytes",keyword:"x-knify-max-bytes",params:{},message:"must be at most 100000 bytes in UTF-8"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -106,9 +105,8 @@ vErrors.push(err6);
 errors++;
 }
 }
-let data2 = data.model;
-if(typeof data2 !== "string"){
-const err7 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -117,8 +115,10 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!(((((data2 === "auto") || (data2 === "sonnet-4.5")) || (data2 === "opus-4.1")) || (data2 === "composer-1")) || (data2 === "gpt-5"))){
-const err8 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
+}
+let data2 = data.model;
+if(typeof data2 !== "string"){
+const err8 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -127,11 +127,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(data.workspace_path !== undefined){
-let data3 = data.workspace_path;
-if(typeof data3 === "string"){
-if(!pattern4.test(data3)){
-const err9 = {instancePath:instancePath+"/workspace_path",schemaPath:"#/properties/workspace_path/pattern",keyword:"pattern",params:{pattern: "^/workspaces/[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$"},message:"must match pattern \""+"^/workspaces/[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$"+"\""};
+if(!(((((data2 === "auto") || (data2 === "sonnet-4.5")) || (data2 === "opus-4.1")) || (data2 === "composer-1")) || (data2 === "gpt-5"))){
+const err9 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -140,9 +137,11 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-else {
-const err10 = {instancePath:instancePath+"/workspace_path",schemaPath:"#/properties/workspace_path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.workspace_path !== undefined){
+let data3 = data.workspace_path;
+if(typeof data3 === "string"){
+if(!pattern4.test(data3)){
+const err10 = {instancePath:instancePath+"/workspace_path",schemaPath:"#/properties/workspace_path/pattern",keyword:"pattern",params:{pattern: "^/workspaces/[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$"},message:"must match pattern \""+"^/workspaces/[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$"+"\""};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -152,11 +151,8 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.session_id !== undefined){
-let data4 = data.session_id;
-if(typeof data4 === "string"){
-if(func1(data4) > 200){
-const err11 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+else {
+const err11 = {instancePath:instancePath+"/workspace_path",schemaPath:"#/properties/workspace_path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -165,8 +161,12 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(func1(data4) < 1){
-const err12 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.session_id !== undefined){
+let data4 = data.session_id;
+if(typeof data4 === "string"){
+if(func1(data4) > 200){
+const err12 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -175,9 +175,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-else {
-const err13 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func1(data4) < 1){
+const err13 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -187,11 +186,8 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.user_id !== undefined){
-let data5 = data.user_id;
-if(typeof data5 === "string"){
-if(func1(data5) > 200){
-const err14 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+else {
+const err14 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -200,8 +196,12 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(func1(data5) < 1){
-const err15 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.user_id !== undefined){
+let data5 = data.user_id;
+if(typeof data5 === "string"){
+if(func1(data5) > 200){
+const err15 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -210,9 +210,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-else {
-const err16 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func1(data5) < 1){
+const err16 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -222,11 +221,8 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.time_range !== undefined){
-let data6 = data.time_range;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-if(data6.from === undefined){
-const err17 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+else {
+const err17 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -235,8 +231,12 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data6.to === undefined){
-const err18 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'"};
+}
+if(data.time_range !== undefined){
+let data6 = data.time_range;
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if(data6.from === undefined){
+const err18 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -245,9 +245,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-for(const key1 in data6){
-if(!((key1 === "from") || (key1 === "to"))){
-const err19 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data6.to === undefined){
+const err19 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -256,12 +255,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-if(data6.from !== undefined){
-let data7 = data6.from;
-if(typeof data7 === "string"){
-if(!(formats0.validate(data7))){
-const err20 = {instancePath:instancePath+"/time_range/from",schemaPath:"spec#/$defs/TimeRange/properties/from/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+for(const key1 in data6){
+if(!((key1 === "from") || (key1 === "to"))){
+const err20 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -271,8 +267,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-else {
-const err21 = {instancePath:instancePath+"/time_range/from",schemaPath:"spec#/$defs/TimeRange/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data6.from !== undefined){
+let data7 = data6.from;
+if(typeof data7 === "string"){
+if(!(formats0.validate(data7))){
+const err21 = {instancePath:instancePath+"/time_range/from",schemaPath:"spec#/$defs/TimeRange/properties/from/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -282,11 +281,8 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data6.to !== undefined){
-let data8 = data6.to;
-if(typeof data8 === "string"){
-if(!(formats0.validate(data8))){
-const err22 = {instancePath:instancePath+"/time_range/to",schemaPath:"spec#/$defs/TimeRange/properties/to/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+else {
+const err22 = {instancePath:instancePath+"/time_range/from",schemaPath:"spec#/$defs/TimeRange/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -296,8 +292,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-else {
-const err23 = {instancePath:instancePath+"/time_range/to",schemaPath:"spec#/$defs/TimeRange/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data6.to !== undefined){
+let data8 = data6.to;
+if(typeof data8 === "string"){
+if(!(formats0.validate(data8))){
+const err23 = {instancePath:instancePath+"/time_range/to",schemaPath:"spec#/$defs/TimeRange/properties/to/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -307,9 +306,8 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
 else {
-const err24 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err24 = {instancePath:instancePath+"/time_range/to",schemaPath:"spec#/$defs/TimeRange/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -319,11 +317,9 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data.metadata !== undefined){
-let data9 = data.metadata;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-if(Object.keys(data9).length > 50){
-const err25 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
+}
+else {
+const err25 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -333,8 +329,11 @@ vErrors.push(err25);
 errors++;
 }
 }
-else {
-const err26 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.metadata !== undefined){
+let data9 = data.metadata;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(Object.keys(data9).length > 50){
+const err26 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -344,14 +343,25 @@ vErrors.push(err26);
 errors++;
 }
 }
-}
 else {
-const err27 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err27 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err27];
 }
 else {
 vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
 }
 errors++;
 }
@@ -642,7 +652,7 @@ validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 exports.continueJobBody = validate26;
 const schema39 = {"$ref":"spec#/$defs/ContinueJobRequest"};
 const schema40 = {"type":"object","required":["spec"],"additionalProperties":false,"properties":{"spec":{"$ref":"spec#/$defs/ContinueSpec"}}};
-const schema41 = {"type":"object","description":"The next turn. `prompt` is required; `model` may change between turns.","required":["prompt"],"additionalProperties":false,"properties":{"prompt":{"type":"string","minLength":1,"maxLength":100000},"model":{"$ref":"spec#/$defs/Model"},"metadata":{"type":"object","maxProperties":50,"additionalProperties":true}}};
+const schema41 = {"type":"object","description":"The next turn. `prompt` is required; `model` may change between turns.","required":["prompt"],"additionalProperties":false,"properties":{"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model"},"metadata":{"type":"object","maxProperties":50,"additionalProperties":true}}};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -700,9 +710,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-else {
-const err4 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(new TextEncoder().encode(data0).length > 100000){
+const err4 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/x-knify-max-bytes",keyword:"x-knify-max-bytes",params:{},message:"must be at most 100000 bytes in UTF-8"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -712,10 +721,8 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.model !== undefined){
-let data1 = data.model;
-if(typeof data1 !== "string"){
-const err5 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -724,8 +731,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!(((((data1 === "auto") || (data1 === "sonnet-4.5")) || (data1 === "opus-4.1")) || (data1 === "composer-1")) || (data1 === "gpt-5"))){
-const err6 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
+}
+if(data.model !== undefined){
+let data1 = data.model;
+if(typeof data1 !== "string"){
+const err6 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -734,12 +744,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-if(data.metadata !== undefined){
-let data2 = data.metadata;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-if(Object.keys(data2).length > 50){
-const err7 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
+if(!(((((data1 === "auto") || (data1 === "sonnet-4.5")) || (data1 === "opus-4.1")) || (data1 === "composer-1")) || (data1 === "gpt-5"))){
+const err7 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -749,8 +755,11 @@ vErrors.push(err7);
 errors++;
 }
 }
-else {
-const err8 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.metadata !== undefined){
+let data2 = data.metadata;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(Object.keys(data2).length > 50){
+const err8 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -760,14 +769,25 @@ vErrors.push(err8);
 errors++;
 }
 }
-}
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err9 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err9];
 }
 else {
 vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
 }
 errors++;
 }

@@ -12,6 +12,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": false,
     "hasQuery": false,
     "hasHeaders": false
@@ -26,6 +27,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": false,
     "hasQuery": true,
     "hasHeaders": false
@@ -40,6 +42,7 @@ export const operations = [
     "selfAccess": false,
     "body": "json",
     "bodyRequired": true,
+    "secretFields": [],
     "hasParams": false,
     "hasQuery": false,
     "hasHeaders": true
@@ -54,6 +57,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": false
@@ -68,6 +72,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": true,
     "hasHeaders": true
@@ -82,6 +87,7 @@ export const operations = [
     "selfAccess": false,
     "body": "json",
     "bodyRequired": true,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": true
@@ -96,6 +102,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": true
@@ -110,6 +117,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": false,
     "hasQuery": true,
     "hasHeaders": false
@@ -124,6 +132,7 @@ export const operations = [
     "selfAccess": false,
     "body": "multipart",
     "bodyRequired": true,
+    "secretFields": [],
     "hasParams": false,
     "hasQuery": false,
     "hasHeaders": true
@@ -138,6 +147,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": false
@@ -152,6 +162,7 @@ export const operations = [
     "selfAccess": false,
     "body": "multipart",
     "bodyRequired": true,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": false
@@ -166,6 +177,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": false
@@ -180,6 +192,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": false,
     "hasQuery": true,
     "hasHeaders": false
@@ -194,6 +207,9 @@ export const operations = [
     "selfAccess": false,
     "body": "json",
     "bodyRequired": true,
+    "secretFields": [
+      "api_key"
+    ],
     "hasParams": false,
     "hasQuery": false,
     "hasHeaders": true
@@ -208,6 +224,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": false,
     "hasQuery": false,
     "hasHeaders": false
@@ -222,6 +239,7 @@ export const operations = [
     "selfAccess": true,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": false
@@ -236,6 +254,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": false
@@ -250,6 +269,7 @@ export const operations = [
     "selfAccess": true,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": false
@@ -264,6 +284,9 @@ export const operations = [
     "selfAccess": false,
     "body": "json",
     "bodyRequired": false,
+    "secretFields": [
+      "api_key"
+    ],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": true
@@ -278,6 +301,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": false,
     "hasQuery": true,
     "hasHeaders": false
@@ -292,6 +316,9 @@ export const operations = [
     "selfAccess": false,
     "body": "json",
     "bodyRequired": true,
+    "secretFields": [
+      "secret"
+    ],
     "hasParams": false,
     "hasQuery": false,
     "hasHeaders": true
@@ -306,6 +333,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": false
@@ -320,6 +348,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": false
@@ -334,6 +363,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": true
@@ -348,6 +378,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": true,
     "hasHeaders": false
@@ -362,6 +393,7 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
     "hasParams": true,
     "hasQuery": false,
     "hasHeaders": true

@@ -87,6 +87,14 @@ export interface paths {
          *     (the last `seq` you have). With `Accept: text/event-stream` the response follows the job
          *     live until it ends: each event is an SSE message whose `id` is its `seq` and whose
          *     `data` is the JSON event; reconnect with `Last-Event-ID` to resume.
+         *
+         *     A stream lives no longer than the access that opened it: when its key is revoked or
+         *     expires, or the rotated-out secret it used reaches the end of its grace period, the
+         *     stream ends within one keep-alive interval (`KNIFY_SSE_KEEPALIVE_MS`, 15 s by default)
+         *     with a final `event: error` whose `data` is a Problem (`unauthorized`; `forbidden` or
+         *     `not_found` when the key lost the permission or the job's workspace). One key may hold
+         *     at most 20 streams at once (`KNIFY_MAX_STREAMS_PER_KEY`); one more is refused with 429
+         *     `too_many_streams`.
          */
         get: operations["listJobEvents"];
         put?: never;
@@ -322,7 +330,8 @@ export interface paths {
          * Rotate an API key
          * @description Issues a new secret for the same key (same id, settings and usage). The previous secret
          *     keeps working for `grace_period_seconds` (default 86400, at most 604800), then is
-         *     rejected. A revoked key cannot be rotated (409).
+         *     rejected. A revoked key cannot be rotated (409 `key_revoked`), nor an expired one (409
+         *     `key_expired`).
          */
         post: operations["rotateKey"];
         delete?: never;
@@ -347,9 +356,18 @@ export interface paths {
         /**
          * Register a webhook endpoint
          * @description Registers a URL that receives the workspace's events. The signing `secret` is in this
-         *     response only. Private, loopback and link-local targets are refused unless the server
-         *     runs with `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`. A key without a workspace must name
-         *     `workspace_id`.
+         *     response only. Only global unicast targets are accepted (an IPv4 address inside an IPv6
+         *     one is judged as that IPv4); private, loopback, link-local and other special-purpose
+         *     addresses are refused unless the server runs with `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`. A key
+         *     without a workspace must name `workspace_id`.
+         *
+         *     A workspace has at most 20 endpoints (`KNIFY_WEBHOOK_MAX_ENDPOINTS`; 409
+         *     `webhook_endpoint_limit` beyond) and one endpoint per URL (409 `webhook_url_exists`).
+         *     Deliveries are not guaranteed to arrive in the order the events happened (retries and
+         *     concurrent deliveries reorder them): order by the event's `created_at`, and deduplicate by
+         *     `webhook-id`. Deliveries are scheduled fairly: at most 4 of a workspace's and 2 of an endpoint's are in
+         *     flight at once, taken round-robin across workspaces, so one tenant's slow receivers do
+         *     not delay another's.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -643,6 +661,8 @@ export interface components {
             missing_permission?: string;
             /** @description For 405, the methods the path allows. */
             allowed_methods?: string[];
+            /** @description For `secret_already_shown`, the id of the object the first request created. */
+            resource_id?: string;
         };
         FieldError: {
             /** @enum {string} */
@@ -880,7 +900,12 @@ export interface components {
          */
         JobErrorCode: "agent_not_installed" | "agent_failed" | "model_not_supported" | "timed_out" | "turn_failed";
         WorkspaceIdValue: string;
-        /** @description 1–64 characters of letters, digits, `.`, `_`, `-`, starting with a letter or digit; unique. */
+        /**
+         * @description 1–64 characters of letters, digits, `.`, `_`, `-`, starting with a letter or digit. Unique per
+         *     namespace: a workspace-scoped key's workspace has its own, and keys without a workspace share
+         *     one, so tenants never see or block each other's names. A key's `spec.workspace_path` names the
+         *     workspace of its own namespace (for a key without a workspace, else the only one of that name).
+         */
         WorkspaceName: string;
         Workspace: {
             workspace_id: components["schemas"]["WorkspaceIdValue"];
@@ -1235,6 +1260,29 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The JSON body did not arrive in time (`KNIFY_BODY_TIMEOUT_MS`, 30 s by default); the
+         *     connection is closed. Send the body at once and retry.
+         */
+        RequestTimeout: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://docs.knify.io/errors/request_timeout",
+                 *       "title": "Request Timeout",
+                 *       "status": 408,
+                 *       "detail": "The body did not arrive within 30000 ms; send the whole body at once, and retry.",
+                 *       "code": "request_timeout",
+                 *       "request_id": "req_01JD3Z8Q4W6T9X2B5N7M0PQRST"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is over the size limit. */
         PayloadTooLarge: {
             headers: {
@@ -1295,7 +1343,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The key's rate limit (or the test-mode job cap) is exhausted. */
+        /** @description The key's rate limit (or the test-mode job cap, or its event-stream cap) is exhausted. */
         TooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1363,6 +1411,8 @@ export interface components {
         "X-RateLimit-Reset": number;
         /** @description Seconds to wait before the next request can succeed. */
         "Retry-After": number;
+        /** @description `no-store`: the response carries a secret that no cache may keep (RFC 9111 §5.2.2.5). */
+        "Cache-Control-No-Store": "no-store";
         /** @description RFC 8288 link to the next page, `<url>; rel="next"`, present only when there is one. */
         Link: string;
         /** @description RFC 6750 challenge: `Bearer realm="knify"` plus `error="invalid_token"` when a key was given. */
@@ -1504,6 +1554,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyConflict"];
@@ -1681,6 +1732,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2062,6 +2114,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -2093,6 +2146,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyConflict"];
@@ -2309,6 +2364,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -2342,6 +2398,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2426,6 +2483,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -2455,6 +2513,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyConflict"];

@@ -40,7 +40,7 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
     const params = { ...(ctx as unknown as { params: Record<string, string> }).params };
     let key: RequestInput["key"] = null;
     if (op.auth) {
-      key = await authenticate(ctx.get("authorization") || undefined, deps.store, now);
+      key = await authenticate(ctx.get("authorization") || undefined, deps.store, now, countAuthorization(ctx));
       ctx.state.keyId = key.id;
       const admission = await deps.store.requests.admit(key.id, key.rateLimit, now);
       setRateLimitHeaders(ctx, admission);
@@ -76,7 +76,7 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
     let body: unknown;
     let raw: Buffer | undefined;
     if (op.body === "json") {
-      raw = await readBody(ctx.req, deps.config.bodyLimitBytes);
+      raw = await readBody(ctx.req, deps.config.bodyLimitBytes, deps.config.bodyTimeoutMs);
       if (raw.length === 0 && !op.bodyRequired) {
         body = {};
       } else {
@@ -97,6 +97,7 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
     const result = idempotencyKey
       ? await withIdempotency(
           deps,
+          op,
           key?.id ?? "",
           idempotencyKey,
           `${op.method} ${ctx.path}\n${raw?.toString("base64") ?? ""}`,
@@ -105,12 +106,22 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
           ctx,
         )
       : await handler(input);
-    if (result) send(ctx, result);
+    if (result) send(ctx, result, op);
   };
 }
 
-function send(ctx: Parameters<Middleware>[0], result: HandlerResult): void {
+/** How many Authorization header lines the request has (Node keeps only the first of several). */
+function countAuthorization(ctx: Parameters<Middleware>[0]): number {
+  const raw = ctx.req.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === "authorization") count++;
+  return count;
+}
+
+function send(ctx: Parameters<Middleware>[0], result: HandlerResult, op: Operation): void {
   if (result.streamed) return;
+  // A secret must not be kept by any cache between us and the client (RFC 9111 §5.2.2.5).
+  if (op.secretFields.length > 0) ctx.set("Cache-Control", "no-store");
   for (const [name, value] of Object.entries(result.headers ?? {})) ctx.set(name, value);
   ctx.status = result.status ?? 200;
   if (result.body !== undefined) ctx.body = result.body;
@@ -119,9 +130,16 @@ function send(ctx: Parameters<Middleware>[0], result: HandlerResult): void {
 /**
  * Replays the first response for a repeated Idempotency-Key (same key, method, path and body), refuses a
  * reused key for a different request, and releases the claim when the first attempt hit a server error.
+ * The claim is leased to this replica and renewed while the handler runs, so a claim left by a crashed
+ * process expires (or is released at this replica's next start) instead of blocking the key for 24 h.
+ *
+ * Secrets are never cached: fields the spec marks `x-knify-secret` are dropped before the response is
+ * stored, and a replay of such a response answers 409 `secret_already_shown` with the object's id, so a
+ * secret is shown exactly once and no copy of it rests in the database or its WAL (issue 15, item 1).
  */
 async function withIdempotency(
   deps: PipelineDeps,
+  op: Operation,
   keyId: string,
   idempotencyKey: string,
   request: string,
@@ -130,12 +148,14 @@ async function withIdempotency(
   ctx: Parameters<Middleware>[0],
 ): Promise<HandlerResult | null> {
   const fingerprint = createHash("sha256").update(request).digest("hex");
+  const lease = { owner: deps.config.replicaId, leaseMs: deps.config.requestTimeoutMs };
   const existing = await deps.store.idempotency.claim(
     keyId,
     idempotencyKey,
     fingerprint,
     now,
     deps.config.idempotencyTtlMs,
+    lease,
   );
   if (existing) {
     if (existing.fingerprint !== fingerprint) {
@@ -150,16 +170,22 @@ async function withIdempotency(
         "A request with this Idempotency-Key is still being handled; retry shortly to get its result.",
       );
     }
+    if (op.secretFields.length > 0) throw secretAlreadyShown(op, existing.response.body);
     ctx.status = existing.response.status;
     ctx.type = existing.response.contentType;
     ctx.set("Idempotent-Replayed", "true");
     ctx.body = existing.response.body;
     return null;
   }
+  // Renewing at a third of the lease keeps a live claim from expiring even when one renewal is late.
+  const renewal = setInterval(() => {
+    deps.store.idempotency.renew(keyId, idempotencyKey, lease, deps.clock.now()).catch(() => undefined);
+  }, lease.leaseMs / 3);
+  renewal.unref();
   try {
     const result = await run();
     const status = result.status ?? 200;
-    const body = result.body === undefined ? "" : JSON.stringify(result.body);
+    const body = result.body === undefined ? "" : JSON.stringify(withoutSecrets(result.body, op.secretFields));
     await deps.store.idempotency.complete(keyId, idempotencyKey, { status, body, contentType: "application/json" });
     return result;
   } catch (error) {
@@ -167,5 +193,32 @@ async function withIdempotency(
     // error repeats itself, and a server error gets a second chance.
     await deps.store.idempotency.release(keyId, idempotencyKey);
     throw error;
+  } finally {
+    clearInterval(renewal);
   }
+}
+
+function withoutSecrets(body: unknown, fields: readonly string[]): unknown {
+  if (fields.length === 0 || typeof body !== "object" || body === null) return body;
+  return Object.fromEntries(Object.entries(body).filter(([name]) => !fields.includes(name)));
+}
+
+function secretAlreadyShown(op: Operation, storedBody: string): ProblemError {
+  let stored: { key_id?: unknown; id?: unknown } = {};
+  try {
+    stored = JSON.parse(storedBody) as typeof stored;
+  } catch {
+    // A stored body is always our own JSON; without it the answer just lacks the id.
+  }
+  const id = typeof stored.key_id === "string" ? stored.key_id : typeof stored.id === "string" ? stored.id : "";
+  const next =
+    op.operationId === "createWebhookEndpoint"
+      ? `delete endpoint ${id} and register it again to get a new secret`
+      : `rotate key ${id} (POST /keys/${id}/rotate) to get a new secret`;
+  return new ProblemError(
+    "secret_already_shown",
+    `The first request with this Idempotency-Key succeeded, and its ${op.secretFields.join(", ")} was shown then; secrets are shown once and never stored, so it cannot be replayed. If it was lost, ${next}.`,
+    id ? { resource_id: id } : {},
+    { "Idempotent-Replayed": "true" },
+  );
 }

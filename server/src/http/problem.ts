@@ -14,6 +14,7 @@ export interface ProblemExtras {
   errors?: FieldError[];
   missing_permission?: string;
   allowed_methods?: string[];
+  resource_id?: string;
 }
 
 /** An error that renders as an `application/problem+json` response. Throw it from anywhere in a request. */

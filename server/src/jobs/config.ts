@@ -1,5 +1,4 @@
-import { hostname } from "node:os";
-import { ConfigError, envInteger } from "../config.js";
+import { ConfigError, envInteger, replicaIdFrom } from "../config.js";
 
 /** The runners a server can be configured with (`KNIFY_RUNNER`). Test-mode jobs always use `simulated`. */
 export type RunnerKind = "simulated" | "command" | "agents";
@@ -19,6 +18,8 @@ export interface JobsConfig {
   /** Names this replica's claims in the queue; replicas sharing a database need distinct ids. */
   replicaId: string;
   sseKeepAliveMs: number;
+  /** Event streams one key may hold open at once on this replica (429 `too_many_streams` beyond). */
+  maxStreamsPerKey: number;
 }
 
 /**
@@ -43,7 +44,8 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     jobTimeoutMs: envInteger(env, "KNIFY_JOB_TIMEOUT_MS", 30 * 60 * 1000, 1, 7 * 24 * 60 * 60 * 1000),
     maxConcurrentJobs: envInteger(env, "KNIFY_MAX_CONCURRENT_JOBS", 4, 1, 10_000),
     testModeMaxActiveJobs: envInteger(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
-    replicaId: env.KNIFY_REPLICA_ID || hostname(),
+    replicaId: replicaIdFrom(env),
     sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
+    maxStreamsPerKey: envInteger(env, "KNIFY_MAX_STREAMS_PER_KEY", 20, 1, 10_000),
   };
 }

@@ -1,4 +1,3 @@
-import type { ParameterizedContext } from "koa";
 import { canSee } from "../auth/scope.js";
 import type { Clock } from "../clock.js";
 import type { Handlers, JsonBody, RequestInput } from "../http/operation.js";
@@ -6,7 +5,7 @@ import { keyOf } from "../http/operation.js";
 import { ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
-import { decodeCursor, page } from "../routes/pagination.js";
+import { decodeCursor, nextPageLink, page } from "../routes/pagination.js";
 import type { JobRecord, JobSpec, JobStatus, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
 import { sandboxDir } from "../workspaces/paths.js";
@@ -17,6 +16,8 @@ import { checkSpecRules, continueConflict } from "./rules.js";
 import { removeSandbox } from "./sandbox.js";
 import type { RunRegistry } from "./scheduler.js";
 import { followJobEvents } from "./sse.js";
+import { streamAccessCheck } from "./stream-access.js";
+import { StreamSlots } from "./stream-slots.js";
 import { workspaceIdForPath } from "./workspace-lookup.js";
 
 export interface JobHandlerDeps {
@@ -33,6 +34,7 @@ export interface JobHandlerDeps {
 /** Handlers for the `/jobs` operations; permissions, validation and idempotency come from the pipeline. */
 export function jobHandlers(deps: JobHandlerDeps): Handlers {
   const { store, config, notifier } = deps;
+  const streamSlots = new StreamSlots(config.maxStreamsPerKey);
 
   /** The job in the path, if the caller's workspace scope lets it see it (404 otherwise, never 403). */
   async function visibleJob(input: RequestInput): Promise<JobRecord> {
@@ -50,7 +52,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
   /** The workspace a new job belongs to: `spec.workspace_path`'s, else a scoped key's own. */
   async function workspaceFor(key: KeyRecord, spec: JobSpec): Promise<string | null> {
     if (spec.workspace_path === undefined) return key.workspaceId;
-    const id = await workspaceIdForPath(store, spec.workspace_path);
+    const id = await workspaceIdForPath(store, spec.workspace_path, key);
     // One message for "no such path" and "another workspace's path", so a scoped key learns nothing.
     if (id === null || !canSee(key, id)) {
       throw new ProblemError(
@@ -82,6 +84,14 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const { spec } = input.body as JsonBody<"createJob">;
       checkSpecRules(spec);
       const workspaceId = await workspaceFor(key, spec);
+      // Resuming an agent session hands its conversation (and whatever the agent keeps with it) to this job:
+      // only a session a job visible to this key carries may be named (issue 15, item 11).
+      if (spec.session_id !== undefined && !(await store.jobs.hasSession(spec.session_id, key.workspaceId))) {
+        throw new ProblemError(
+          "not_found",
+          `No job visible to this key carries the session ${spec.session_id}. Name a session from a job's cursor_session_id, or leave spec.session_id out to start a new session.`,
+        );
+      }
       const result = await store.jobs.create(
         { id: newId("job"), workspaceId, spec, runner: runnerFor(key), testMode: key.type === "test", now: input.now },
         testModeLimit(key),
@@ -114,11 +124,23 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const lastEventId = input.headers["last-event-id"];
       const after = typeof lastEventId === "string" ? Number(lastEventId) : ((input.query.after as number) ?? 0);
       if (input.ctx.get("accept").includes("text/event-stream")) {
+        const release = streamSlots.take(keyOf(input).id);
+        if (!release) {
+          throw new ProblemError(
+            "too_many_streams",
+            `This key already has ${streamSlots.perKey} event streams open, the most one key may hold. Close one, or page with GET /jobs/${job.id}/events?after=<seq> instead.`,
+            {},
+            { "Retry-After": "1" },
+          );
+        }
         followJobEvents(input.ctx, job.id, after, {
           store,
           notifier,
           logger: deps.logger,
           keepAliveMs: config.sseKeepAliveMs,
+          accessEnded: streamAccessCheck(store, deps.clock, input.ctx.get("authorization"), job),
+          requestId: input.requestId,
+          onEnd: release,
         });
         return { streamed: true };
       }
@@ -129,7 +151,8 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const last = pageEvents.at(-1);
       return {
         body: pageEvents.map(presentEvent),
-        headers: more && last ? { Link: nextEventsLink(input.ctx, last.seq, limit) } : {},
+        headers:
+          more && last ? { Link: nextPageLink(input.ctx, { after: String(last.seq), limit: String(limit) }) } : {},
       };
     },
 
@@ -175,12 +198,4 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       return { body: presentJob(result.job) };
     },
   };
-}
-
-/** `Link: <…?after=<seq>&limit=…>; rel="next"` (RFC 8288), keeping the other query parameters. */
-function nextEventsLink(ctx: ParameterizedContext, lastSeq: number, limit: number): string {
-  const url = new URL(ctx.originalUrl, `${ctx.protocol}://${ctx.host}`);
-  url.searchParams.set("after", String(lastSeq));
-  url.searchParams.set("limit", String(limit));
-  return `<${url.toString()}>; rel="next"`;
 }

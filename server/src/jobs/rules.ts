@@ -1,4 +1,5 @@
 import { ProblemError } from "../http/problem.js";
+import { parseTimestamp } from "../http/timestamp.js";
 import type { JobRecord, JobSpec, JobStatus } from "../store/jobs-repo.js";
 
 /** `completed` and `failed` end a turn: only those can be continued, and an event stream ends there. */
@@ -10,7 +11,7 @@ export const isFinished = (status: JobStatus): boolean => status === "completed"
  */
 export function checkSpecRules(spec: JobSpec): void {
   const range = spec.time_range;
-  if (range && Date.parse(range.from) > Date.parse(range.to)) {
+  if (range && parseTimestamp(range.from, "/spec/time_range/from") > parseTimestamp(range.to, "/spec/time_range/to")) {
     throw new ProblemError(
       "validation_failed",
       `The request has 1 problem: body /spec/time_range/from (${range.from}) is after to (${range.to}); swap them or fix the range.`,

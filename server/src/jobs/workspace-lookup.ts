@@ -1,15 +1,23 @@
-import type { Store } from "../store/store.js";
+import type { KeyRecord, Store } from "../store/store.js";
 
 /** The prefix of every workspace `path` (`/workspaces/<name>`). */
 const PATH_PREFIX = "/workspaces/";
 
 /**
- * The workspace id of a `spec.workspace_path`, or null when no workspace has that path. The one place the
- * jobs feature turns a path into a workspace: the name after `/workspaces/`, looked up by the workspaces
- * repository.
+ * The workspace id of a `spec.workspace_path` as `key` sees it, or null when it names none. The one place the
+ * jobs feature turns a path into a workspace. Names are unique per namespace (see the workspaces repo): a
+ * workspace-scoped key's path names its own workspace; a key without a workspace's names one of the shared
+ * namespace, else the only workspace anywhere with that name.
  */
-export async function workspaceIdForPath(store: Store, path: string): Promise<string | null> {
+export async function workspaceIdForPath(store: Store, path: string, key: KeyRecord): Promise<string | null> {
   if (!path.startsWith(PATH_PREFIX)) return null;
-  const workspace = await store.workspaces.getByName(path.slice(PATH_PREFIX.length));
-  return workspace?.id ?? null;
+  const name = path.slice(PATH_PREFIX.length);
+  if (key.workspaceId !== null) {
+    const own = await store.workspaces.get(key.workspaceId);
+    return own?.name === name ? own.id : null;
+  }
+  const shared = await store.workspaces.getByName(name, null);
+  if (shared) return shared.id;
+  const named = await store.workspaces.listByName(name, 2);
+  return named.length === 1 ? (named[0]?.id ?? null) : null;
 }

@@ -1,6 +1,7 @@
 import type { ServerConfig } from "../config.js";
 import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
 import { ProblemError } from "../http/problem.js";
+import { parseTimestamp } from "../http/timestamp.js";
 import { createKey, rotateKey } from "../keys/create-key.js";
 import type { KeyRecord, Store } from "../store/store.js";
 import { decodeCursor, page } from "./pagination.js";
@@ -27,7 +28,7 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
       if (caller.workspaceId !== null && workspaceId !== caller.workspaceId) {
         throw new ProblemError("not_found", `No workspace ${workspaceId} is visible to this key.`);
       }
-      const expiresAt = body.expires_at === undefined ? null : Date.parse(body.expires_at);
+      const expiresAt = body.expires_at === undefined ? null : parseTimestamp(body.expires_at, "/expires_at");
       if (expiresAt !== null && expiresAt <= input.now) {
         throw new ProblemError("validation_failed", "expires_at is in the past; give a future time or leave it out.", {
           errors: [{ location: "body", path: "/expires_at", message: "must be in the future" }],
@@ -102,6 +103,12 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
         throw new ProblemError(
           "key_revoked",
           `Key ${key.id} is revoked and cannot be rotated; create a new key instead.`,
+        );
+      }
+      if (key.expiresAt !== null && key.expiresAt <= input.now) {
+        throw new ProblemError(
+          "key_expired",
+          `Key ${key.id} expired at ${iso(key.expiresAt)} and cannot be rotated: a new secret would not work either. Create a new key instead.`,
         );
       }
       const body = input.body as JsonBody<"rotateKey">;

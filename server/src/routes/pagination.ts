@@ -14,8 +14,23 @@ export function decodeCursor(cursor: unknown): string | undefined {
 }
 
 /**
- * Fetches one item more than the page size to know whether a next page exists, and announces it with an
- * RFC 8288 `Link: <url>; rel="next"` that keeps every other query parameter.
+ * The `Link: <…>; rel="next"` header (RFC 8288) of a page: the request's path and query with `next` set.
+ * The one place list links are built. The target is absolute under `KNIFY_PUBLIC_URL` when configured,
+ * else a relative reference (§3.2: resolved against the request's URL) — never built from `Host`, which
+ * the client controls: a missing or malformed one gave a 500, a foreign one was reflected (issue 15, item 9).
+ */
+export function nextPageLink(ctx: ParameterizedContext, next: Record<string, string>): string {
+  const query = new URLSearchParams(ctx.querystring);
+  for (const [name, value] of Object.entries(next)) query.set(name, value);
+  // One leading slash: "//host/…" would be a network-path reference to another origin.
+  const path = `/${ctx.path.replace(/^\/+/, "")}`;
+  const base: string = (ctx.state as { publicUrl?: string | null }).publicUrl ?? "";
+  return `<${base}${path}?${query.toString()}>; rel="next"`;
+}
+
+/**
+ * Fetches one item more than the page size to know whether a next page exists, and announces it with
+ * {@link nextPageLink}, keeping every other query parameter.
  */
 export function page<T>(ctx: ParameterizedContext, items: T[], limit: number, idOf: (item: T) => string) {
   const hasMore = items.length > limit;
@@ -23,10 +38,10 @@ export function page<T>(ctx: ParameterizedContext, items: T[], limit: number, id
   const headers: Record<string, string> = {};
   const last = pageItems.at(-1);
   if (hasMore && last !== undefined) {
-    const url = new URL(ctx.originalUrl, `${ctx.protocol}://${ctx.host}`);
-    url.searchParams.set("cursor", Buffer.from(idOf(last)).toString("base64url"));
-    url.searchParams.set("limit", String(limit));
-    headers.Link = `<${url.toString()}>; rel="next"`;
+    headers.Link = nextPageLink(ctx, {
+      cursor: Buffer.from(idOf(last)).toString("base64url"),
+      limit: String(limit),
+    });
   }
   return { body: pageItems, headers };
 }

@@ -153,6 +153,8 @@ export interface JobRepo {
   release(id: string, replicaId: string): Promise<void>;
   appendEvents(id: string, events: NewJobEvent[], now: number): Promise<void>;
   setSession(id: string, sessionId: string): Promise<void>;
+  /** Whether a job carries this agent session: any job (`null`), or one of this workspace. */
+  hasSession(sessionId: string, workspaceId: string | null): Promise<boolean>;
   /** Fails a pending or running turn ("cleaned up while running"), deletes the sandbox reference. Idempotent. */
   cleanup(id: string, now: number, webhook: JobWebhookFactory): Promise<CleanupResult | null>;
   /** Events with `seq > after`, in order. */

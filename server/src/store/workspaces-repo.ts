@@ -47,10 +47,21 @@ export interface WorkspaceContents {
  * the change. Callers put the files in place before they write the row.
  */
 export interface WorkspaceRepo {
-  /** Inserts a workspace and its event, unless its id or name is taken (then nothing is written). */
-  create(workspace: WorkspaceRecord, event: WebhookEventInput): Promise<CreateWorkspaceOutcome>;
+  /**
+   * Inserts a workspace and its event, unless its id, or its name within `nameScope`, is taken (then nothing
+   * is written). Names are unique per namespace: a workspace-scoped key's own (its workspace id), or the one
+   * that keys without a workspace share (null).
+   */
+  create(
+    workspace: WorkspaceRecord,
+    event: WebhookEventInput,
+    nameScope?: string | null,
+  ): Promise<CreateWorkspaceOutcome>;
   get(id: string): Promise<WorkspaceRecord | null>;
-  getByName(name: string): Promise<WorkspaceRecord | null>;
+  /** The workspace with this name in the namespace (null: the shared one of keys without a workspace). */
+  getByName(name: string, nameScope?: string | null): Promise<WorkspaceRecord | null>;
+  /** Workspaces with this name in any namespace, oldest first, at most `limit`. */
+  listByName(name: string, limit: number): Promise<WorkspaceRecord[]>;
   list(query: WorkspacePageQuery): Promise<WorkspaceRecord[]>;
   /** Records new contents and writes the event; null when there is no such workspace (nothing written). */
   replaceContents(id: string, contents: WorkspaceContents, event: WebhookEventInput): Promise<WorkspaceRecord | null>;

@@ -85,7 +85,8 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
       const upload = await readUpload(input, true);
       try {
         const name = checkName(upload.name);
-        const taken = await store.workspaces.getByName(name);
+        // Names are unique per namespace: a scoped key's own, or the one keys without a workspace share.
+        const taken = await store.workspaces.getByName(name, scope);
         if (taken) throw nameTaken(taken, scope);
         const id = scope ?? newId("ws");
         return await serial.run(id, async () => {
@@ -96,7 +97,7 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
           const record: WorkspaceRecord = { id, name, createdAt: now, updatedAt: now, ...counts };
           // No row exists for `id` and this id is serialized, so the files just written are ours to remove.
           const outcome = await store.workspaces
-            .create(record, workspaceUpdatedEvent(record, now))
+            .create(record, workspaceUpdatedEvent(record, now), scope)
             .catch(async (error: unknown) => {
               await removeFiles(dir);
               throw error;

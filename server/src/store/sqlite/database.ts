@@ -29,6 +29,7 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.run?.(db);
       record.run(migration.version, migration.name, new Date().toISOString());
     })();
   }

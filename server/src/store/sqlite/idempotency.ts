@@ -1,11 +1,28 @@
 import type Database from "better-sqlite3";
-import type { IdempotencyRecord, IdempotencyRepo } from "../store.js";
+import type { ClaimLease, IdempotencyRecord, IdempotencyRepo } from "../store.js";
+import type { Migration } from "./migrations.js";
+
+/**
+ * Claims carry their owner (the replica id) and a lease, so that a claim cut short by a crash does not
+ * block its key for 24 h (issue 15, item 5). Claims left by the previous version's processes are dead.
+ */
+export const idempotencyLeaseMigration: Migration = {
+  version: 5,
+  name: "idempotency claim leases; jobs by agent session",
+  sql: `
+    DELETE FROM idempotency WHERE status IS NULL;
+    ALTER TABLE idempotency ADD COLUMN owner TEXT;
+    ALTER TABLE idempotency ADD COLUMN lease_until INTEGER;
+    CREATE INDEX jobs_session ON jobs(session_id) WHERE session_id IS NOT NULL;
+  `,
+};
 
 interface Row {
   fingerprint: string;
   status: number | null;
   body: string | null;
   content_type: string | null;
+  lease_until: number | null;
 }
 
 /** Stored first responses of POSTs, by (API key, Idempotency-Key), for 24 h. */
@@ -13,20 +30,39 @@ export class SqliteIdempotencyRepo implements IdempotencyRepo {
   private readonly claimTx;
   private readonly completeStmt;
   private readonly releaseStmt;
+  private readonly renewStmt;
+  private readonly releaseOwnerStmt;
 
   constructor(db: Database.Database) {
     const purge = db.prepare("DELETE FROM idempotency WHERE expires_at <= ?");
     const insert = db.prepare(
-      "INSERT OR IGNORE INTO idempotency (scope, key, fingerprint, expires_at) VALUES (?, ?, ?, ?)",
+      "INSERT OR IGNORE INTO idempotency (scope, key, fingerprint, expires_at, owner, lease_until) VALUES (?, ?, ?, ?, ?, ?)",
     );
     const select = db.prepare(
-      "SELECT fingerprint, status, body, content_type FROM idempotency WHERE scope = ? AND key = ?",
+      "SELECT fingerprint, status, body, content_type, lease_until FROM idempotency WHERE scope = ? AND key = ?",
+    );
+    const takeOver = db.prepare(
+      "UPDATE idempotency SET owner = ?, lease_until = ?, expires_at = ? WHERE scope = ? AND key = ? AND status IS NULL",
     );
     this.claimTx = db.transaction(
-      (scope: string, key: string, fingerprint: string, now: number, ttlMs: number): IdempotencyRecord | null => {
+      (
+        scope: string,
+        key: string,
+        fingerprint: string,
+        now: number,
+        ttlMs: number,
+        lease: ClaimLease,
+      ): IdempotencyRecord | null => {
         purge.run(now);
-        if (insert.run(scope, key, fingerprint, now + ttlMs).changes === 1) return null;
+        const leaseUntil = now + lease.leaseMs;
+        if (insert.run(scope, key, fingerprint, now + ttlMs, lease.owner, leaseUntil).changes === 1) return null;
         const row = select.get(scope, key) as Row;
+        // An unfinished claim whose lease ran out belongs to a process that died (a live one renews it):
+        // the same request may take it over and run.
+        if (row.status === null && row.fingerprint === fingerprint && (row.lease_until ?? 0) <= now) {
+          takeOver.run(lease.owner, leaseUntil, now + ttlMs, scope, key);
+          return null;
+        }
         return {
           fingerprint: row.fingerprint,
           response:
@@ -37,13 +73,21 @@ export class SqliteIdempotencyRepo implements IdempotencyRepo {
       },
     );
     this.completeStmt = db.prepare(
-      "UPDATE idempotency SET status = ?, body = ?, content_type = ? WHERE scope = ? AND key = ?",
+      "UPDATE idempotency SET status = ?, body = ?, content_type = ?, owner = NULL, lease_until = NULL WHERE scope = ? AND key = ?",
     );
     this.releaseStmt = db.prepare("DELETE FROM idempotency WHERE scope = ? AND key = ? AND status IS NULL");
+    this.renewStmt = db.prepare(
+      "UPDATE idempotency SET lease_until = ? WHERE scope = ? AND key = ? AND status IS NULL AND owner = ?",
+    );
+    this.releaseOwnerStmt = db.prepare("DELETE FROM idempotency WHERE status IS NULL AND owner = ?");
   }
 
-  async claim(scope: string, key: string, fingerprint: string, now: number, ttlMs: number) {
-    return this.claimTx(scope, key, fingerprint, now, ttlMs);
+  async claim(scope: string, key: string, fingerprint: string, now: number, ttlMs: number, lease: ClaimLease) {
+    return this.claimTx(scope, key, fingerprint, now, ttlMs, lease);
+  }
+
+  async renew(scope: string, key: string, lease: ClaimLease, now: number) {
+    this.renewStmt.run(now + lease.leaseMs, scope, key, lease.owner);
   }
 
   async complete(scope: string, key: string, response: { status: number; body: string; contentType: string }) {
@@ -52,5 +96,9 @@ export class SqliteIdempotencyRepo implements IdempotencyRepo {
 
   async release(scope: string, key: string) {
     this.releaseStmt.run(scope, key);
+  }
+
+  async releaseOwnedBy(owner: string) {
+    return this.releaseOwnerStmt.run(owner).changes;
   }
 }

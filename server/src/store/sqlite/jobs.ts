@@ -68,7 +68,7 @@ export const jobsMigration: Migration = {
 
 /** Issue 13: a turn's error code, and the agent's final text and usage (JSON) of the latest turn. */
 export const jobAgentResultsMigration: Migration = {
-  version: 5,
+  version: 7,
   name: "job error codes, agent results and usage",
   sql: `
     ALTER TABLE jobs ADD COLUMN error_code TEXT;
@@ -194,6 +194,8 @@ export class SqliteJobRepo implements JobRepo {
          WHERE id = ? AND status = 'pending' AND claimed_by = ?`,
       ),
       setSession: p("UPDATE jobs SET session_id = ? WHERE id = ?"),
+      sessionAnywhere: p("SELECT 1 FROM jobs WHERE session_id = ? LIMIT 1"),
+      sessionIn: p("SELECT 1 FROM jobs WHERE session_id = ? AND workspace_id = ? LIMIT 1"),
       stop: p(
         `UPDATE jobs SET status = 'failed', error = @error, error_code = 'turn_failed', completed_at = @now,
            claimed_by = NULL, lease_until = NULL
@@ -344,6 +346,12 @@ export class SqliteJobRepo implements JobRepo {
 
   async setSession(id: string, sessionId: string): Promise<void> {
     this.s.setSession.run(sessionId, id);
+  }
+
+  async hasSession(sessionId: string, workspaceId: string | null): Promise<boolean> {
+    const row =
+      workspaceId === null ? this.s.sessionAnywhere.get(sessionId) : this.s.sessionIn.get(sessionId, workspaceId);
+    return row !== undefined;
   }
 
   async cleanup(id: string, now: number, webhook: JobWebhookFactory): Promise<CleanupResult | null> {

@@ -2,14 +2,18 @@
  * Versioned schema migrations, applied in order at start (each in its own transaction).
  * Never edit a released migration: add a new one.
  */
+import type Database from "better-sqlite3";
+import { idempotencyLeaseMigration } from "./idempotency.js";
 import { jobAgentResultsMigration, jobsMigration } from "./jobs.js";
 import { webhooksMigration } from "./webhooks.js";
-import { workspacesMigration } from "./workspaces.js";
+import { workspaceNameScopeMigration, workspacesMigration } from "./workspaces.js";
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Steps SQL text cannot express (e.g. a rebuild that keeps whatever columns the table has); run after `sql`. */
+  run?(db: Database.Database): void;
 }
 
 export const migrations: Migration[] = [
@@ -63,5 +67,7 @@ export const migrations: Migration[] = [
   workspacesMigration,
   jobsMigration,
   webhooksMigration,
+  idempotencyLeaseMigration,
+  workspaceNameScopeMigration,
   jobAgentResultsMigration,
 ];

@@ -5,6 +5,8 @@ import type { WebhookEventInput, WebhookEventType } from "../webhook-event.js";
 import type {
   AttemptOutcome,
   ClaimedDelivery,
+  DeliveryFairness,
+  EndpointRefusal,
   NewWebhookEndpoint,
   WebhookAttemptRecord,
   WebhookDeliveryRecord,
@@ -143,7 +145,9 @@ export class SqliteWebhookRepo implements WebhookRepo {
   private readonly deliveryPage;
   private readonly attemptsOf;
   private readonly requeue;
+  private readonly fairDue;
   private readonly lease;
+  private readonly endpointsOfWorkspace;
   private readonly leased;
   private readonly claimOf;
   private readonly insertAttempt;
@@ -186,12 +190,36 @@ export class SqliteWebhookRepo implements WebhookRepo {
          claimed_until = NULL, claim_token = NULL
        WHERE id = @id AND endpoint_id = @endpoint`,
     );
+    // #15 item 6: one tenant's slow receivers must not hold every delivery slot. A live lease (claimed_until
+    // in the future, any replica) counts as in flight. A due delivery is eligible while its endpoint, and then
+    // its workspace, stays within its share once it is added; eligible ones are taken round-robin: every
+    // workspace's oldest first, then every workspace's second oldest, and so on.
+    this.fairDue = db.prepare(
+      `WITH live AS (
+         SELECT d.endpoint_id, w.workspace_id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+         WHERE d.status = 'pending' AND d.claimed_until > @now
+       ),
+       due AS (
+         SELECT d.id, d.next_attempt_at, w.workspace_id,
+           ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id)
+             + (SELECT count(*) FROM live WHERE live.endpoint_id = d.endpoint_id) AS endpoint_load
+         FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+         WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.claimed_until IS NULL OR d.claimed_until <= @now)
+       ),
+       eligible AS (
+         SELECT id, next_attempt_at,
+           ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY next_attempt_at, id) AS turn,
+           (SELECT count(*) FROM live WHERE live.workspace_id = due.workspace_id) AS workspace_busy
+         FROM due WHERE endpoint_load <= @per_endpoint
+       )
+       SELECT id FROM eligible WHERE turn + workspace_busy <= @per_workspace
+       ORDER BY turn, next_attempt_at, id LIMIT @limit`,
+    );
     this.lease = db.prepare(
       `UPDATE webhook_deliveries SET claimed_until = @until, claim_token = @token
-       WHERE id IN (SELECT id FROM webhook_deliveries
-                    WHERE status = 'pending' AND next_attempt_at <= @now AND (claimed_until IS NULL OR claimed_until <= @now)
-                    ORDER BY next_attempt_at LIMIT @limit)`,
+       WHERE id IN (SELECT value FROM json_each(@ids))`,
     );
+    this.endpointsOfWorkspace = db.prepare("SELECT id, url FROM webhook_endpoints WHERE workspace_id = ?");
     this.leased = db.prepare(
       `SELECT d.id, d.claim_token, d.event_id, e.body, d.round_attempts, d.endpoint_id, w.url, w.secret_sealed
        FROM webhook_deliveries d
@@ -220,7 +248,29 @@ export class SqliteWebhookRepo implements WebhookRepo {
     );
   }
 
-  async createEndpoint(endpoint: NewWebhookEndpoint): Promise<WebhookEndpointRecord> {
+  async createEndpoint(
+    endpoint: NewWebhookEndpoint,
+    maxPerWorkspace: number,
+  ): Promise<WebhookEndpointRecord | EndpointRefusal> {
+    const refusal = this.db
+      .transaction((): EndpointRefusal | null => {
+        const existing = this.endpointsOfWorkspace.all(endpoint.workspaceId) as { id: string; url: string }[];
+        const target = new URL(endpoint.url).href;
+        const same = existing.find((row) => new URL(row.url).href === target);
+        if (same) return { refused: "duplicate", existingId: same.id };
+        if (existing.length >= maxPerWorkspace) return { refused: "limit", count: existing.length };
+        this.insertEndpointRow(endpoint);
+        return null;
+      })
+      // IMMEDIATE: the count and the insert hold the write lock together, so replicas cannot both pass the cap.
+      .immediate();
+    if (refusal) return refusal;
+    const created = await this.getEndpoint(endpoint.id);
+    if (!created) throw new Error(`endpoint ${endpoint.id} vanished after insert`);
+    return created;
+  }
+
+  private insertEndpointRow(endpoint: NewWebhookEndpoint): void {
     this.insertEndpoint.run({
       id: endpoint.id,
       workspace_id: endpoint.workspaceId,
@@ -230,9 +280,6 @@ export class SqliteWebhookRepo implements WebhookRepo {
       secret_sealed: endpoint.sealedSecret,
       created_at: endpoint.createdAt,
     });
-    const created = await this.getEndpoint(endpoint.id);
-    if (!created) throw new Error(`endpoint ${endpoint.id} vanished after insert`);
-    return created;
   }
 
   async getEndpoint(id: string): Promise<WebhookEndpointRecord | null> {
@@ -289,12 +336,24 @@ export class SqliteWebhookRepo implements WebhookRepo {
     return changed > 0 ? this.getDelivery(endpointId, deliveryId) : null;
   }
 
-  async claimDue(now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  async claimDue(now: number, limit: number, leaseMs: number, fairness: DeliveryFairness): Promise<ClaimedDelivery[]> {
     const token = randomUUID();
-    const rows = this.db.transaction(() => {
-      this.lease.run({ now, until: now + leaseMs, token, limit });
-      return this.leased.all(token) as ClaimRow[];
-    })();
+    const rows = this.db
+      .transaction(() => {
+        const ids = (
+          this.fairDue.all({
+            now,
+            limit,
+            per_endpoint: fairness.perEndpoint,
+            per_workspace: fairness.perWorkspace,
+          }) as { id: string }[]
+        ).map((row) => row.id);
+        if (ids.length === 0) return [];
+        this.lease.run({ until: now + leaseMs, token, ids: JSON.stringify(ids) });
+        return this.leased.all(token) as ClaimRow[];
+      })
+      // IMMEDIATE: the choice and the lease hold the write lock together, so two replicas never lease one row.
+      .immediate();
     return rows.map((row) => ({
       id: row.id,
       claimToken: row.claim_token,

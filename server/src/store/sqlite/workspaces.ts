@@ -26,6 +26,41 @@ export const workspacesMigration: Migration = {
   `,
 };
 
+/**
+ * Workspace names are unique per namespace, not globally, so that one tenant can neither learn another's
+ * names (from a 409) nor squat them (issue 15, item 11). A workspace made by a workspace-scoped key has its
+ * own namespace (its id); those made by keys without a workspace share the namespace ''. Dropping the
+ * column's UNIQUE needs a table rebuild (SQLite's documented 12-step procedure), done here from the live
+ * schema so that columns other migrations added survive it.
+ */
+export const workspaceNameScopeMigration: Migration = {
+  version: 6,
+  name: "workspace names unique per namespace",
+  sql: "",
+  run(db) {
+    const table = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'workspaces'").get() as {
+      sql: string;
+    };
+    const rebuilt = table.sql
+      .replace(/\bname TEXT NOT NULL UNIQUE\b/, "name TEXT NOT NULL")
+      .replace(/^CREATE TABLE "?workspaces"?/, "CREATE TABLE workspaces_rebuilt");
+    if (!rebuilt.startsWith("CREATE TABLE workspaces_rebuilt") || /\bUNIQUE\b/.test(rebuilt)) {
+      throw new Error("the workspaces table is not declared as this migration expects");
+    }
+    const indexes = db
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'workspaces' AND sql IS NOT NULL")
+      .all() as { sql: string }[];
+    const columns = (db.pragma("table_info(workspaces)") as { name: string }[]).map((c) => `"${c.name}"`).join(", ");
+    db.exec(rebuilt);
+    db.exec(`INSERT INTO workspaces_rebuilt (${columns}) SELECT ${columns} FROM workspaces`);
+    db.exec("DROP TABLE workspaces");
+    db.exec("ALTER TABLE workspaces_rebuilt RENAME TO workspaces");
+    for (const index of indexes) db.exec(index.sql);
+    db.exec("ALTER TABLE workspaces ADD COLUMN name_scope TEXT NOT NULL DEFAULT ''");
+    db.exec("CREATE UNIQUE INDEX workspaces_scoped_name ON workspaces(name_scope, name)");
+  },
+};
+
 interface WorkspaceRow {
   id: string;
   name: string;
@@ -52,6 +87,7 @@ export class SqliteWorkspaceRepo implements WorkspaceRepo {
   private readonly insert;
   private readonly byId;
   private readonly byName;
+  private readonly anyByName;
   private readonly newest;
   private readonly newestAfter;
   private readonly setContents;
@@ -60,11 +96,16 @@ export class SqliteWorkspaceRepo implements WorkspaceRepo {
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
-      `INSERT INTO workspaces (id, name, created_at, updated_at, file_count, size_bytes)
-       VALUES (@id, @name, @created_at, @updated_at, @file_count, @size_bytes)`,
+      `INSERT INTO workspaces (id, name, name_scope, created_at, updated_at, file_count, size_bytes)
+       VALUES (@id, @name, @name_scope, @created_at, @updated_at, @file_count, @size_bytes)`,
     );
     this.byId = db.prepare<[string], WorkspaceRow>("SELECT * FROM workspaces WHERE id = ?");
-    this.byName = db.prepare<[string], WorkspaceRow>("SELECT * FROM workspaces WHERE name = ?");
+    this.byName = db.prepare<[string, string], WorkspaceRow>(
+      "SELECT * FROM workspaces WHERE name_scope = ? AND name = ?",
+    );
+    this.anyByName = db.prepare<[string, number], WorkspaceRow>(
+      "SELECT * FROM workspaces WHERE name = ? ORDER BY created_at, id LIMIT ?",
+    );
     this.newest = db.prepare<{ limit: number }, WorkspaceRow>(
       "SELECT * FROM workspaces ORDER BY created_at DESC, id DESC LIMIT @limit",
     );
@@ -80,16 +121,21 @@ export class SqliteWorkspaceRepo implements WorkspaceRepo {
     this.activeJob = prepareActiveJobQuery(db);
   }
 
-  async create(workspace: WorkspaceRecord, event: WebhookEventInput): Promise<CreateWorkspaceOutcome> {
+  async create(
+    workspace: WorkspaceRecord,
+    event: WebhookEventInput,
+    nameScope: string | null = null,
+  ): Promise<CreateWorkspaceOutcome> {
     return this.db
       .transaction((): CreateWorkspaceOutcome => {
         const sameId = this.byId.get(workspace.id);
         if (sameId) return { conflict: "id", existing: toRecord(sameId) };
-        const sameName = this.byName.get(workspace.name);
+        const sameName = this.byName.get(nameScope ?? "", workspace.name);
         if (sameName) return { conflict: "name", existing: toRecord(sameName) };
         this.insert.run({
           id: workspace.id,
           name: workspace.name,
+          name_scope: nameScope ?? "",
           created_at: workspace.createdAt,
           updated_at: workspace.updatedAt,
           file_count: workspace.fileCount,
@@ -106,9 +152,13 @@ export class SqliteWorkspaceRepo implements WorkspaceRepo {
     return row ? toRecord(row) : null;
   }
 
-  async getByName(name: string): Promise<WorkspaceRecord | null> {
-    const row = this.byName.get(name);
+  async getByName(name: string, nameScope: string | null = null): Promise<WorkspaceRecord | null> {
+    const row = this.byName.get(nameScope ?? "", name);
     return row ? toRecord(row) : null;
+  }
+
+  async listByName(name: string, limit: number): Promise<WorkspaceRecord[]> {
+    return this.anyByName.all(name, limit).map(toRecord);
   }
 
   async list(query: WorkspacePageQuery): Promise<WorkspaceRecord[]> {
