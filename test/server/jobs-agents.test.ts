@@ -190,8 +190,8 @@ describe("KNIFY_RUNNER=agents", () => {
       .catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(JobFailedError);
     const job = (failed as JobFailedError).job;
-    expect(job).toMatchObject({ status: "failed", error_code: "agent_failed" });
-    expect(job.error).toContain("Invalid API key · Fix external API key");
+    expect(job).toMatchObject({ status: "failed", error: { code: "agent_failed" } });
+    expect(job.error?.message).toContain("Invalid API key · Fix external API key");
     expect(job.result).toBeUndefined();
     const events = await allEvents(client, job.id);
     const stderr = events.filter((e) => e.type === "output" && e.data.stream === "stderr").map((e) => e.data.line);
@@ -202,9 +202,9 @@ describe("KNIFY_RUNNER=agents", () => {
   it("fails a turn that exits non-zero with its stderr, secrets redacted", async () => {
     const { job_id } = await client.jobs.create({ job_type: "cursor_task", prompt: "Go [transcript:error]" });
     const job = await client.jobs.waitFor(job_id, wait).catch((error: JobFailedError) => error.job);
-    expect(job).toMatchObject({ status: "failed", error_code: "agent_failed" });
-    expect(job.error).toMatch(/cursor-agent exited with code 1: Error: the API key \[redacted\] was rejected/);
-    expect(job.error).not.toContain(KEYS.CURSOR_API_KEY);
+    expect(job).toMatchObject({ status: "failed", error: { code: "agent_failed" } });
+    expect(job.error?.message).toMatch(/cursor-agent exited with code 1: Error: the API key \[redacted\] was rejected/);
+    expect(job.error?.message).not.toContain(KEYS.CURSOR_API_KEY);
   });
 
   it("builds fh_e2e_tools' prompt from the spec's template, on the Cursor CLI", async () => {
@@ -240,8 +240,8 @@ describe("KNIFY_RUNNER=agents", () => {
     const job = await client.jobs
       .createAndWait({ job_type: "gemini_task", prompt: "Hi", model: "opus-4.1" }, wait)
       .catch((error: JobFailedError) => error.job);
-    expect(job).toMatchObject({ status: "failed", error_code: "model_not_supported" });
-    expect(job.error).toContain('no model "opus-4.1"');
+    expect(job).toMatchObject({ status: "failed", error: { code: "model_not_supported" } });
+    expect(job.error?.message).toContain('no model "opus-4.1"');
   });
 
   it("stops the agent's process when the job is cleaned up", async () => {
@@ -270,7 +270,7 @@ describe("KNIFY_RUNNER=agents with KNIFY_JOB_TIMEOUT_MS", () => {
     const job = await client.jobs
       .createAndWait({ job_type: "cursor_task", prompt: "Wait [hang]" }, wait)
       .catch((error: JobFailedError) => error.job);
-    expect(job).toMatchObject({ status: "failed", error_code: "timed_out", error: "timed out after 1.5 s" });
+    expect(job).toMatchObject({ status: "failed", error: { code: "timed_out", message: "timed out after 1.5 s" } });
     // The stand-in may not even have started on a busy machine; when it did, it is gone now.
     for (const call of bin.calls()) await until(() => (isAlive(call.pid) ? undefined : true));
   });
@@ -292,21 +292,21 @@ describe("KNIFY_RUNNER=agents without the CLIs", () => {
       .catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(JobFailedError);
     const job = (failed as JobFailedError).job;
-    expect(job).toMatchObject({ status: "failed", error_code: "agent_not_installed", session_id: null });
-    expect(job.error).toContain('"cursor-agent"');
-    expect(job.error).toContain("KNIFY_CURSOR_AGENT_BIN");
+    expect(job).toMatchObject({ status: "failed", error: { code: "agent_not_installed" }, session_id: null });
+    expect(job.error?.message).toContain('"cursor-agent"');
+    expect(job.error?.message).toContain("KNIFY_CURSOR_AGENT_BIN");
     // Over plain HTTP too.
     const res = await fetch(`${server.url}/jobs/${job.id}`, {
       headers: { authorization: `Bearer ${server.adminKey}` },
     });
-    expect(await res.json()).toMatchObject({ error_code: "agent_not_installed" });
+    expect(await res.json()).toMatchObject({ error: { code: "agent_not_installed" } });
   });
 
   it("names the variable of each agent", async () => {
     const job = await client.jobs
       .createAndWait({ job_type: "gemini_task", prompt: "Hello" }, wait)
       .catch((error: JobFailedError) => error.job);
-    expect(job.error).toContain("KNIFY_GEMINI_BIN");
+    expect(job.error?.message).toContain("KNIFY_GEMINI_BIN");
   });
 });
 

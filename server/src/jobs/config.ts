@@ -20,6 +20,8 @@ export interface JobsConfig {
   sseKeepAliveMs: number;
   /** Event streams one key may hold open at once on this replica (429 `too_many_streams` beyond). */
   maxStreamsPerKey: number;
+  /** How long a continue of a job whose turn still runs waits for it to end (0: 409 at once); under the SDK's 60 s timeout. */
+  continueWaitMs: number;
 }
 
 /**
@@ -47,5 +49,6 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     replicaId: replicaIdFrom(env),
     sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
     maxStreamsPerKey: envInteger(env, "KNIFY_MAX_STREAMS_PER_KEY", 20, 1, 10_000),
+    continueWaitMs: envInteger(env, "KNIFY_CONTINUE_WAIT_MS", 30_000, 0, 3_600_000),
   };
 }

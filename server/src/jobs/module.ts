@@ -35,6 +35,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
     webhook,
     dataDir: deps.config.dataDir,
     replicaId: config.replicaId,
+    presets: deps.presets,
   };
   // Simulated turns are timers, not processes, so they do not count against KNIFY_MAX_CONCURRENT_JOBS.
   const schedulers = [new Scheduler(schedulerDeps, "simulated", new SimulatedRunner(config.simulatorDelayMs), 1000)];
@@ -57,7 +58,17 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   }
 
   return {
-    handlers: jobHandlers({ store, clock, logger, config, dataDir: deps.config.dataDir, notifier, runs, webhook }),
+    handlers: jobHandlers({
+      store,
+      clock,
+      logger,
+      config,
+      dataDir: deps.config.dataDir,
+      notifier,
+      runs,
+      webhook,
+      presets: deps.presets,
+    }),
 
     async start() {
       // Nothing of this replica runs yet, so any turn still claimed by it died with the previous process.

@@ -24,9 +24,7 @@ export function presentJob(job: JobRecord): Schemas["Job"] {
     session_id: job.sessionId,
     turns: job.turns,
     cleaned_up_at: isoOrNull(job.cleanedUpAt),
-    ...(job.status === "failed"
-      ? { error: job.error ?? "the turn failed", error_code: job.errorCode ?? "turn_failed" }
-      : {}),
+    ...(job.status === "failed" ? { error: job.error ?? { code: "agent_failed", message: "the turn failed" } } : {}),
     ...(job.result !== null ? { result: job.result } : {}),
     ...(job.usage !== null ? { usage: job.usage } : {}),
   };

@@ -1,5 +1,5 @@
-import type { JobRecord, NewJobEvent } from "../store/jobs-repo.js";
-import type { AgentUsage, JobErrorCode } from "./agents/agent-events.js";
+import type { JobErrorCode, JobRecord, NewJobEvent } from "../store/jobs-repo.js";
+import type { AgentUsage } from "./agents/agent-events.js";
 
 /** What an agent reported at the end of its turn (it becomes the job's `result` and `usage`). */
 export interface TurnReport {
@@ -7,7 +7,7 @@ export interface TurnReport {
   usage?: AgentUsage;
 }
 
-/** How a turn ended; `code` is the job's `error_code` (default `turn_failed`). */
+/** How a turn ended. A failure without a `code` is the agent's own (`agent_failed`). */
 export type RunOutcome =
   | ({ status: "completed" } & TurnReport)
   | ({ status: "failed"; error: string; code?: JobErrorCode } & TurnReport);
@@ -20,7 +20,10 @@ export interface RunContext {
   sandboxPath: string;
   /** The agent session to resume; null when the runner's agent starts its own (`Runner.ownsSessions`). */
   sessionId: string | null;
-  /** Aborted when the job is cleaned up or the server stops; the runner then stops the agent and returns. */
+  /**
+   * Aborted when the job is cancelled or cleaned up, or the server stops: the runner then stops the agent
+   * (its whole process group) and returns; the scheduler has already recorded why.
+   */
   signal: AbortSignal;
   /** One line of agent output (becomes an `output` event). */
   output(stream: "stdout" | "stderr", line: string): void;

@@ -4,7 +4,9 @@ import type { WebhookEventInput, WebhookEventType } from "./webhook-event.js";
 export type JobStatus = components["schemas"]["JobStatus"];
 export type JobSpec = components["schemas"]["JobSpec"];
 export type JobEventType = components["schemas"]["JobEvent"]["type"];
-export type JobErrorCode = components["schemas"]["JobErrorCode"];
+/** Why a turn failed: a machine `code` and a message for people (spec schema `JobError`). */
+export type JobError = components["schemas"]["JobError"];
+export type JobErrorCode = JobError["code"];
 export type AgentUsage = components["schemas"]["AgentUsage"];
 
 /** A job as stored. Times are epoch milliseconds. */
@@ -20,9 +22,7 @@ export interface JobRecord {
   sessionId: string | null;
   turns: number;
   cleanedUpAt: number | null;
-  error: string | null;
-  /** Why the latest turn failed, as the spec's JobErrorCode; null unless `failed`. */
-  errorCode: JobErrorCode | null;
+  error: JobError | null;
   /** The agent's final text of the latest turn, and what it cost, when its CLI reported them. */
   result: string | null;
   usage: AgentUsage | null;
@@ -87,6 +87,9 @@ export type ContinueJobResult =
   | { conflict: "not_finished" | "cleaned_up"; job: JobRecord }
   | null;
 
+/** The cancelled job; `conflict` when it was not pending or running; null when there is no such job. */
+export type CancelJobResult = { job: JobRecord } | { conflict: true; job: JobRecord } | null;
+
 export interface CleanupResult {
   job: JobRecord;
   /** The sandbox the job had before this cleanup (null when it had none, or was already cleaned up). */
@@ -98,8 +101,7 @@ export interface CleanupResult {
 /** How a turn ended, as the store keeps it. */
 export interface TurnEnd {
   status: "completed" | "failed";
-  error: string | null;
-  errorCode?: JobErrorCode | null;
+  error: JobError | null;
   result?: string | null;
   usage?: AgentUsage | null;
   now: number;
@@ -157,6 +159,11 @@ export interface JobRepo {
   hasSession(sessionId: string, workspaceId: string | null): Promise<boolean>;
   /** Fails a pending or running turn ("cleaned up while running"), deletes the sandbox reference. Idempotent. */
   cleanup(id: string, now: number, webhook: JobWebhookFactory): Promise<CleanupResult | null>;
+  /**
+   * Fails a pending or running turn with `error.code` `cancelled` (and `job.failed`), keeping the sandbox so
+   * the job can be continued. The runner, if any, is stopped by the caller.
+   */
+  cancel(id: string, now: number, webhook: JobWebhookFactory): Promise<CancelJobResult>;
   /** Events with `seq > after`, in order. */
   events(id: string, after: number, limit: number): Promise<JobEventRecord[]>;
   /** Extends the leases of this replica's turns; returns the ids it still holds. */

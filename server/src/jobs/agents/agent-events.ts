@@ -3,7 +3,7 @@ import type { components } from "../../generated/schema.js";
 type Schemas = components["schemas"];
 export type AgentName = Schemas["AgentName"];
 export type AgentUsage = Schemas["AgentUsage"];
-export type JobErrorCode = Schemas["JobErrorCode"];
+export type JobErrorCode = Schemas["JobError"]["code"];
 
 /** A job event parsed from one stream-json line; `data` has the spec's shape for its `type`. */
 export type AgentJobEvent =

@@ -123,7 +123,8 @@ export class AgentRunner implements Runner {
         () => stop({ code: "timed_out", error: `timed out after ${formatDuration(this.options.timeoutMs)}` }),
         this.options.timeoutMs,
       );
-      const onAbort = () => stop({ code: "turn_failed", error: "aborted" });
+      // The scheduler already recorded why (cancel, cleanup, shutdown): this outcome is not stored.
+      const onAbort = () => stop({ code: "interrupted", error: "aborted" });
       context.signal.addEventListener("abort", onAbort, { once: true });
       if (context.signal.aborted) onAbort();
 

@@ -1,9 +1,11 @@
 import type Database from "better-sqlite3";
 import type {
   AgentUsage,
+  CancelJobResult,
   CleanupResult,
   ContinueJobResult,
   CreateJobResult,
+  JobError,
   JobErrorCode,
   JobEventRecord,
   JobListQuery,
@@ -66,15 +68,23 @@ export const jobsMigration: Migration = {
   `,
 };
 
-/** Issue 13: a turn's error code, and the agent's final text and usage (JSON) of the latest turn. */
+/**
+ * `jobs.error_code`: the machine half of a failed turn's `error` (`JobError.code` in the spec). Rows failed
+ * before it existed keep a null code and read as `agent_failed`.
+ */
+export const jobErrorCodeMigration: Migration = {
+  version: 8,
+  name: "job error codes",
+  sql: "ALTER TABLE jobs ADD COLUMN error_code TEXT;",
+};
+
+/** Issue 13: the agent's final text and usage (JSON) of the latest turn, when its CLI reported them. */
 export const jobAgentResultsMigration: Migration = {
-  version: 7,
-  name: "job error codes, agent results and usage",
+  version: 9,
+  name: "job agent results and usage",
   sql: `
-    ALTER TABLE jobs ADD COLUMN error_code TEXT;
     ALTER TABLE jobs ADD COLUMN result TEXT;
     ALTER TABLE jobs ADD COLUMN usage TEXT;
-    UPDATE jobs SET error_code = 'turn_failed' WHERE status = 'failed';
   `,
 };
 
@@ -91,7 +101,7 @@ interface JobRow {
   turns: number;
   cleaned_up_at: number | null;
   error: string | null;
-  error_code: JobErrorCode | null;
+  error_code: string | null;
   result: string | null;
   usage: string | null;
   runner: string;
@@ -120,8 +130,7 @@ const toRecord = (row: JobRow): JobRecord => ({
   sessionId: row.session_id,
   turns: row.turns,
   cleanedUpAt: row.cleaned_up_at,
-  error: row.error,
-  errorCode: row.error_code,
+  error: row.error === null ? null : { code: (row.error_code ?? "agent_failed") as JobErrorCode, message: row.error },
   result: row.result,
   usage: row.usage === null ? null : (JSON.parse(row.usage) as AgentUsage),
   runner: row.runner,
@@ -185,7 +194,7 @@ export class SqliteJobRepo implements JobRepo {
          WHERE id = @id AND status = 'pending' AND claimed_by = @replica AND cleaned_up_at IS NULL`,
       ),
       finish: p(
-        `UPDATE jobs SET status = @status, error = @error, error_code = @error_code, result = @result, usage = @usage,
+        `UPDATE jobs SET status = @status, error = @error, error_code = @code, result = @result, usage = @usage,
            completed_at = @now, claimed_by = NULL, lease_until = NULL
          WHERE id = @id AND status IN ('pending', 'running') AND claimed_by = @replica`,
       ),
@@ -197,8 +206,8 @@ export class SqliteJobRepo implements JobRepo {
       sessionAnywhere: p("SELECT 1 FROM jobs WHERE session_id = ? LIMIT 1"),
       sessionIn: p("SELECT 1 FROM jobs WHERE session_id = ? AND workspace_id = ? LIMIT 1"),
       stop: p(
-        `UPDATE jobs SET status = 'failed', error = @error, error_code = 'turn_failed', completed_at = @now,
-           claimed_by = NULL, lease_until = NULL
+        `UPDATE jobs SET status = 'failed', error = @error, error_code = @code, completed_at = @now, claimed_by = NULL,
+           lease_until = NULL
          WHERE id = @id AND status IN ('pending', 'running')`,
       ),
       markCleaned: p("UPDATE jobs SET cleaned_up_at = @now, sandbox_id = NULL WHERE id = @id"),
@@ -316,14 +325,14 @@ export class SqliteJobRepo implements JobRepo {
   async finish(id: string, replicaId: string, outcome: TurnEnd, webhook: JobWebhookFactory): Promise<JobRecord | null> {
     return this.db
       .transaction(() => {
-        const failed = outcome.status === "failed";
-        const error = failed ? (outcome.error ?? "the turn failed") : null;
+        const error =
+          outcome.status === "failed" ? (outcome.error ?? { code: "agent_failed", message: "the turn failed" }) : null;
         const changed = this.s.finish.run({
           id,
           replica: replicaId,
           status: outcome.status,
-          error,
-          error_code: failed ? (outcome.errorCode ?? "turn_failed") : null,
+          error: error?.message ?? null,
+          code: error?.code ?? null,
           result: outcome.result ?? null,
           usage: outcome.usage ? JSON.stringify(outcome.usage) : null,
           now: outcome.now,
@@ -360,8 +369,8 @@ export class SqliteJobRepo implements JobRepo {
         const current = this.row(id);
         if (!current) return null;
         if (current.cleanedUpAt !== null) return { job: current, sandboxId: null, stopped: false };
-        const error = "cleaned up while running";
-        const stopped = this.s.stop.run({ id, error, now }).changes > 0;
+        const error: JobError = { code: "cleaned_up", message: "cleaned up while running" };
+        const stopped = this.s.stop.run({ id, error: error.message, code: error.code, now }).changes > 0;
         if (stopped) {
           this.append(id, now, [statusEvent("failed", error)]);
           this.notify(id, "job.failed", webhook);
@@ -369,6 +378,21 @@ export class SqliteJobRepo implements JobRepo {
         this.s.markCleaned.run({ id, now });
         this.append(id, now, [{ type: "system", data: { message: "sandbox deleted" } }]);
         return { job: this.notify(id, "job.cleaned_up", webhook), sandboxId: current.sandboxId, stopped };
+      })
+      .immediate();
+  }
+
+  async cancel(id: string, now: number, webhook: JobWebhookFactory): Promise<CancelJobResult> {
+    return this.db
+      .transaction((): CancelJobResult => {
+        const current = this.row(id);
+        if (!current) return null;
+        const error: JobError = { code: "cancelled", message: "cancelled by request" };
+        if (this.s.stop.run({ id, error: error.message, code: error.code, now }).changes === 0) {
+          return { conflict: true, job: current };
+        }
+        this.append(id, now, [statusEvent("failed", error)]);
+        return { job: this.notify(id, "job.failed", webhook) };
       })
       .immediate();
   }
@@ -397,8 +421,9 @@ export class SqliteJobRepo implements JobRepo {
             result.requeued.push(row.id);
             continue;
           }
-          this.s.stop.run({ id: row.id, error: message, now });
-          this.append(row.id, now, [{ type: "system", data: { message } }, statusEvent("failed", message)]);
+          this.s.stop.run({ id: row.id, error: message, code: "interrupted", now });
+          const error: JobError = { code: "interrupted", message };
+          this.append(row.id, now, [{ type: "system", data: { message } }, statusEvent("failed", error)]);
           this.notify(row.id, "job.failed", webhook);
           result.failed.push(row.id);
         }
@@ -435,7 +460,7 @@ export class SqliteJobRepo implements JobRepo {
   }
 }
 
-function statusEvent(status: JobStatus, error: string | null): NewJobEvent {
+function statusEvent(status: JobStatus, error: JobError | null): NewJobEvent {
   return { type: "status", data: error === null ? { status } : { status, error } };
 }
 

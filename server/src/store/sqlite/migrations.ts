@@ -4,8 +4,8 @@
  */
 import type Database from "better-sqlite3";
 import { idempotencyLeaseMigration } from "./idempotency.js";
-import { jobAgentResultsMigration, jobsMigration } from "./jobs.js";
-import { webhooksMigration } from "./webhooks.js";
+import { jobAgentResultsMigration, jobErrorCodeMigration, jobsMigration } from "./jobs.js";
+import { webhookFairnessMigration, webhooksMigration } from "./webhooks.js";
 import { workspaceNameScopeMigration, workspacesMigration } from "./workspaces.js";
 
 export interface Migration {
@@ -69,5 +69,7 @@ export const migrations: Migration[] = [
   webhooksMigration,
   idempotencyLeaseMigration,
   workspaceNameScopeMigration,
+  webhookFairnessMigration,
+  jobErrorCodeMigration,
   jobAgentResultsMigration,
 ];
