@@ -5,6 +5,7 @@
 import type Database from "better-sqlite3";
 import { idempotencyLeaseMigration } from "./idempotency.js";
 import { jobAgentResultsMigration, jobErrorCodeMigration, jobsMigration } from "./jobs.js";
+import { sandboxesMigration } from "./sandboxes.js";
 import { webhookFairnessMigration, webhooksMigration } from "./webhooks.js";
 import { workspaceNameScopeMigration, workspacesMigration } from "./workspaces.js";
 
@@ -71,5 +72,6 @@ export const migrations: Migration[] = [
   workspaceNameScopeMigration,
   webhookFairnessMigration,
   jobErrorCodeMigration,
+  sandboxesMigration,
   jobAgentResultsMigration,
 ];
