@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,22 +26,23 @@ interface Call {
   pid: number;
 }
 
-/** A temp bin directory holding the stand-ins under the CLIs' names; `calls()` is what they were run with. */
+/** A temp bin directory holding the stand-ins under the CLIs' names (searchable by a jailed agent's uid). */
 function standIns(names = ["cursor-agent", "claude", "gemini"]) {
   const bin = mkdtempSync(join(tmpdir(), "knify-agents-bin-"));
+  chmodSync(bin, 0o755);
   for (const name of names) symlinkSync(STAND_IN, join(bin, name));
-  const log = join(bin, "calls.jsonl");
-  return {
-    bin,
-    calls: (): Call[] =>
-      existsSync(log)
-        ? readFileSync(log, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((line) => JSON.parse(line) as Call)
-        : [],
-    remove: () => rmSync(bin, { recursive: true, force: true }),
-  };
+  return { bin, remove: () => rmSync(bin, { recursive: true, force: true }) };
+}
+
+/** What the stand-ins were run with in a sandbox (they log to $HOME, which is the sandbox). */
+function callsIn(sandbox: string): Call[] {
+  const log = join(sandbox, ".stand-in", "calls.jsonl");
+  return existsSync(log)
+    ? readFileSync(log, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Call)
+    : [];
 }
 
 const agentsEnv = (pathDirs: string[], extra: Record<string, string> = {}) => ({
@@ -51,6 +52,9 @@ const agentsEnv = (pathDirs: string[], extra: Record<string, string> = {}) => ({
   SERVER_ONLY_SECRET: "must-not-reach-the-agent",
   ...extra,
 });
+
+/** Unjailed, as the operator may ask by name: the tests then see the agent's host pid and paths. */
+const UNJAILED = { KNIFY_SANDBOX_ISOLATION: "none" };
 
 async function allEvents(client: KnifyClient, id: string): Promise<JobEvent[]> {
   const events: JobEvent[] = [];
@@ -115,7 +119,7 @@ describe("KNIFY_RUNNER=agents", () => {
   let client: KnifyClient;
 
   beforeAll(async () => {
-    server = await startTestServer({ env: agentsEnv([bin.bin], KEYS) });
+    server = await startTestServer({ env: agentsEnv([bin.bin], { ...KEYS, ...UNJAILED }) });
     client = new KnifyClient(server.adminKey, { baseURL: server.url, maxRetries: 0 });
   });
   afterAll(async () => {
@@ -123,7 +127,7 @@ describe("KNIFY_RUNNER=agents", () => {
     bin.remove();
   });
 
-  const callsOf = (sandbox: string) => bin.calls().filter((call) => call.cwd === sandbox);
+  const callsOf = (sandbox: string) => callsIn(sandbox);
 
   for (const agent of AGENTS) {
     describe(agent.jobType, () => {
@@ -143,9 +147,13 @@ describe("KNIFY_RUNNER=agents", () => {
         expect(call?.argv).toEqual(
           agent.agent === "gemini" ? [...agent.firstArgs, `--prompt=${prompt}`] : [...agent.firstArgs, prompt],
         );
-        // Only the runner's variables and this agent's own credential reach it.
-        expect(Object.keys(call?.env ?? {}).sort()).toEqual([agent.credential, "HOME", "NO_COLOR", "PATH"].sort());
+        // The jail's variables, NO_COLOR and this agent's own credential reach it: nothing else of the server's.
+        expect(Object.keys(call?.env ?? {}).sort()).toEqual(
+          [agent.credential, "HOME", "LANG", "NO_COLOR", "PATH", "TMPDIR"].sort(),
+        );
+        expect(call?.env[agent.credential]).toBe(KEYS[agent.credential]);
         expect(call?.env.HOME).toBe(sandbox);
+        expect(call?.cwd).toBe(sandbox);
         expect(readFileSync(join(sandbox, "README.md"), "utf8")).toContain("A demo package.");
 
         const events = await allEvents(client, job.id);
@@ -246,7 +254,11 @@ describe("KNIFY_RUNNER=agents", () => {
 
   it("stops the agent's process when the job is cleaned up", async () => {
     const { job_id } = await client.jobs.create({ job_type: "claude_task", prompt: "Wait [hang]" });
-    const call = await until(() => bin.calls().find((c) => c.argv.at(-1) === "Wait [hang]"));
+    const sandbox = await until(async () => {
+      const id = (await client.jobs.get(job_id)).sandbox_id;
+      return id ? sandboxDir(server.dataDir, id) : undefined;
+    });
+    const call = await until(() => callsIn(sandbox)[0]);
     await client.jobs.cleanup(job_id);
     expect(await client.jobs.get(job_id)).toMatchObject({ status: "failed" });
     await until(() => (isAlive(call.pid) ? undefined : true));
@@ -258,7 +270,7 @@ describe("KNIFY_RUNNER=agents with KNIFY_JOB_TIMEOUT_MS", () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ env: agentsEnv([bin.bin], { KNIFY_JOB_TIMEOUT_MS: "1500" }) });
+    server = await startTestServer({ env: agentsEnv([bin.bin], { KNIFY_JOB_TIMEOUT_MS: "1500", ...UNJAILED }) });
   });
   afterAll(async () => {
     await server.stop();
@@ -272,7 +284,9 @@ describe("KNIFY_RUNNER=agents with KNIFY_JOB_TIMEOUT_MS", () => {
       .catch((error: JobFailedError) => error.job);
     expect(job).toMatchObject({ status: "failed", error: { code: "timed_out", message: "timed out after 1.5 s" } });
     // The stand-in may not even have started on a busy machine; when it did, it is gone now.
-    for (const call of bin.calls()) await until(() => (isAlive(call.pid) ? undefined : true));
+    for (const call of callsIn(sandboxDir(server.dataDir, job.sandbox_id ?? ""))) {
+      await until(() => (isAlive(call.pid) ? undefined : true));
+    }
   });
 });
 
@@ -281,7 +295,7 @@ describe("KNIFY_RUNNER=agents without the CLIs", () => {
   let client: KnifyClient;
 
   beforeAll(async () => {
-    server = await startTestServer({ env: agentsEnv([]) });
+    server = await startTestServer({ env: agentsEnv([], UNJAILED) });
     client = new KnifyClient(server.adminKey, { baseURL: server.url, maxRetries: 0 });
   });
   afterAll(() => server.stop());
@@ -315,25 +329,69 @@ describe("KNIFY_RUNNER=agents with a binary set by its variable", () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ env: agentsEnv([], { KNIFY_CLAUDE_BIN: join(bin.bin, "my-claude") }) });
+    server = await startTestServer({
+      env: agentsEnv([], {
+        KNIFY_CLAUDE_BIN: join(bin.bin, "my-claude"),
+        CURSOR_API_KEY: KEYS.CURSOR_API_KEY,
+        ...UNJAILED,
+      }),
+    });
   });
   afterAll(async () => {
     await server.stop();
     bin.remove();
   });
 
-  it("runs that binary, and passes no credential the server does not have", async () => {
+  it("runs that binary, and passes no credential the server does not have, nor another agent's", async () => {
     const client = new KnifyClient(server.adminKey, { baseURL: server.url, maxRetries: 0 });
     const job = await client.jobs.createAndWait({ job_type: "claude_task", prompt: "Hello" }, wait);
     expect(job.status).toBe("completed");
-    expect(Object.keys(bin.calls()[0]?.env ?? {}).sort()).toEqual(["HOME", "NO_COLOR", "PATH"]);
+    const [call] = callsIn(sandboxDir(server.dataDir, job.sandbox_id ?? ""));
+    expect(Object.keys(call?.env ?? {}).sort()).toEqual(["HOME", "LANG", "NO_COLOR", "PATH", "TMPDIR"]);
   });
 });
 
-async function until<T>(check: () => T | undefined, ms = 20_000): Promise<T> {
+describe("KNIFY_RUNNER=agents in the bubblewrap jail", () => {
+  const bin = standIns();
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: agentsEnv([bin.bin], {
+        ...KEYS,
+        // The stand-ins live outside /usr: the jail mounts them (and what they link to) read-only.
+        KNIFY_SANDBOX_READONLY_PATHS: [bin.bin, dirname(STAND_IN)].join(","),
+      }),
+    });
+  });
+  afterAll(async () => {
+    await server.stop();
+    bin.remove();
+  });
+
+  it("runs the agent jailed in /workspace, keeps its session and resumes it", async () => {
+    const client = new KnifyClient(server.adminKey, { baseURL: server.url, maxRetries: 0 });
+    const job = await client.jobs.createAndWait({ job_type: "claude_task", prompt: "Add a README" }, wait);
+    expect(job).toMatchObject({ status: "completed", session_id: AGENTS[1].session, result: AGENTS[1].result });
+    await client.jobs.continue(job.id, { prompt: "Now add a license section" });
+    expect(await client.jobs.waitFor(job.id, wait)).toMatchObject({ status: "completed", result: AGENTS[1].resumed });
+    const sandbox = sandboxDir(server.dataDir, job.sandbox_id ?? "");
+    const [first, second] = callsIn(sandbox);
+    expect(first).toMatchObject({
+      cwd: "/workspace",
+      env: { HOME: "/workspace", ANTHROPIC_API_KEY: KEYS.ANTHROPIC_API_KEY },
+    });
+    expect(first?.env).not.toHaveProperty("SERVER_ONLY_SECRET");
+    expect(first?.env).not.toHaveProperty("CURSOR_API_KEY");
+    expect(second?.argv).toEqual(expect.arrayContaining(["--resume", AGENTS[1].session]));
+    expect(readFileSync(join(sandbox, "README.md"), "utf8")).toContain("A demo package.");
+  });
+});
+
+async function until<T>(check: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error("timed out waiting");
     await new Promise((resolve) => setTimeout(resolve, 25));

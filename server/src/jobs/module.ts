@@ -47,7 +47,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   };
   // Simulated turns are timers, not processes, so they do not count against KNIFY_MAX_CONCURRENT_JOBS.
   const schedulers = [new Scheduler(schedulerDeps, "simulated", new SimulatedRunner(config.simulatorDelayMs), 1000)];
-  // The simulated runner runs no code, so only the command runner needs a jail (issue 16).
+  // The simulated runner runs no code, so only the command and agents runners need a jail (issue 16).
   let isolation: Isolation | null = null;
   if (config.agentCommand !== null && config.runner === "command") {
     // The command runner runs a local command: no network unless the operator opens it.
@@ -62,7 +62,15 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
     schedulers.push(new Scheduler(schedulerDeps, "command", runner, config.maxConcurrentJobs));
   }
   if (config.runner === "agents") {
-    const runner = new AgentRunner({ timeoutMs: config.jobTimeoutMs, env: deps.env });
+    // Agent CLIs call their model's API: the network is on unless the operator closes it.
+    const sandbox = loadSandboxConfig(deps.env, { defaultNetwork: "full", dataDir: deps.config.dataDir });
+    isolation = createIsolation(sandbox, deps.env);
+    const runner = new AgentRunner({
+      timeoutMs: config.jobTimeoutMs,
+      env: deps.env,
+      isolation,
+      limits: sandbox.limits,
+    });
     schedulers.push(new Scheduler(schedulerDeps, "agents", runner, config.maxConcurrentJobs));
   }
   let maintenance: NodeJS.Timeout | undefined;

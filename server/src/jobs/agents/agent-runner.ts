@@ -1,5 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { formatDuration, KILL_GRACE_MS, killGroup, STDERR_TAIL_CHARS, splitLines } from "../command-runner.js";
+import type { Isolation, PreparedJail, SandboxLimits } from "../isolation/isolation.js";
+import { detectLimit, limitError } from "../isolation/limits.js";
+import { spawnJailed } from "../isolation/spawn-jailed.js";
 import type { RunContext, Runner, RunOutcome, TurnReport } from "../runner.js";
 import { type AgentAdapter, adapterFor } from "./adapter.js";
 import { type AgentJobEvent, cut, type JobErrorCode, type Parsed } from "./agent-events.js";
@@ -12,25 +15,14 @@ const MAX_JSON_LINE_CHARS = 4 * 1024 * 1024;
 /** Longest line kept in an `agent.output` or stderr `output` event (as the command runner's lines). */
 const MAX_OUTPUT_LINE_CHARS = 8192;
 
-/**
- * Starts the agent process. The seam where a sandbox jail wraps the spawn (issue 16): it gets the resolved
- * binary, its argv and the complete environment, and must start the process in its own process group.
- */
-export type LaunchAgent = (
-  bin: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv },
-) => ChildProcess;
-
-/** Spawns the agent directly (no shell: the prompt is one argv element), detached into its own group. */
-export const spawnAgent: LaunchAgent = (bin, args, { cwd, env }) =>
-  spawn(bin, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-
 export interface AgentRunnerOptions {
   timeoutMs: number;
   /** The server's environment: `PATH`, the `KNIFY_*_BIN` overrides and the agents' credentials come from it. */
   env: NodeJS.ProcessEnv;
-  launch?: LaunchAgent;
+  /** The jail every turn runs in (`NoIsolation` only when the operator set KNIFY_SANDBOX_ISOLATION=none). */
+  isolation: Isolation;
+  /** The limits the isolation applies, to name the one a failed turn ran into. */
+  limits: SandboxLimits;
 }
 
 /**
@@ -38,16 +30,14 @@ export interface AgentRunnerOptions {
  * its stream-json stdout into `agent.*` events, keeps the session it reports and resumes it on the next
  * turn. A missing binary fails the turn at once (`agent_not_installed`); a non-zero exit or an error
  * result fails it with the CLI's message (`agent_failed`), secrets redacted; a timeout or an abort kills the
- * agent's process group. The agent's environment is `PATH`, `HOME` (the sandbox), `NO_COLOR` and its own
- * credential variables when the server has them: nothing else of the server's.
+ * agent's process group. Every turn runs jailed (`Isolation`, issue 16); the agent's environment is the
+ * jail's (`PATH`, `HOME` = its sandbox, …), `NO_COLOR`, and its own CLI's credential variable when the
+ * server has it: nothing else of the server's.
  */
 export class AgentRunner implements Runner {
   readonly ownsSessions = true;
-  private readonly launch: LaunchAgent;
 
-  constructor(private readonly options: AgentRunnerOptions) {
-    this.launch = options.launch ?? spawnAgent;
-  }
+  constructor(private readonly options: AgentRunnerOptions) {}
 
   async run(context: RunContext): Promise<RunOutcome> {
     const { job } = context;
@@ -68,18 +58,40 @@ export class AgentRunner implements Runner {
         error: `The ${adapter.name} agent has no model ${JSON.stringify(built.unsupportedModel)}; use one of ${built.supported.join(", ")} (continue the job with spec.model).`,
       };
     }
-    const env: NodeJS.ProcessEnv = { PATH: serverEnv.PATH ?? "", HOME: context.sandboxPath, NO_COLOR: "1" };
-    for (const name of adapter.credentials) if (serverEnv[name]) env[name] = serverEnv[name];
+    // Issue 13: an agent's own credentials pass through when the server has them (and no other agent's).
+    const env: Record<string, string> = { NO_COLOR: "1" };
+    for (const name of adapter.credentials) {
+      const value = serverEnv[name];
+      if (value) env[name] = value;
+    }
     const redact = redactor(adapter.credentials.map((name) => serverEnv[name]));
-    return this.runProcess(context, adapter, bin, built.args, env, redact);
+    let jail: PreparedJail;
+    try {
+      jail = await this.options.isolation.prepare({
+        sandboxPath: context.sandboxPath,
+        argv: [bin, ...built.args],
+        env,
+      });
+    } catch (error) {
+      return {
+        status: "failed",
+        code: "sandbox_failed",
+        error: `could not prepare the sandbox: ${(error as Error).message}`,
+      };
+    }
+    try {
+      return await this.supervise(context, adapter, bin, jail, redact);
+    } finally {
+      jail.release();
+    }
   }
 
-  private runProcess(
+  /** Spawns the jail and turns its output and end into events and an outcome. */
+  private supervise(
     context: RunContext,
     adapter: AgentAdapter,
     bin: string,
-    args: string[],
-    env: NodeJS.ProcessEnv,
+    jail: PreparedJail,
     redact: (text: string) => string,
   ): Promise<RunOutcome> {
     const parser = adapter.parser();
@@ -99,7 +111,7 @@ export class AgentRunner implements Runner {
     return new Promise<RunOutcome>((resolve) => {
       let child: ChildProcess;
       try {
-        child = this.launch(bin, args, { cwd: context.sandboxPath, env });
+        child = spawnJailed(jail);
       } catch (error) {
         resolve({
           status: "failed",
@@ -143,6 +155,8 @@ export class AgentRunner implements Runner {
         clearTimeout(killTimer);
         context.signal.removeEventListener("abort", onAbort);
         take(parser.end());
+        const limit = stopped === null && exit !== null && exit.code !== 0 ? detectLimit(exit, stderrTail) : null;
+        if (limit !== null) stopped = { code: "agent_failed", error: limitError(limit, this.options.limits) };
         resolve(outcome(bin, exit, stopped, report, stderrTail.trim(), redact));
       };
       child.once("exit", (code, signal) => {
