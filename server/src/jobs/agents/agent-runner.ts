@@ -156,7 +156,7 @@ export class AgentRunner implements Runner {
         context.signal.removeEventListener("abort", onAbort);
         take(parser.end());
         const limit = stopped === null && exit !== null && exit.code !== 0 ? detectLimit(exit, stderrTail) : null;
-        if (limit !== null) stopped = { code: "agent_failed", error: limitError(limit, this.options.limits) };
+        if (limit !== null) stopped = { code: "sandbox_limit", error: limitError(limit, this.options.limits) };
         resolve(outcome(bin, exit, stopped, report, stderrTail.trim(), redact));
       };
       child.once("exit", (code, signal) => {
