@@ -1,6 +1,6 @@
 import type { FeatureModule, ModuleDeps } from "../module.js";
-import { AgentRunner } from "./agents/agent-runner.js";
 import { sandboxesDir } from "../workspaces/paths.js";
+import { AgentRunner } from "./agents/agent-runner.js";
 import { CommandRunner } from "./command-runner.js";
 import { loadJobsConfig } from "./config.js";
 import { jobHandlers } from "./handlers.js";
