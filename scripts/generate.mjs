@@ -188,7 +188,15 @@ const makeAjv = (coerceTypes) => {
     code: { source: true, lines: true },
   });
   addFormats(ajv);
-  ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs", "x-knify-error-codes", "x-knify-secret"]);
+  ajv.addVocabulary([
+    "example",
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "x-knify-error-codes",
+    "x-knify-secret",
+    "x-knify-prompt-templates",
+  ]);
   // A cap in UTF-8 bytes, which JSON Schema's maxLength (code points) cannot express: a prompt reaches the
   // agent as one argv string and one environment variable, which Linux caps at 128 KiB each (E2BIG).
   // The mock defines the same keyword (sdk/src/testing/validate.ts).

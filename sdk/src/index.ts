@@ -29,6 +29,14 @@ export type { RateLimitInfo } from "./core/rate-limit.js";
 export type { ServerSentEvent } from "./core/sse.js";
 export type { WorkspaceData, WorkspaceSource } from "./core/workspace-archive.js";
 export type { components, operations, paths } from "./generated/schema.js";
+export type {
+  AgentMessageData,
+  AgentName,
+  AgentOutputData,
+  AgentResultData,
+  AgentToolCallData,
+  AgentUsage,
+} from "./resources/agent-events.js";
 export type { StreamEventsOptions } from "./resources/job-event-stream.js";
 export type {
   ContinueSpec,

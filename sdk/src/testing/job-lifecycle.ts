@@ -70,7 +70,10 @@ function provision(rec: JobRecord, now: Date, ctx: LifecycleContext): void {
     job.sandbox_id = newId("sbx");
     rec.sandbox = ctx.sandboxSource(rec);
   }
-  job.cursor_session_id ??= job.spec.session_id ?? (job.spec.job_type === "cursor_task" ? newId("ses") : null);
+  job.session_id ??= job.spec.session_id ?? newId("ses");
+  // As the server: only a Cursor-run job type's session is a `cursor_session_id`.
+  const cursor = job.spec.job_type !== "claude_task" && job.spec.job_type !== "gemini_task";
+  job.cursor_session_id = cursor ? job.session_id : null;
 }
 
 function finishTurn(rec: JobRecord, status: "completed" | "failed", error: JobError | undefined, now: Date) {

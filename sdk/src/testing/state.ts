@@ -243,6 +243,7 @@ export class MockState {
       completed_at: null,
       sandbox_id: null,
       cursor_session_id: null,
+      session_id: null,
       turns: 1,
       cleaned_up_at: null,
     };

@@ -897,27 +897,40 @@ export interface components {
             completed_at: string | null;
             /** @description Null before provisioning and after cleanup. */
             sandbox_id: string | null;
-            /** @description The agent session, carried over on continue. */
+            /**
+             * @description The Cursor agent session, carried over on continue (Knify's docs name it). Null for
+             *     `claude_task` and `gemini_task`, whose session is `session_id`.
+             */
             cursor_session_id: string | null;
+            /**
+             * @description The agent session of any job type, carried over on continue: the `session_id` the agent
+             *     CLI reported (with `KNIFY_RUNNER=agents`), else the runner's own id.
+             */
+            session_id?: string | null;
             /** @description How many turns (1 + continues) the job has had. */
             turns: number;
             /** Format: date-time */
             cleaned_up_at: string | null;
             error?: components["schemas"]["JobError"];
+            /** @description The agent's final text of the latest turn, when its CLI reported one (`agent.result`). */
+            result?: string;
+            usage?: components["schemas"]["AgentUsage"];
         };
         /** @description Why the latest turn failed; present only when `status` is `failed`. */
         JobError: {
             /**
-             * @description `agent_failed` (the agent exited non-zero or could not start), `timed_out`, `cancelled`
-             *     (`POST /jobs/{job_id}/cancel`), `cleaned_up` (cleaned up while pending or running),
-             *     `interrupted` (the server stopped during the turn), `sandbox_failed` (the sandbox could
-             *     not be provisioned), `sandbox_limit` (the turn ran into one of its sandbox's limits: CPU
-             *     time, memory, processes or file size; the message names the limit and its setting, e.g.
-             *     `the agent exceeded its CPU time limit (KNIFY_SANDBOX_CPU_SECONDS=1800)`), `runner_failed`
-             *     (an internal error). Extensible.
+             * @description `agent_failed` (the agent exited non-zero, could not start, or reported an error result),
+             *     `agent_not_installed` (`KNIFY_RUNNER=agents`: the agent CLI is not on the server's `PATH`; the
+             *     message names the binary and the variable that sets it), `model_not_supported` (the agent CLI
+             *     has no model of that name), `timed_out`, `cancelled` (`POST /jobs/{job_id}/cancel`),
+             *     `cleaned_up` (cleaned up while pending or running), `interrupted` (the server stopped during
+             *     the turn), `sandbox_failed` (the sandbox could not be provisioned), `sandbox_limit` (the turn ran
+             *     into one of its sandbox's limits: CPU time, memory, processes or file size; the message names the
+             *     limit and its setting, e.g. `the agent exceeded its CPU time limit (KNIFY_SANDBOX_CPU_SECONDS=1800)`),
+             *     `runner_failed` (an internal error). Extensible.
              * @enum {string}
              */
-            code: "agent_failed" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "sandbox_limit" | "runner_failed";
+            code: "agent_failed" | "agent_not_installed" | "model_not_supported" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "sandbox_limit" | "runner_failed";
             /** @description What happened, for people (e.g. the agent's stderr tail). */
             message: string;
         };
@@ -934,15 +947,102 @@ export interface components {
             seq: number;
             job_id: string;
             /**
-             * @description `status` (data `{status, error?}`, `error` a JobError), `output` (data `{stream, line}`), `turn` (data `{turn, prompt}`), `system` (data `{message}`). Extensible.
+             * @description `status` (data `{status, error?}`, `error` a JobError), `output` (data `{stream, line}`), `turn` (data `{turn, prompt}`),
+             *     `system` (data `{message}`). With `KNIFY_RUNNER=agents`, the agent CLI's stream-json lines become
+             *     `agent.message` (AgentMessageData), `agent.tool_call` (AgentToolCallData), `agent.result`
+             *     (AgentResultData) and `agent.output` (AgentOutputData: a line of no known type, kept rather than
+             *     dropped). Extensible.
              * @enum {string}
              */
-            type: "status" | "output" | "turn" | "system";
+            type: "status" | "output" | "turn" | "system" | "agent.message" | "agent.tool_call" | "agent.result" | "agent.output";
             /** Format: date-time */
             created_at: string;
             data: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * @description The agent CLI that ran a turn with `KNIFY_RUNNER=agents`: `cursor` (Cursor's `cursor-agent`, for
+         *     `cursor_task`, `fh_e2e_tools` and `user_exam`), `claude` (Claude Code, for `claude_task`), `gemini`
+         *     (Gemini CLI, for `gemini_task`). Extensible.
+         * @enum {string}
+         */
+        AgentName: "cursor" | "claude" | "gemini";
+        /**
+         * @description The prompt each job type gives its agent (`KNIFY_RUNNER=agents`). `cursor_task`, `claude_task`
+         *     and `gemini_task` pass `spec.prompt` unchanged. `fh_e2e_tools` wraps it:
+         *
+         *     > You are running end-to-end test tooling in the workspace at the current directory. Follow the
+         *     > workspace's runbooks and scripts to do this task, then report what you did and the outcome:
+         *     > {prompt}
+         *
+         *     `user_exam` has no prompt of its own; its agent gets:
+         *
+         *     > Examine the activity of user {user_id} from {time_range.from} to {time_range.to} using the
+         *     > files and tools in the current directory. Report your findings: what the user did, anything
+         *     > unusual, and the evidence for each finding.
+         *
+         *     A continued turn passes its `spec.prompt` unchanged, whatever the job type. The prompt is one
+         *     argument of the agent's command (never through a shell).
+         */
+        AgentPrompts: unknown;
+        /**
+         * @description What a turn cost, as the agent CLI reported it in its final `result` line (fields it does not
+         *     report are absent). Claude Code reports tokens and `total_cost_usd`; Gemini CLI reports tokens in
+         *     `stats`; Cursor reports durations (and tokens when its version does).
+         */
+        AgentUsage: {
+            input_tokens?: number;
+            output_tokens?: number;
+            /** @description Input tokens served from the prompt cache. */
+            cache_read_tokens?: number;
+            /** @description Input tokens written to the prompt cache. */
+            cache_write_tokens?: number;
+            total_tokens?: number;
+            /** @description Claude Code's `total_cost_usd`. */
+            cost_usd?: number;
+            duration_ms?: number;
+            duration_api_ms?: number;
+            /** @description Model round trips within the turn. */
+            num_turns?: number;
+            tool_calls?: number;
+        };
+        /** @description `data` of an `agent.message` event: one complete assistant message. */
+        AgentMessageData: {
+            agent: components["schemas"]["AgentName"];
+            /** @description The assistant's words (at most 65,536 characters; longer ones end with …). */
+            text: string;
+        };
+        /**
+         * @description `data` of an `agent.tool_call` event: one when the agent starts a tool (`status: started`), one
+         *     when it ends (`success` or `error`), with the same `call_id`.
+         */
+        AgentToolCallData: {
+            agent: components["schemas"]["AgentName"];
+            call_id: string;
+            /** @description The tool, as the CLI names it (`Read`, `readToolCall`, `read_file`, …). */
+            name: string;
+            /** @description The tool's arguments as JSON, cut to 1,024 characters. */
+            input?: string;
+            /** @enum {string} */
+            status: "started" | "success" | "error";
+            /** @description The tool's result or error, cut to 1,024 characters. */
+            output?: string;
+        };
+        /** @description `data` of an `agent.result` event: the CLI's final line of the turn. */
+        AgentResultData: {
+            agent: components["schemas"]["AgentName"];
+            /** @description The final text (it becomes the job's `result`), or the CLI's error message. */
+            text?: string;
+            /** @description The CLI reported failure: the turn fails with `error.code` `agent_failed`. */
+            is_error: boolean;
+            session_id?: string;
+            usage?: components["schemas"]["AgentUsage"];
+        };
+        /** @description `data` of an `agent.output` event: a stdout line that is not JSON or of a type Knify does not know. */
+        AgentOutputData: {
+            agent: components["schemas"]["AgentName"];
+            line: string;
         };
         WorkspaceIdValue: string;
         /**

@@ -11,7 +11,7 @@ export const MAX_LINE_CHARS = 8192;
 /** How much of stderr a failed turn's `error` quotes. */
 export const STDERR_TAIL_CHARS = 2048;
 /** Time between SIGTERM and SIGKILL when stopping an agent. */
-const KILL_GRACE_MS = 2000;
+export const KILL_GRACE_MS = 2000;
 const SESSION_LINE = /^KNIFY_SESSION_ID=(\S{1,200})\s*$/;
 
 export interface CommandRunnerOptions {
@@ -150,7 +150,7 @@ export class CommandRunner implements Runner {
 }
 
 /** Signals the agent's whole process group (it was spawned detached, so its pid is the group id). */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
@@ -159,8 +159,12 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Calls `onLine` per line (UTF-8, `\n` or `\r\n`), cutting lines longer than MAX_LINE_CHARS. */
-function splitLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+/** Calls `onLine` per line (UTF-8, `\n` or `\r\n`), cutting lines longer than `maxChars`. */
+export function splitLines(
+  stream: NodeJS.ReadableStream | null,
+  onLine: (line: string) => void,
+  maxChars = MAX_LINE_CHARS,
+): void {
   if (!stream) return;
   const decoder = new StringDecoder("utf8");
   let buffer = "";
@@ -177,9 +181,9 @@ function splitLines(stream: NodeJS.ReadableStream | null, onLine: (line: string)
       buffer = buffer.slice(newline + 1);
       newline = buffer.indexOf("\n");
     }
-    if (buffer.length > MAX_LINE_CHARS) {
+    if (buffer.length > maxChars) {
       // Emit the cut line now and drop the rest of it, so memory stays bounded.
-      emit(`${buffer.slice(0, MAX_LINE_CHARS)}…`);
+      emit(`${buffer.slice(0, maxChars)}…`);
       skipping = true;
       buffer = "";
     }

@@ -2,7 +2,7 @@ import { ConfigError, envInteger, replicaIdFrom } from "../config.js";
 import { readDiskQuota } from "../workspaces/quota.js";
 
 /** The runners a server can be configured with (`KNIFY_RUNNER`). Test-mode jobs always use `simulated`. */
-export type RunnerKind = "simulated" | "command";
+export type RunnerKind = "simulated" | "command" | "agents";
 
 /** The jobs feature's settings, read from `KNIFY_*` variables (see `loadJobsConfig`). */
 export interface JobsConfig {
@@ -12,7 +12,7 @@ export interface JobsConfig {
   agentCommand: string | null;
   simulatorDelayMs: number;
   jobTimeoutMs: number;
-  /** Turns this replica runs at once with the command runner; the rest stay `pending`. */
+  /** Turns this replica runs at once with the command or agents runner; the rest stay `pending`. */
   maxConcurrentJobs: number;
   /** Unfinished test-mode jobs a workspace may have. */
   testModeMaxActiveJobs: number;
@@ -38,8 +38,8 @@ export const DEFAULT_SANDBOX_TTL_MS = 24 * 60 * 60 * 1000;
  */
 export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
   const runner = env.KNIFY_RUNNER || "simulated";
-  if (runner !== "simulated" && runner !== "command") {
-    throw new ConfigError(`KNIFY_RUNNER must be "simulated" or "command"; got ${JSON.stringify(runner)}.`);
+  if (runner !== "simulated" && runner !== "command" && runner !== "agents") {
+    throw new ConfigError(`KNIFY_RUNNER must be "simulated", "command" or "agents"; got ${JSON.stringify(runner)}.`);
   }
   const agentCommand = env.KNIFY_AGENT_COMMAND?.trim() || null;
   if (runner === "command" && agentCommand === null) {

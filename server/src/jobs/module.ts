@@ -1,5 +1,6 @@
 import type { FeatureModule, ModuleDeps } from "../module.js";
 import { sandboxesDir } from "../workspaces/paths.js";
+import { AgentRunner } from "./agents/agent-runner.js";
 import { CommandRunner } from "./command-runner.js";
 import { loadJobsConfig } from "./config.js";
 import { jobHandlers } from "./handlers.js";
@@ -21,9 +22,9 @@ const MAINTENANCE_MS = 10_000;
 
 /**
  * The jobs feature: the `/jobs` handlers, and the schedulers that run queued turns (the simulator always,
- * for test keys; the command runner too with `KNIFY_RUNNER=command`), and the sandbox sweeps: orphans at
- * start, idle sandboxes every {@link idleSweepIntervalMs}. Settings come from `deps.env` (see
- * `loadJobsConfig`); invalid ones fail here, at start.
+ * for test keys; the command runner with `KNIFY_RUNNER=command`, the agent CLIs with `KNIFY_RUNNER=agents`),
+ * and the sandbox sweeps: orphans at start, idle sandboxes every {@link idleSweepIntervalMs}. Settings come
+ * from `deps.env` (see `loadJobsConfig`); invalid ones fail here, at start.
  * @example const jobs = createJobsModule(deps); await jobs.start?.();
  */
 export function createJobsModule(deps: ModuleDeps): FeatureModule {
@@ -46,7 +47,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   };
   // Simulated turns are timers, not processes, so they do not count against KNIFY_MAX_CONCURRENT_JOBS.
   const schedulers = [new Scheduler(schedulerDeps, "simulated", new SimulatedRunner(config.simulatorDelayMs), 1000)];
-  // The simulated runner runs no code, so only the command runner needs a jail (issue 16).
+  // The simulated runner runs no code, so only the command and agents runners need a jail (issue 16).
   let isolation: Isolation | null = null;
   if (config.agentCommand !== null && config.runner === "command") {
     // The command runner runs a local command: no network unless the operator opens it.
@@ -59,6 +60,18 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
       limits: sandbox.limits,
     });
     schedulers.push(new Scheduler(schedulerDeps, "command", runner, config.maxConcurrentJobs));
+  }
+  if (config.runner === "agents") {
+    // Agent CLIs call their model's API: the network is on unless the operator closes it.
+    const sandbox = loadSandboxConfig(deps.env, { defaultNetwork: "full", dataDir: deps.config.dataDir });
+    isolation = createIsolation(sandbox, deps.env);
+    const runner = new AgentRunner({
+      timeoutMs: config.jobTimeoutMs,
+      env: deps.env,
+      isolation,
+      limits: sandbox.limits,
+    });
+    schedulers.push(new Scheduler(schedulerDeps, "agents", runner, config.maxConcurrentJobs));
   }
   let maintenance: NodeJS.Timeout | undefined;
   let idleSweep: NodeJS.Timeout | undefined;

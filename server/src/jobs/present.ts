@@ -6,7 +6,10 @@ import type { JobEventRecord, JobRecord, JobWebhookFactory } from "../store/jobs
 
 type Schemas = components["schemas"];
 
-/** A job as the API shows it: `error` only when it failed (Knify's docs). */
+/** Job types whose agent is Cursor's (issue 13): only their session is a `cursor_session_id`. */
+const NOT_CURSOR: ReadonlySet<string> = new Set(["claude_task", "gemini_task"]);
+
+/** A job as the API shows it: `error` only when it failed (Knify's docs); `result` and `usage` when reported. */
 export function presentJob(job: JobRecord): Schemas["Job"] {
   return {
     id: job.id,
@@ -17,10 +20,13 @@ export function presentJob(job: JobRecord): Schemas["Job"] {
     started_at: isoOrNull(job.startedAt),
     completed_at: isoOrNull(job.completedAt),
     sandbox_id: job.sandboxId,
-    cursor_session_id: job.sessionId,
+    cursor_session_id: NOT_CURSOR.has(job.spec.job_type) ? null : job.sessionId,
+    session_id: job.sessionId,
     turns: job.turns,
     cleaned_up_at: isoOrNull(job.cleanedUpAt),
     ...(job.status === "failed" ? { error: job.error ?? { code: "agent_failed", message: "the turn failed" } } : {}),
+    ...(job.result !== null ? { result: job.result } : {}),
+    ...(job.usage !== null ? { usage: job.usage } : {}),
   };
 }
 

@@ -145,7 +145,18 @@ export class Scheduler {
         outcome.status === "failed"
           ? { code: outcome.code ?? ("agent_failed" as const), message: outcome.error }
           : null;
-      await store.jobs.finish(claimed.id, replicaId, { status: outcome.status, error, now: clock.now() }, webhook);
+      await store.jobs.finish(
+        claimed.id,
+        replicaId,
+        {
+          status: outcome.status,
+          error,
+          result: outcome.result ?? null,
+          usage: outcome.usage ?? null,
+          now: clock.now(),
+        },
+        webhook,
+      );
       notifier.jobChanged(claimed.id);
     };
 
@@ -171,7 +182,9 @@ export class Scheduler {
       await discardFresh();
       return;
     }
-    const sessionId = claimed.sessionId ?? claimed.spec.session_id ?? newId("ses");
+    // An agent CLI names its own sessions: a first turn starts a fresh one instead of "resuming" an id it never made.
+    const sessionId =
+      claimed.sessionId ?? claimed.spec.session_id ?? (this.runner.ownsSessions === true ? null : newId("ses"));
     const job = await store.jobs.markRunning(
       claimed.id,
       replicaId,
@@ -200,6 +213,7 @@ export class Scheduler {
         sessionId: job.sessionId ?? sessionId,
         signal,
         output: (stream, line) => sink.push({ type: "output", data: { stream, line } }),
+        emit: (event) => sink.push(event),
         setSession: (id) => {
           store.jobs
             .setSession(job.id, id)

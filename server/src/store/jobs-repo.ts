@@ -7,6 +7,7 @@ export type JobEventType = components["schemas"]["JobEvent"]["type"];
 /** Why a turn failed: a machine `code` and a message for people (spec schema `JobError`). */
 export type JobError = components["schemas"]["JobError"];
 export type JobErrorCode = JobError["code"];
+export type AgentUsage = components["schemas"]["AgentUsage"];
 
 /** A job as stored. Times are epoch milliseconds. */
 export interface JobRecord {
@@ -22,7 +23,10 @@ export interface JobRecord {
   turns: number;
   cleanedUpAt: number | null;
   error: JobError | null;
-  /** The runner of the current turn (`simulated`, `command`). */
+  /** The agent's final text of the latest turn, and what it cost, when its CLI reported them. */
+  result: string | null;
+  usage: AgentUsage | null;
+  /** The runner of the current turn (`simulated`, `command`, `agents`). */
   runner: string;
   /** The current turn was requested with a `knify_test_` key (counts against the test-mode cap). */
   testMode: boolean;
@@ -108,6 +112,15 @@ export interface CleanupResult {
   stopped: boolean;
 }
 
+/** How a turn ended, as the store keeps it. */
+export interface TurnEnd {
+  status: "completed" | "failed";
+  error: JobError | null;
+  result?: string | null;
+  usage?: AgentUsage | null;
+  now: number;
+}
+
 export interface JobListQuery {
   limit: number;
   /** An id: only jobs older than it (keyset pagination, newest first). */
@@ -140,20 +153,18 @@ export interface JobRepo {
   ): Promise<ContinueJobResult>;
   /** Atomically claims the oldest queued turn for `runner`; null when there is none. */
   claimNext(runner: string, replicaId: string, now: number, leaseMs: number): Promise<JobRecord | null>;
-  /** pending → running for a turn this replica claimed; null when it was cleaned up (or lost) meanwhile. */
+  /**
+   * pending → running for a turn this replica claimed; null when it was cleaned up (or lost) meanwhile.
+   * `sessionId` is kept only when the job has none yet (null: the agent will report its own).
+   */
   markRunning(
     id: string,
     replicaId: string,
-    run: { sandboxId: string; sessionId: string; now: number },
+    run: { sandboxId: string; sessionId: string | null; now: number },
     webhook: JobWebhookFactory,
   ): Promise<JobRecord | null>;
   /** Ends this replica's turn; null when the job is no longer this replica's (cleaned up meanwhile). */
-  finish(
-    id: string,
-    replicaId: string,
-    outcome: { status: "completed" | "failed"; error: JobError | null; now: number },
-    webhook: JobWebhookFactory,
-  ): Promise<JobRecord | null>;
+  finish(id: string, replicaId: string, outcome: TurnEnd, webhook: JobWebhookFactory): Promise<JobRecord | null>;
   /** Gives a claimed, still pending turn back to the queue. */
   release(id: string, replicaId: string): Promise<void>;
   appendEvents(id: string, events: NewJobEvent[], now: number): Promise<void>;

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type {
+  AgentUsage,
   CancelJobResult,
   CleanupResult,
   ContinueJobResult,
@@ -17,6 +18,7 @@ import type {
   NewJobEvent,
   NextTurn,
   RecoveryResult,
+  TurnEnd,
 } from "../jobs-repo.js";
 import type { WebhookEventType } from "../webhook-event.js";
 import type { Migration } from "./migrations.js";
@@ -77,6 +79,16 @@ export const jobErrorCodeMigration: Migration = {
   sql: "ALTER TABLE jobs ADD COLUMN error_code TEXT;",
 };
 
+/** Issue 13: the agent's final text and usage (JSON) of the latest turn, when its CLI reported them. */
+export const jobAgentResultsMigration: Migration = {
+  version: 10,
+  name: "job agent results and usage",
+  sql: `
+    ALTER TABLE jobs ADD COLUMN result TEXT;
+    ALTER TABLE jobs ADD COLUMN usage TEXT;
+  `,
+};
+
 interface JobRow {
   id: string;
   workspace_id: string | null;
@@ -91,6 +103,8 @@ interface JobRow {
   cleaned_up_at: number | null;
   error: string | null;
   error_code: string | null;
+  result: string | null;
+  usage: string | null;
   runner: string;
   test_mode: number;
   claimed_by: string | null;
@@ -118,6 +132,8 @@ const toRecord = (row: JobRow): JobRecord => ({
   turns: row.turns,
   cleanedUpAt: row.cleaned_up_at,
   error: row.error === null ? null : { code: (row.error_code ?? "agent_failed") as JobErrorCode, message: row.error },
+  result: row.result,
+  usage: row.usage === null ? null : (JSON.parse(row.usage) as AgentUsage),
   runner: row.runner,
   testMode: row.test_mode === 1,
   claimedBy: row.claimed_by,
@@ -162,7 +178,7 @@ export class SqliteJobRepo implements JobRepo {
       ),
       requeue: p(
         `UPDATE jobs SET status = 'pending', spec = @spec, turns = turns + 1, error = NULL, error_code = NULL,
-           started_at = NULL,
+           result = NULL, usage = NULL, started_at = NULL,
            completed_at = NULL, runner = @runner, test_mode = @test_mode, queued_at = @now,
            claimed_by = NULL, lease_until = NULL
          WHERE id = @id AND status IN ('completed', 'failed') AND cleaned_up_at IS NULL`,
@@ -179,8 +195,8 @@ export class SqliteJobRepo implements JobRepo {
          WHERE id = @id AND status = 'pending' AND claimed_by = @replica AND cleaned_up_at IS NULL`,
       ),
       finish: p(
-        `UPDATE jobs SET status = @status, error = @error, error_code = @code, completed_at = @now, claimed_by = NULL,
-           lease_until = NULL
+        `UPDATE jobs SET status = @status, error = @error, error_code = @code, result = @result, usage = @usage,
+           completed_at = @now, claimed_by = NULL, lease_until = NULL
          WHERE id = @id AND status IN ('pending', 'running') AND claimed_by = @replica`,
       ),
       release: p(
@@ -299,7 +315,7 @@ export class SqliteJobRepo implements JobRepo {
   async markRunning(
     id: string,
     replicaId: string,
-    run: { sandboxId: string; sessionId: string; now: number },
+    run: { sandboxId: string; sessionId: string | null; now: number },
     webhook: JobWebhookFactory,
   ): Promise<JobRecord | null> {
     return this.db
@@ -318,12 +334,7 @@ export class SqliteJobRepo implements JobRepo {
       .immediate();
   }
 
-  async finish(
-    id: string,
-    replicaId: string,
-    outcome: { status: "completed" | "failed"; error: JobError | null; now: number },
-    webhook: JobWebhookFactory,
-  ): Promise<JobRecord | null> {
+  async finish(id: string, replicaId: string, outcome: TurnEnd, webhook: JobWebhookFactory): Promise<JobRecord | null> {
     return this.db
       .transaction(() => {
         const error =
@@ -334,6 +345,8 @@ export class SqliteJobRepo implements JobRepo {
           status: outcome.status,
           error: error?.message ?? null,
           code: error?.code ?? null,
+          result: outcome.result ?? null,
+          usage: outcome.usage ? JSON.stringify(outcome.usage) : null,
           now: outcome.now,
         }).changes;
         if (changed === 0) return null;

@@ -4,7 +4,7 @@
  */
 import type Database from "better-sqlite3";
 import { idempotencyLeaseMigration } from "./idempotency.js";
-import { jobErrorCodeMigration, jobsMigration } from "./jobs.js";
+import { jobAgentResultsMigration, jobErrorCodeMigration, jobsMigration } from "./jobs.js";
 import { sandboxesMigration } from "./sandboxes.js";
 import { webhookFairnessMigration, webhooksMigration } from "./webhooks.js";
 import { workspaceNameScopeMigration, workspacesMigration } from "./workspaces.js";
@@ -73,4 +73,5 @@ export const migrations: Migration[] = [
   webhookFairnessMigration,
   jobErrorCodeMigration,
   sandboxesMigration,
+  jobAgentResultsMigration,
 ];
