@@ -11,7 +11,6 @@ export const errorStatus = {
   "method_not_allowed": 405,
   "conflict": 409,
   "job_not_continuable": 409,
-  "job_cleaned_up": 409,
   "workspace_busy": 409,
   "workspace_exists": 409,
   "key_revoked": 409,
@@ -19,6 +18,8 @@ export const errorStatus = {
   "key_limit_reached": 409,
   "secret_already_shown": 409,
   "idempotency_in_progress": 409,
+  "workspace_read_only": 409,
+  "job_cleaned_up": 410,
   "request_timeout": 408,
   "payload_too_large": 413,
   "unsupported_media_type": 415,
@@ -28,6 +29,7 @@ export const errorStatus = {
   "webhook_endpoint_limit": 409,
   "test_mode_limit": 429,
   "too_many_streams": 429,
+  "disk_quota_exceeded": 429,
   "internal_error": 500,
   "service_unavailable": 503
 } as const;
@@ -43,6 +45,7 @@ export const statusTitle: Record<number, string> = {
   "405": "Method Not Allowed",
   "408": "Request Timeout",
   "409": "Conflict",
+  "410": "Gone",
   "413": "Content Too Large",
   "415": "Unsupported Media Type",
   "422": "Unprocessable Content",
