@@ -18,16 +18,14 @@ export interface ServerConfig {
   headersTimeoutMs: number;
   /** Time a client has to send a JSON body once its headers are in (408 beyond). */
   bodyTimeoutMs: number;
-  /** Time a client has to send a whole request; workspace uploads are the longest requests, so this is theirs. */
+  /**
+   * Time a client has to send a whole request; workspace uploads are the longest requests, so this is theirs.
+   * Also the lease of an idempotency claim, which the handling process renews while it runs.
+   */
   uploadTimeoutMs: number;
   /** Default per-key limits in requests per minute, by key type ("test keys get a lower default"). */
   rateLimits: { live: number; test: number };
   idempotencyTtlMs: number;
-  /**
-   * The longest a client may take to send a request (Node's `requestTimeout`); also the lease of an
-   * idempotency claim, which the handling process renews while it runs.
-   */
-  requestTimeoutMs: number;
   /** Names this process's claims (idempotency, job queue); replicas sharing a database need distinct ids. */
   replicaId: string;
   /**
@@ -116,7 +114,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       test: envInteger(env, "KNIFY_RATE_LIMIT_TEST", 100, 1, 1_000_000),
     },
     idempotencyTtlMs: 24 * 60 * 60 * 1000,
-    requestTimeoutMs: 300_000,
     replicaId: replicaIdFrom(env),
     publicUrl: publicUrlFrom(env),
     maxRotationGraceSeconds: 7 * 24 * 60 * 60,

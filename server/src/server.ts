@@ -62,15 +62,23 @@ export async function startServer(
   let lastDropWarning = 0;
   http.on("drop", () => {
     // Once a minute at most: a flood of connections must not become a flood of log lines.
-    if (Date.now() - lastDropWarning < 60_000) return;
-    lastDropWarning = Date.now();
+    if (clock.now() - lastDropWarning < 60_000) return;
+    lastDropWarning = clock.now();
     logger.warn({ max_connections: config.maxConnections }, "connection refused: KNIFY_MAX_CONNECTIONS reached");
   });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());
   });
-  for (const module of modules) await module.start?.();
+  try {
+    for (const module of modules) await module.start?.();
+  } catch (error) {
+    // A module refused to start (e.g. no working jail for agents): stop what already runs, then report.
+    for (const module of modules) await module.stop?.();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await store.close();
+    throw error;
+  }
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   return {

@@ -28,6 +28,7 @@ export const errorStatus = {
   "webhook_endpoint_limit": 409,
   "test_mode_limit": 429,
   "too_many_streams": 429,
+  "disk_quota_exceeded": 429,
   "internal_error": 500,
   "service_unavailable": 503
 } as const;

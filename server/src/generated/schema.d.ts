@@ -40,6 +40,14 @@ export interface paths {
          *     that names another workspace's path gets 404. Jobs created with a `knify_test_` key run
          *     in the sandbox simulator; a workspace may hold a limited number of unfinished test-mode
          *     jobs (429 `test_mode_limit`).
+         *
+         *     A job's sandbox is a copy of its workspace's files, and counts against the workspace's
+         *     disk quota (its files plus the sandboxes of its jobs that are not cleaned up; 2 GiB by
+         *     default): a job whose copy does not fit answers 429 `disk_quota_exceeded` — clean up jobs
+         *     to free their sandboxes. A test-mode job's sandbox is empty (the simulator reads no files)
+         *     and costs nothing, unless its `metadata.simulate_sandbox` is `"copy"`. A finished job left
+         *     idle for the server's sandbox TTL (24 hours by default) is cleaned up: its sandbox is
+         *     deleted and a later continue answers 409 `job_cleaned_up`.
          */
         post: operations["createJob"];
         delete?: never;
@@ -151,7 +159,9 @@ export interface paths {
          * Clean up a job's sandbox
          * @description Stops the job if it is running (it then fails with error "cleaned up while running")
          *     and deletes its sandbox. A cleaned-up job keeps its history but can no longer be
-         *     continued. Cleaning up twice is harmless and returns the job again.
+         *     continued. Cleaning up twice is harmless and returns the job again. Cleaning up frees the
+         *     sandbox's bytes in the workspace's disk quota. The server also cleans up jobs that stay
+         *     finished and idle for its sandbox TTL (24 hours by default).
          */
         post: operations["cleanupJob"];
         delete?: never;
@@ -260,8 +270,10 @@ export interface paths {
          * @description Uploads a directory tree as `multipart/form-data`: part `workspace` is a `.tar.gz`
          *     (made by `tar -czf workspace.tar.gz my-dir/`), part `name` its name. Only regular files
          *     and directories are accepted; absolute paths, `..`, links and devices are refused. Caps:
-         *     archive 100 MiB compressed, 512 MiB extracted, 20000 entries, paths of 1024 bytes
-         *     (413 or 400 with the reason). A workspace-scoped key whose workspace holds no files yet
+         *     archive 100 MiB compressed, 512 MiB extracted, 20000 entries, paths of 1024 bytes, at
+         *     most 100 bytes decompressed per compressed byte beyond the first MiB, and the files must
+         *     fit in the workspace's disk quota beside the sandboxes of its jobs (413 or 400 with the
+         *     reason). A workspace-scoped key whose workspace holds no files yet
          *     creates exactly that workspace (its id is kept); a scoped key whose workspace exists gets
          *     409.
          */
@@ -289,7 +301,8 @@ export interface paths {
         get: operations["getWorkspace"];
         /**
          * Replace a workspace's contents
-         * @description Replaces every file with the uploaded archive (same rules as upload). The new tree is
+         * @description Replaces every file with the uploaded archive (same rules and caps as upload, the disk
+         *     quota included: 413 when the new files do not fit beside the job sandboxes). The new tree is
          *     extracted aside and swapped in atomically: a refused upload leaves the old contents.
          *     Running jobs keep the copy their sandbox was made from. A pre-configured workspace is
          *     read-only: 409 `workspace_read_only`.
@@ -874,10 +887,13 @@ export interface components {
              * @description `agent_failed` (the agent exited non-zero or could not start), `timed_out`, `cancelled`
              *     (`POST /jobs/{job_id}/cancel`), `cleaned_up` (cleaned up while pending or running),
              *     `interrupted` (the server stopped during the turn), `sandbox_failed` (the sandbox could
-             *     not be provisioned), `runner_failed` (an internal error). Extensible.
+             *     not be provisioned), `sandbox_limit` (the turn ran into one of its sandbox's limits: CPU
+             *     time, memory, processes or file size; the message names the limit and its setting, e.g.
+             *     `the agent exceeded its CPU time limit (KNIFY_SANDBOX_CPU_SECONDS=1800)`), `runner_failed`
+             *     (an internal error). Extensible.
              * @enum {string}
              */
-            code: "agent_failed" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "runner_failed";
+            code: "agent_failed" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "sandbox_limit" | "runner_failed";
             /** @description What happened, for people (e.g. the agent's stderr tail). */
             message: string;
         };
@@ -1374,7 +1390,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The key's rate limit (or the test-mode job cap, or its event-stream cap) is exhausted. */
+        /** @description The key's rate limit, the test-mode job cap, its event-stream cap or the workspace's disk quota is exhausted. */
         TooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];

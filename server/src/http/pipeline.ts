@@ -148,7 +148,7 @@ async function withIdempotency(
   ctx: Parameters<Middleware>[0],
 ): Promise<HandlerResult | null> {
   const fingerprint = createHash("sha256").update(request).digest("hex");
-  const lease = { owner: deps.config.replicaId, leaseMs: deps.config.requestTimeoutMs };
+  const lease = { owner: deps.config.replicaId, leaseMs: deps.config.uploadTimeoutMs };
   const existing = await deps.store.idempotency.claim(
     keyId,
     idempotencyKey,

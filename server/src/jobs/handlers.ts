@@ -10,11 +10,12 @@ import type { JobRecord, JobSpec, JobStatus, JobWebhookFactory, TestModeLimited 
 import type { KeyRecord, Store } from "../store/store.js";
 import { sandboxBaseFile, sandboxDir } from "../workspaces/paths.js";
 import type { PresetCatalog } from "../workspaces/presets.js";
+import { jobOverQuota } from "../workspaces/quota.js";
 import type { JobsConfig } from "./config.js";
 import type { JobNotifier } from "./notifier.js";
 import { presentEvent, presentJob } from "./present.js";
 import { checkSpecRules, continueConflict, isFinished } from "./rules.js";
-import { removeSandbox } from "./sandbox.js";
+import { copiesWorkspace, removeSandbox } from "./sandbox.js";
 import { packSandbox } from "./sandbox-archive.js";
 import { removeSandboxBase, sandboxChanges } from "./sandbox-changes.js";
 import type { RunRegistry } from "./scheduler.js";
@@ -102,12 +103,22 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
           `No job visible to this key carries the session ${spec.session_id}. Name a session from a job's cursor_session_id, or leave spec.session_id out to start a new session.`,
         );
       }
+      const testMode = key.type === "test";
       const result = await store.jobs.create(
-        { id: newId("job"), workspaceId, spec, runner: runnerFor(key), testMode: key.type === "test", now: input.now },
+        {
+          id: newId("job"),
+          workspaceId,
+          spec,
+          runner: runnerFor(key),
+          testMode,
+          now: input.now,
+          sandboxQuotaBytes: copiesWorkspace({ spec, testMode }) ? config.diskQuotaBytes : null,
+        },
         testModeLimit(key),
         deps.webhook,
       );
       if ("limited" in result) throw limited(result, workspaceId);
+      if ("overQuota" in result) throw jobOverQuota(workspaceId ?? "", result);
       notifier.queued();
       return { body: { job_id: result.job.id, status: result.job.status } };
     },

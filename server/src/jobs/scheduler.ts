@@ -8,7 +8,7 @@ import type { PresetCatalog } from "../workspaces/presets.js";
 import type { JobNotifier } from "./notifier.js";
 import { OutputSink } from "./output-sink.js";
 import type { Runner, RunOutcome } from "./runner.js";
-import { provisionSandbox, removeSandbox } from "./sandbox.js";
+import { copiesWorkspace, measureSandbox, provisionSandbox, removeSandbox } from "./sandbox.js";
 import { recordSandboxBase, removeSandboxBase } from "./sandbox-changes.js";
 import { sandboxSourceDir } from "./workspace-lookup.js";
 
@@ -150,14 +150,20 @@ export class Scheduler {
     };
 
     try {
-      await provisionSandbox(path, fresh ? sandboxSourceDir(this.deps.dataDir, this.deps.presets, claimed) : null);
+      // A test key's simulated job gets an empty sandbox unless asked for a copy (#15: disk).
+      const source =
+        fresh && copiesWorkspace(claimed) ? sandboxSourceDir(this.deps.dataDir, this.deps.presets, claimed) : null;
+      await provisionSandbox(path, source);
       if (fresh) await recordSandboxBase(path, baseFile);
     } catch (error) {
       logger.error({ err: error, job_id: claimed.id }, "provisioning a sandbox failed");
+      if (fresh) await this.recordSize(claimed.id, null);
       if (!signal.aborted)
         await finish({ status: "failed", error: "could not provision the sandbox", code: "sandbox_failed" });
       return;
     }
+    // The reservation made at creation becomes the copy's real size (the workspace may have changed since).
+    if (fresh) await this.recordSize(claimed.id, path);
     if (signal.aborted) {
       // Stopped before it started: a shutdown gives the turn back to the queue (a cancel or cleanup already
       // failed it).
@@ -211,6 +217,17 @@ export class Scheduler {
       return;
     }
     await sink.flush();
+    // What the agent wrote counts against the workspace's disk quota from now on.
+    await this.recordSize(job.id, path);
     await finish(outcome);
+  }
+
+  /** Stores the size of a job's sandbox (0 for `null`: it has none); a failure is logged, never fatal. */
+  private async recordSize(jobId: string, path: string | null): Promise<void> {
+    try {
+      await this.deps.store.sandboxes.setBytes(jobId, path === null ? 0 : await measureSandbox(path));
+    } catch (error) {
+      this.deps.logger.warn({ err: error, job_id: jobId }, "measuring a sandbox failed");
+    }
   }
 }

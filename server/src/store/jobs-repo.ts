@@ -58,6 +58,12 @@ export interface NewJob {
   runner: string;
   testMode: boolean;
   now: number;
+  /**
+   * The workspace's disk quota, when the job's sandbox will be a copy of the workspace's files: the copy is
+   * reserved (`sandbox_bytes`) in the same transaction that checks it fits. Null: an empty sandbox, nothing
+   * to reserve or check.
+   */
+  sandboxQuotaBytes: number | null;
 }
 
 /** A turn request: the next prompt, and the spec and runner it runs with. */
@@ -74,7 +80,15 @@ export interface TestModeLimited {
   active: number;
 }
 
-export type CreateJobResult = { job: JobRecord } | TestModeLimited;
+/** Refused because the sandbox copy does not fit in the workspace's disk quota. */
+export interface DiskQuotaExceeded {
+  overQuota: true;
+  usedBytes: number;
+  neededBytes: number;
+  quotaBytes: number;
+}
+
+export type CreateJobResult = { job: JobRecord } | TestModeLimited | DiskQuotaExceeded;
 
 export type ContinueJobResult =
   | { job: JobRecord }
@@ -146,8 +160,12 @@ export interface JobRepo {
   setSession(id: string, sessionId: string): Promise<void>;
   /** Whether a job carries this agent session: any job (`null`), or one of this workspace. */
   hasSession(sessionId: string, workspaceId: string | null): Promise<boolean>;
-  /** Fails a pending or running turn ("cleaned up while running"), deletes the sandbox reference. Idempotent. */
-  cleanup(id: string, now: number, webhook: JobWebhookFactory): Promise<CleanupResult | null>;
+  /**
+   * Fails a pending or running turn ("cleaned up while running"), deletes the sandbox reference. Idempotent.
+   * With `idleSince`, only a finished job whose last turn ended at or before it is cleaned (the TTL sweep);
+   * otherwise null, as for a missing job.
+   */
+  cleanup(id: string, now: number, webhook: JobWebhookFactory, idleSince?: number): Promise<CleanupResult | null>;
   /**
    * Fails a pending or running turn with `error.code` `cancelled` (and `job.failed`), keeping the sandbox so
    * the job can be continued. The runner, if any, is stopped by the caller.

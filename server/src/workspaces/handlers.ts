@@ -18,6 +18,7 @@ import { parseWorkspaceUpload, type WorkspaceUpload } from "./multipart.js";
 import { workspaceFilesDir } from "./paths.js";
 import { presentWorkspace, workspaceUpdatedEvent } from "./present.js";
 import type { PresetCatalog } from "./presets.js";
+import { quotaLeft, uploadOverQuota } from "./quota.js";
 import { replaceDirectoryAtomically } from "./swap.js";
 
 /** What the workspace handlers need. */
@@ -28,6 +29,8 @@ export interface WorkspaceHandlerDeps {
   logger: Logger;
   limits: ArchiveLimits;
   presets: PresetCatalog;
+  /** A workspace's disk quota: its files plus its jobs' sandboxes (see `quota.ts`). */
+  diskQuotaBytes: number;
 }
 
 const schemas = spec.components.schemas as Record<string, { pattern?: string }>;
@@ -44,7 +47,7 @@ const CURSOR = /^(\d{1,16})\.(ws_[A-Za-z0-9_]{1,64})$/;
  * the row (with its `workspace.updated` event) written, so a row never points at missing or half-written files.
  */
 export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
-  const { store, config, clock, logger, limits, presets } = deps;
+  const { store, config, clock, logger, limits, presets, diskQuotaBytes } = deps;
   const tmpDir = join(config.dataDir, "tmp");
   const serial = new KeyedSerializer();
 
@@ -65,11 +68,32 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
     }
   }
 
-  /** Extracts the archive beside `dir` and swaps it in; a refused archive leaves `dir` as it was. */
-  async function storeFiles(dir: string, upload: WorkspaceUpload, input: RequestInput) {
+  /**
+   * Extracts the archive beside the files of workspace `id` and swaps it in; a refused archive leaves them as
+   * they were. The new files must fit in the disk quota beside the sandboxes of the workspace's jobs: the
+   * extraction stops at what is left, and the sum is checked again, against the sandboxes of now, just
+   * before the swap.
+   */
+  async function storeFiles(id: string, upload: WorkspaceUpload, input: RequestInput) {
+    const sandboxBytes = async () => (await store.sandboxes.usage(id)).sandboxBytes;
+    const sandboxesBefore = await sandboxBytes();
+    const left = quotaLeft({ workspaceBytes: 0, sandboxBytes: sandboxesBefore }, diskQuotaBytes);
+    if (left <= 0) throw uploadOverQuota(id, sandboxesBefore, diskQuotaBytes);
+    const quotaBinds = left < limits.maxTotalBytes;
+    const caps = quotaBinds ? { ...limits, maxTotalBytes: left } : limits;
     try {
-      return await replaceDirectoryAtomically(dir, (tmp) => extractArchive(upload.archivePath, tmp, limits));
+      return await replaceDirectoryAtomically(workspaceFilesDir(config.dataDir, id), async (tmp) => {
+        const counts = await extractArchive(upload.archivePath, tmp, caps);
+        const sandboxes = await sandboxBytes();
+        if (quotaLeft({ workspaceBytes: counts.sizeBytes, sandboxBytes: sandboxes }, diskQuotaBytes) < 0) {
+          throw uploadOverQuota(id, sandboxes, diskQuotaBytes);
+        }
+        return counts;
+      });
     } catch (error) {
+      if (quotaBinds && isArchiveError(error) && error.limit === "maxTotalBytes") {
+        throw uploadOverQuota(id, await sandboxBytes(), diskQuotaBytes);
+      }
       throw uploadProblem(error, input);
     }
   }
@@ -97,7 +121,7 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
         return await serial.run(id, async () => {
           if (scope !== null && (await store.workspaces.get(scope))) throw scopedExists(scope);
           const dir = workspaceFilesDir(config.dataDir, id);
-          const counts = await storeFiles(dir, upload, input);
+          const counts = await storeFiles(id, upload, input);
           const now = clock.now();
           const record: WorkspaceRecord = { id, name, createdAt: now, updatedAt: now, ...counts };
           // No row exists for `id` and this id is serialized, so the files just written are ours to remove.
@@ -158,7 +182,7 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
         return await serial.run(id, async () => {
           const current = await store.workspaces.get(id);
           if (!current) throw notFound(id);
-          const counts = await storeFiles(workspaceFilesDir(config.dataDir, id), upload, input);
+          const counts = await storeFiles(id, upload, input);
           const now = clock.now();
           const next: WorkspaceRecord = { ...current, updatedAt: now, ...counts };
           const updated = await store.workspaces.replaceContents(

@@ -12,5 +12,10 @@ export function sandboxBaseFile(dataDir: string, sandboxId: string): string {
 
 /** Where a job's sandbox lives: `<dataDir>/sandboxes/<sandbox_id>`. */
 export function sandboxDir(dataDir: string, sandboxId: string): string {
-  return join(dataDir, "sandboxes", sandboxId);
+  return join(sandboxesDir(dataDir), sandboxId);
+}
+
+/** The directory that holds every sandbox. */
+export function sandboxesDir(dataDir: string): string {
+  return join(dataDir, "sandboxes");
 }

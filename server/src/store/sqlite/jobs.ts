@@ -21,6 +21,7 @@ import type {
 import type { WebhookEventType } from "../webhook-event.js";
 import type { Migration } from "./migrations.js";
 import { enqueueWebhookEvent } from "./outbox.js";
+import { diskUsage } from "./sandboxes.js";
 
 /**
  * Jobs and their event logs. The queue is the partial index `jobs_queue` (pending, unclaimed turns by
@@ -71,7 +72,7 @@ export const jobsMigration: Migration = {
  * before it existed keep a null code and read as `agent_failed`.
  */
 export const jobErrorCodeMigration: Migration = {
-  version: 7,
+  version: 8,
   name: "job error codes",
   sql: "ALTER TABLE jobs ADD COLUMN error_code TEXT;",
 };
@@ -194,7 +195,8 @@ export class SqliteJobRepo implements JobRepo {
            lease_until = NULL
          WHERE id = @id AND status IN ('pending', 'running')`,
       ),
-      markCleaned: p("UPDATE jobs SET cleaned_up_at = @now, sandbox_id = NULL WHERE id = @id"),
+      markCleaned: p("UPDATE jobs SET cleaned_up_at = @now, sandbox_id = NULL, sandbox_bytes = 0 WHERE id = @id"),
+      reserve: p("UPDATE jobs SET sandbox_bytes = ? WHERE id = ?"),
       lastSeq: p("SELECT coalesce(max(seq), 0) AS seq FROM job_events WHERE job_id = ?"),
       insertEvent: p("INSERT INTO job_events (job_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)"),
       events: p("SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
@@ -216,6 +218,15 @@ export class SqliteJobRepo implements JobRepo {
           const active = this.activeTestJobs(job.workspaceId, job.id);
           if (active >= testModeLimit) return { limited: true, active };
         }
+        let reserved = 0;
+        if (job.sandboxQuotaBytes !== null && job.workspaceId !== null) {
+          const usage = diskUsage(this.db, job.workspaceId);
+          const usedBytes = usage.workspaceBytes + usage.sandboxBytes;
+          reserved = usage.workspaceBytes;
+          if (usedBytes + reserved > job.sandboxQuotaBytes) {
+            return { overQuota: true, usedBytes, neededBytes: reserved, quotaBytes: job.sandboxQuotaBytes };
+          }
+        }
         this.s.insert.run({
           id: job.id,
           workspace_id: job.workspaceId,
@@ -224,6 +235,7 @@ export class SqliteJobRepo implements JobRepo {
           test_mode: job.testMode ? 1 : 0,
           now: job.now,
         });
+        if (reserved > 0) this.s.reserve.run(reserved, job.id);
         this.append(job.id, job.now, [statusEvent("pending", null), turnEvent(1, job.spec)]);
         return { job: this.notify(job.id, "job.created", webhook) };
       })
@@ -350,11 +362,21 @@ export class SqliteJobRepo implements JobRepo {
     return row !== undefined;
   }
 
-  async cleanup(id: string, now: number, webhook: JobWebhookFactory): Promise<CleanupResult | null> {
+  async cleanup(
+    id: string,
+    now: number,
+    webhook: JobWebhookFactory,
+    idleSince?: number,
+  ): Promise<CleanupResult | null> {
     return this.db
       .transaction((): CleanupResult | null => {
         const current = this.row(id);
         if (!current) return null;
+        if (idleSince !== undefined) {
+          // The TTL sweep read this job a moment ago; it may have been continued or cleaned since.
+          const idle = finished(current.status) && current.completedAt !== null && current.completedAt <= idleSince;
+          if (!idle || current.cleanedUpAt !== null) return null;
+        }
         if (current.cleanedUpAt !== null) return { job: current, sandboxId: null, stopped: false };
         const error: JobError = { code: "cleaned_up", message: "cleaned up while running" };
         const stopped = this.s.stop.run({ id, error: error.message, code: error.code, now }).changes > 0;
@@ -363,7 +385,8 @@ export class SqliteJobRepo implements JobRepo {
           this.notify(id, "job.failed", webhook);
         }
         this.s.markCleaned.run({ id, now });
-        this.append(id, now, [{ type: "system", data: { message: "sandbox deleted" } }]);
+        const message = idleSince === undefined ? "sandbox deleted" : "sandbox deleted: idle longer than its TTL";
+        this.append(id, now, [{ type: "system", data: { message } }]);
         return { job: this.notify(id, "job.cleaned_up", webhook), sandboxId: current.sandboxId, stopped };
       })
       .immediate();
