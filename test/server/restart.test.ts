@@ -89,7 +89,7 @@ describe("a restart with deliveries pending and a job running", () => {
       const after = (method: string, path: string) => call(second.url, method, path, { key: apiKey });
       const recovered = await after("GET", `/jobs/${job.body.job_id}`);
       expect(recovered.body.status).toBe("failed");
-      expect(recovered.body.error).toMatch(/restarted/);
+      expect(recovered.body.error).toMatchObject({ code: "interrupted", message: expect.stringMatching(/restarted/) });
       // job.created, job.running from the first life, job.failed from the recovery.
       const types = await until("every delivery", async () => {
         const seen = received.map((r) =>
