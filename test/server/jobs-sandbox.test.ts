@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,7 @@ import { ConflictError, GoneError, type Job, KnifyClient, NotFoundError } from "
 import { list } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxDir } from "../../server/src/workspaces/paths.js";
+import { jobProcesses } from "../support/processes.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 // What the agent left (archive, changes) and cancel, with a real agent process (test/fixtures/agents/fake-agent.mjs).
@@ -70,6 +71,8 @@ describe("what the agent left, and cancel (command runner)", () => {
         KNIFY_RATE_LIMIT_LIVE: "100000",
         KNIFY_RUNNER: "command",
         KNIFY_AGENT_COMMAND: `exec '${process.execPath}' '${AGENT}' "$1"`,
+        // The turns run jailed: the fake agent's folder is mounted read-only so the jail can run it.
+        KNIFY_SANDBOX_READONLY_PATHS: dirname(AGENT),
         KNIFY_MAX_CONCURRENT_JOBS: "1",
       },
     });
@@ -170,14 +173,15 @@ describe("what the agent left, and cancel (command runner)", () => {
         job_type: "cursor_task",
         prompt: "write:kept.md;pid;child;sleep:60000",
       });
-      const pids = await until("the agent's pids", async () => {
-        const lines = [];
+      // The pids an agent prints are its jail's own: find its processes on the host by their job id. The
+      // agent and the child it starts must both be up before the cancel.
+      await until("the agent's child", async () => {
         for await (const event of admin.jobs.events(job_id))
-          if (event.type === "output") lines.push(String(event.data.line));
-        const pid = lines.find((l) => l.startsWith("pid="));
-        const child = lines.find((l) => l.startsWith("child="));
-        return pid && child ? [Number(pid.slice(4)), Number(child.slice(6))] : undefined;
+          if (event.type === "output" && String(event.data.line).startsWith("child=")) return true;
+        return undefined;
       });
+      const pids = jobProcesses(job_id);
+      expect(pids.length).toBeGreaterThanOrEqual(2);
       expect(pids.every(isAlive)).toBe(true);
 
       const cancelled = await admin.jobs.cancel(job_id);
