@@ -384,8 +384,9 @@ export function contractScenarios(target: () => ContractTarget): void {
       const workspace_id = `ws_left_${unique()}`;
       const { client } = await keyed({ type: "test", workspace_id });
       const ws = await client.workspaces.upload({ name: `left-${unique()}`, path: makeDir() });
+      // A test key's simulated job gets an empty sandbox unless it asks for a copy of its workspace.
       const job = await client.jobs.createAndWait(
-        { job_type: "cursor_task", prompt: "x", workspace_path: ws.path },
+        { job_type: "cursor_task", prompt: "x", workspace_path: ws.path, metadata: { simulate_sandbox: "copy" } },
         wait,
       );
 

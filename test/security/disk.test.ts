@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { KnifyClient } from "@knify/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../server/src/clock.js";
 import { loadConfig } from "../../server/src/config.js";
@@ -151,7 +152,8 @@ describe("the per-workspace disk quota (workspace files + job sandboxes)", () =>
 
   it("gives test keys' simulated jobs an empty sandbox, outside the quota, unless metadata.simulate_sandbox is copy", async () => {
     const ws = await workspaceOf(server, "quota-test-mode", 400_000);
-    const test = api(server.url, (await server.key({ workspaceId: ws, type: "test" })).apiKey);
+    const testKey = (await server.key({ workspaceId: ws, type: "test" })).apiKey;
+    const test = api(server.url, testKey);
     // 400 KB of files: two copies would not fit, yet four test jobs run without one.
     const ids: string[] = [];
     for (let i = 0; i < 4; i += 1) {
@@ -164,6 +166,12 @@ describe("the per-workspace disk quota (workspace files + job sandboxes)", () =>
       expect(job.status).toBe("completed");
       expect(entries(sandboxDir(server.dataDir, job.sandbox_id))).toEqual([]);
     }
+    // An empty sandbox is still a valid archive (tar readers refuse one with no entry) and has no changes.
+    const sdk = new KnifyClient(testKey, { baseURL: server.url, maxRetries: 0, logLevel: "off" });
+    const out = join(mkdtempSync(join(tmpdir(), "knify-empty-archive-")), "out");
+    await sdk.jobs.archive.extractTo(ids[0] ?? "", out);
+    expect(readdirSync(out)).toEqual([]);
+    expect(await sdk.jobs.changes(ids[0] ?? "")).toEqual([]);
     const copied = await createJob(test, { metadata: { simulate_sandbox: "copy" } });
     expect(copied.status).toBe(200);
     const job = await finished(test, copied.body.job_id);
@@ -183,7 +191,7 @@ describe("idle sandboxes are cleaned after KNIFY_SANDBOX_TTL_MS (an injected clo
   });
   afterAll(() => server.stop());
 
-  it("cleans up a job idle past the TTL (a later continue gets 409 job_cleaned_up) and keeps a younger one", async () => {
+  it("cleans up a job idle past the TTL (a later continue gets 409 job_not_continuable, saying it was cleaned up) and keeps a younger one", async () => {
     const admin = api(server.url, server.adminKey);
     const old = await finished(admin, (await createJob(admin)).body.job_id);
     clock.advance(600);
@@ -204,7 +212,8 @@ describe("idle sandboxes are cleaned after KNIFY_SANDBOX_TTL_MS (an injected clo
     });
     const refused = await admin("POST", `/jobs/${old.id}/continue`, { spec: { prompt: "again" } });
     expect(refused.status).toBe(409);
-    expect(refused.body.code).toBe("job_cleaned_up");
+    expect(refused.body.code).toBe("job_not_continuable");
+    expect(refused.body.detail).toMatch(/cleaned up/);
 
     // The sweep that cleaned `old` ran after the clock moved, and left `young` alone.
     expect((await admin("GET", `/jobs/${young.id}`)).body).toMatchObject({ cleaned_up_at: null });

@@ -47,7 +47,7 @@ export interface paths {
          *     to free their sandboxes. A test-mode job's sandbox is empty (the simulator reads no files)
          *     and costs nothing, unless its `metadata.simulate_sandbox` is `"copy"`. A finished job left
          *     idle for the server's sandbox TTL (24 hours by default) is cleaned up: its sandbox is
-         *     deleted and a later continue answers 409 `job_cleaned_up`.
+         *     deleted and a later continue answers 409 `job_not_continuable` (archive and changes 410 `job_cleaned_up`).
          */
         post: operations["createJob"];
         delete?: never;

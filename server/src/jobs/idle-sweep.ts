@@ -29,7 +29,7 @@ export function idleSweepIntervalMs(ttlMs: number): number {
 /**
  * Cleans up every job that has been finished and idle for `ttlMs` by `deps.clock` (issue 15: idle sandboxes
  * stayed for ever): the same cleanup as `POST /jobs/{id}/cleanup` — `cleaned_up_at`, a `system` event, the
- * `job.cleaned_up` webhook, the sandbox deleted — so a later continue answers 409 `job_cleaned_up`. The
+ * `job.cleaned_up` webhook, the sandbox deleted — so a later continue answers 409 `job_not_continuable` (and archive/changes 410 `job_cleaned_up`). The
  * store re-checks each job inside its transaction, so a job continued meanwhile is left alone.
  * Returns the ids it cleaned.
  */
