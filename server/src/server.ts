@@ -12,6 +12,7 @@ import { openSqliteStore } from "./store/sqlite/index.js";
 import type { Store } from "./store/store.js";
 import { createWebhooksModule } from "./webhooks/module.js";
 import { createWorkspacesModule } from "./workspaces/module.js";
+import { loadPresetWorkspaces } from "./workspaces/presets.js";
 
 /** A running server and the means to stop it. */
 export interface RunningServer {
@@ -31,11 +32,14 @@ export async function startServer(
   logger: Logger,
   options: { clock?: Clock; store?: Store; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  // Read before the store opens, so a bad KNIFY_PRESET_WORKSPACES_DIR stops the start with nothing to close.
+  const presets = loadPresetWorkspaces(env, logger);
   const store = options.store ?? (await openSqliteStore(config.databasePath));
   const clock = options.clock ?? systemClock;
   // Any unfinished idempotency claim under this replica id was left by a process that died (issue 15, item 5).
   await store.idempotency.releaseOwnedBy(config.replicaId);
-  const deps = { store, clock, logger, config, env: options.env ?? process.env };
+  const deps = { store, clock, logger, config, env, presets };
   const modules: FeatureModule[] = [createWorkspacesModule(deps), createJobsModule(deps), createWebhooksModule(deps)];
   const handlers = Object.assign(
     { ...healthHandlers(config), ...keyHandlers(store, config) },
@@ -58,8 +62,8 @@ export async function startServer(
   let lastDropWarning = 0;
   http.on("drop", () => {
     // Once a minute at most: a flood of connections must not become a flood of log lines.
-    if (Date.now() - lastDropWarning < 60_000) return;
-    lastDropWarning = Date.now();
+    if (clock.now() - lastDropWarning < 60_000) return;
+    lastDropWarning = clock.now();
     logger.warn({ max_connections: config.maxConnections }, "connection refused: KNIFY_MAX_CONNECTIONS reached");
   });
   await new Promise<void>((resolve, reject) => {

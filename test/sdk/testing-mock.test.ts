@@ -367,7 +367,7 @@ describe("job lifecycle", () => {
     });
     const job = (await call("GET", `/jobs/${data.job_id}`, { key: m.adminKey })).data;
     expect(job.status).toBe("failed");
-    expect(job.error).toMatch(/mock_fail/);
+    expect(job.error).toMatchObject({ code: "agent_failed", message: expect.stringMatching(/mock_fail/) });
   });
 
   it("continues only finished jobs, and never cleaned-up ones", async () => {
@@ -383,10 +383,14 @@ describe("job lifecycle", () => {
     expect(m.state.jobs.get(data.job_id)?.job.turns).toBe(2);
 
     const cleaned = await call("POST", `/jobs/${data.job_id}/cleanup`, { key: m.adminKey });
-    expect(cleaned.data).toMatchObject({ status: "failed", error: "cleaned up while running", sandbox_id: null });
+    expect(cleaned.data).toMatchObject({
+      status: "failed",
+      error: { code: "cleaned_up", message: "cleaned up while running" },
+      sandbox_id: null,
+    });
     expect(cleaned.data.cleaned_up_at).toBe("2025-11-17T10:00:01.000Z");
     const after = await call("POST", `/jobs/${data.job_id}/continue`, { key: m.adminKey, json: next });
-    expectProblem(after, 409, "job_cleaned_up");
+    expectProblem(after, 409, "job_not_continuable");
   });
 
   it("lets tests force a status with state.setJobStatus", async () => {
@@ -397,7 +401,7 @@ describe("job lifecycle", () => {
     m.state.setJobStatus(job.id, "failed", "model unavailable");
     expect((await call("GET", `/jobs/${job.id}`, { key: m.adminKey })).data).toMatchObject({
       status: "failed",
-      error: "model unavailable",
+      error: { code: "agent_failed", message: "model unavailable" },
     });
   });
 });

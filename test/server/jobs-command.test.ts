@@ -26,7 +26,7 @@ interface Job {
   sandbox_id: string | null;
   cursor_session_id: string | null;
   turns: number;
-  error?: string;
+  error?: { code: string; message: string };
 }
 interface JobEvent {
   seq: number;
@@ -135,8 +135,9 @@ describe("the command runner", () => {
     const id = await run(api, `say:working;err:${long};err:model unavailable;exit:3`);
     const job = await finished(api, id);
     expect(job.status).toBe("failed");
-    expect(job.error).toMatch(/^agent exited with code 3: x+\nmodel unavailable$/);
-    expect((job.error ?? "").length).toBeLessThan(2100);
+    expect(job.error?.code).toBe("agent_failed");
+    expect(job.error?.message).toMatch(/^agent exited with code 3: x+\nmodel unavailable$/);
+    expect((job.error?.message ?? "").length).toBeLessThan(2100);
     expect(await outputLines(api, id, "stderr")).toEqual([long, "model unavailable"]);
   });
 
@@ -169,7 +170,11 @@ describe("the command runner", () => {
 
     const sandbox = (await getJob(api, ids[0] ?? "")).sandbox_id ?? "";
     const cleaned = await api("POST", `/jobs/${ids[0]}/cleanup`);
-    expect(cleaned.body).toMatchObject({ status: "failed", error: "cleaned up while running", sandbox_id: null });
+    expect(cleaned.body).toMatchObject({
+      status: "failed",
+      error: { code: "cleaned_up", message: "cleaned up while running" },
+      sandbox_id: null,
+    });
     await until("the agent and its child to die", () => (!isAlive(agent) && !isAlive(grandchild) ? true : undefined));
     expect(existsSync(sandboxDir(server.dataDir, sandbox))).toBe(false);
     // A place is free: the third job runs now.
@@ -190,7 +195,7 @@ describe("the command runner's timeout", () => {
     const id = await run(api, "pid;sleep:30000");
     const pid = await printed(api, id, "pid");
     const job = await finished(api, id);
-    expect(job).toMatchObject({ status: "failed", error: "timed out after 400 ms" });
+    expect(job).toMatchObject({ status: "failed", error: { code: "timed_out", message: "timed out after 400 ms" } });
     expect(isAlive(pid)).toBe(false);
   });
 });
@@ -214,11 +219,14 @@ describe("restart recovery", () => {
       const second = await startServer(loadConfig(env), logger, { env });
       try {
         const after = client(second.url, apiKey);
-        expect(await getJob(after, id)).toMatchObject({ status: "failed", error: RESTART_ERROR });
+        expect(await getJob(after, id)).toMatchObject({
+          status: "failed",
+          error: { code: "interrupted", message: RESTART_ERROR },
+        });
         const tail = (await events(after, id)).slice(-2);
         expect(tail.map((e) => [e.type, e.data])).toEqual([
           ["system", { message: RESTART_ERROR }],
-          ["status", { status: "failed", error: RESTART_ERROR }],
+          ["status", { status: "failed", error: { code: "interrupted", message: RESTART_ERROR } }],
         ]);
         // The recovered job can be continued.
         expect((await after("POST", `/jobs/${id}/continue`, { spec: { prompt: "say:back" } })).status).toBe(200);

@@ -289,7 +289,10 @@ describe("extractArchive", () => {
       peak = Math.max(peak, process.memoryUsage().arrayBuffers - baseline);
     }, 5);
     try {
-      const result = await extractArchive(Readable.from(tar()).pipe(createGzip()), dest);
+      // Zeros compress ~1000:1; this test is about memory, not the ratio cap (tested on its own below).
+      const result = await extractArchive(Readable.from(tar()).pipe(createGzip()), dest, {
+        maxCompressionRatio: 100_000,
+      });
       expect(result).toEqual({ fileCount: 1, sizeBytes: fileBytes });
     } finally {
       clearInterval(sampler);
@@ -297,6 +300,26 @@ describe("extractArchive", () => {
     expect((await stat(join(dest, "zeros.bin"))).size).toBe(fileBytes);
     // Holding the data (as a leak of every chunk would) needs over 128 MiB; streaming needs a few buffers.
     expect(peak).toBeLessThan(48 * 1024 * 1024);
+  });
+
+  it("refuses a stream over maxCompressionRatio early, without reading or writing it all", async () => {
+    const fileBytes = 500 * 1024 * 1024; // under the 512 MiB cap on extracted bytes
+    let sent = 0;
+    async function* tar() {
+      yield header({ path: "zeros.bin", size: fileBytes });
+      const zeros = Buffer.alloc(256 * 1024);
+      for (; sent < fileBytes; sent += zeros.length) yield zeros;
+      yield END_OF_ARCHIVE;
+    }
+    const refusal = await expectRefused(
+      Readable.from(tar()).pipe(createGzip()),
+      /decompresses to more than 100 times its size/,
+      { code: "payload_too_large" },
+    );
+    expect(refusal.limit).toBe("maxCompressionRatio");
+    // Stopped early in a 500 MiB bomb. (The server's side stops after ~1 MiB; the test's own gzip runs
+    // ahead, as each 16 KiB of its output in the pipes holds ~16 MiB of zeros.)
+    expect(sent).toBeLessThan(fileBytes / 2);
   });
 
   it("refuses the file that takes the total over maxTotalBytes", async () => {
@@ -370,6 +393,7 @@ describe("extractArchive", () => {
     await expectRefused(
       gzipSync(Buffer.concat([tar, Buffer.alloc(3 * 1024 * 1024)])),
       /goes on for more than 1048576 bytes/,
+      { limits: { maxCompressionRatio: 100_000 } },
     );
   });
 

@@ -40,6 +40,14 @@ export interface paths {
          *     that names another workspace's path gets 404. Jobs created with a `knify_test_` key run
          *     in the sandbox simulator; a workspace may hold a limited number of unfinished test-mode
          *     jobs (429 `test_mode_limit`).
+         *
+         *     A job's sandbox is a copy of its workspace's files, and counts against the workspace's
+         *     disk quota (its files plus the sandboxes of its jobs that are not cleaned up; 2 GiB by
+         *     default): a job whose copy does not fit answers 429 `disk_quota_exceeded` — clean up jobs
+         *     to free their sandboxes. A test-mode job's sandbox is empty (the simulator reads no files)
+         *     and costs nothing, unless its `metadata.simulate_sandbox` is `"copy"`. A finished job left
+         *     idle for the server's sandbox TTL (24 hours by default) is cleaned up: its sandbox is
+         *     deleted and a later continue answers 409 `job_cleaned_up`.
          */
         post: operations["createJob"];
         delete?: never;
@@ -120,8 +128,13 @@ export interface paths {
         /**
          * Continue a job with a new prompt
          * @description Starts another turn of the same job, in the same sandbox, with the agent session carried
-         *     over. Only a `completed` or `failed` job can be continued; a running or pending job, or a
-         *     cleaned-up one, answers 409 saying why.
+         *     over. A `completed` or `failed` job (a cancelled one too: its sandbox stays) starts its next
+         *     turn at once. Knify's Advanced Usage page sends its continues back to back, so a continue of
+         *     a job whose turn is still `pending` or `running` waits for that turn to end (up to the
+         *     server's `KNIFY_CONTINUE_WAIT_MS`, 30 s by default, within the SDK's 60 s timeout; one waiting
+         *     continue per job) and then starts the next turn; past the wait, a second waiting continue, or
+         *     a cleaned-up job answer 409 saying why. Knify's guides write `spec.job_type` in every continue: it may be sent, and must
+         *     then be the job's own type (another type is a 400 naming both).
          */
         post: operations["continueJob"];
         delete?: never;
@@ -146,9 +159,91 @@ export interface paths {
          * Clean up a job's sandbox
          * @description Stops the job if it is running (it then fails with error "cleaned up while running")
          *     and deletes its sandbox. A cleaned-up job keeps its history but can no longer be
-         *     continued. Cleaning up twice is harmless and returns the job again.
+         *     continued. Cleaning up twice is harmless and returns the job again. Cleaning up frees the
+         *     sandbox's bytes in the workspace's disk quota. The server also cleans up jobs that stay
+         *     finished and idle for its sandbox TTL (24 hours by default).
          */
         post: operations["cleanupJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job's current turn
+         * @description Stops the job's current turn: a `pending` job never starts, a `running` turn's agent (its
+         *     whole process group) is killed. The job ends `failed` with `error.code` `cancelled` (no
+         *     new status: the four statuses are the contract), `job.failed` is sent, and the sandbox
+         *     stays, so the job can be continued. A job that is not pending or running answers 409.
+         */
+        post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Download what the agent left in the sandbox
+         * @description Streams the job's sandbox as a `.tar.gz`: regular files, directories and symbolic links
+         *     (stored as links, never followed), with paths relative to the sandbox. Take it while the
+         *     job is `completed` or `failed` for a consistent picture; during a turn it shows the files
+         *     as they are. After a cleanup the sandbox is gone: 410 `job_cleaned_up`.
+         */
+        get: operations["getJobArchive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the files the agent added, modified or deleted
+         * @description Compares the sandbox with the files it was provisioned with (the workspace as it was when
+         *     the job's sandbox was made) and lists every regular file or symbolic link that was
+         *     `added`, `modified` or `deleted`, sorted by path, as a bare array. `size` is the file's
+         *     size now (for `deleted`, the size it had). At most 10000 changes are listed; when there
+         *     are more, the response carries `X-Knify-Truncated: true`. After a cleanup: 410
+         *     `job_cleaned_up`.
+         */
+        get: operations["listJobChanges"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -164,7 +259,9 @@ export interface paths {
         };
         /**
          * List workspaces
-         * @description The workspaces the key can see, newest first, as a bare array.
+         * @description The workspaces the key can see, newest first, as a bare array. Pre-configured workspaces
+         *     (the server's `KNIFY_PRESET_WORKSPACES_DIR`, e.g. `/workspaces/e2e-tests`) are visible to
+         *     every key and carry `"preset": true`.
          */
         get: operations["listWorkspaces"];
         put?: never;
@@ -173,8 +270,10 @@ export interface paths {
          * @description Uploads a directory tree as `multipart/form-data`: part `workspace` is a `.tar.gz`
          *     (made by `tar -czf workspace.tar.gz my-dir/`), part `name` its name. Only regular files
          *     and directories are accepted; absolute paths, `..`, links and devices are refused. Caps:
-         *     archive 100 MiB compressed, 512 MiB extracted, 20000 entries, paths of 1024 bytes
-         *     (413 or 400 with the reason). A workspace-scoped key whose workspace holds no files yet
+         *     archive 100 MiB compressed, 512 MiB extracted, 20000 entries, paths of 1024 bytes, at
+         *     most 100 bytes decompressed per compressed byte beyond the first MiB, and the files must
+         *     fit in the workspace's disk quota beside the sandboxes of its jobs (413 or 400 with the
+         *     reason). A workspace-scoped key whose workspace holds no files yet
          *     creates exactly that workspace (its id is kept); a scoped key whose workspace exists gets
          *     409.
          */
@@ -202,15 +301,18 @@ export interface paths {
         get: operations["getWorkspace"];
         /**
          * Replace a workspace's contents
-         * @description Replaces every file with the uploaded archive (same rules as upload). The new tree is
+         * @description Replaces every file with the uploaded archive (same rules and caps as upload, the disk
+         *     quota included: 413 when the new files do not fit beside the job sandboxes). The new tree is
          *     extracted aside and swapped in atomically: a refused upload leaves the old contents.
-         *     Running jobs keep the copy their sandbox was made from.
+         *     Running jobs keep the copy their sandbox was made from. A pre-configured workspace is
+         *     read-only: 409 `workspace_read_only`.
          */
         put: operations["replaceWorkspace"];
         post?: never;
         /**
          * Delete a workspace
-         * @description Deletes the workspace's files. Refused with 409 while jobs run in it.
+         * @description Deletes the workspace's files. Refused with 409 `workspace_busy` while jobs run in it, and
+         *     with 409 `workspace_read_only` for a pre-configured workspace.
          */
         delete: operations["deleteWorkspace"];
         options?: never;
@@ -547,7 +649,7 @@ export interface webhooks {
         put?: never;
         /**
          * A job failed
-         * @description Sent when a turn fails. `data` is the job, with `error`.
+         * @description Sent when a turn fails or is cancelled. `data` is the job, with `error`.
          */
         post: operations["onJobFailed"];
         delete?: never;
@@ -732,8 +834,12 @@ export interface components {
         CreateJobRequest: {
             spec: components["schemas"]["JobSpec"] & components["schemas"]["JobTypeRules"];
         };
-        /** @description The next turn. `prompt` is required; `model` may change between turns. */
+        /**
+         * @description The next turn. `prompt` is required; `model` may change between turns. `job_type` may be
+         *     sent (Knify's guides do), and must be the job's own type.
+         */
         ContinueSpec: {
+            job_type?: components["schemas"]["JobType"];
             prompt: string;
             model?: components["schemas"]["Model"];
             metadata?: {
@@ -773,15 +879,35 @@ export interface components {
             turns: number;
             /** Format: date-time */
             cleaned_up_at: string | null;
-            /** @description Why the latest turn failed; present only when `status` is `failed`. */
-            error?: string;
+            error?: components["schemas"]["JobError"];
+        };
+        /** @description Why the latest turn failed; present only when `status` is `failed`. */
+        JobError: {
+            /**
+             * @description `agent_failed` (the agent exited non-zero or could not start), `timed_out`, `cancelled`
+             *     (`POST /jobs/{job_id}/cancel`), `cleaned_up` (cleaned up while pending or running),
+             *     `interrupted` (the server stopped during the turn), `sandbox_failed` (the sandbox could
+             *     not be provisioned), `runner_failed` (an internal error). Extensible.
+             * @enum {string}
+             */
+            code: "agent_failed" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "runner_failed";
+            /** @description What happened, for people (e.g. the agent's stderr tail). */
+            message: string;
+        };
+        JobChange: {
+            /** @description Relative to the sandbox, `/`-separated, e.g. `src/app.ts`. */
+            path: string;
+            /** @enum {string} */
+            change: "added" | "modified" | "deleted";
+            /** @description Bytes now; for `deleted`, the bytes it had. */
+            size: number;
         };
         JobEvent: {
             /** @description Per-job sequence number, gapless from 1. */
             seq: number;
             job_id: string;
             /**
-             * @description `status` (data `{status, error?}`), `output` (data `{stream, line}`), `turn` (data `{turn, prompt}`), `system` (data `{message}`). Extensible.
+             * @description `status` (data `{status, error?}`, `error` a JobError), `output` (data `{stream, line}`), `turn` (data `{turn, prompt}`), `system` (data `{message}`). Extensible.
              * @enum {string}
              */
             type: "status" | "output" | "turn" | "system";
@@ -810,6 +936,12 @@ export interface components {
             updated_at: string;
             file_count: number;
             size_bytes: number;
+            /**
+             * @description A pre-configured workspace of the server (a sub-directory of `KNIFY_PRESET_WORKSPACES_DIR`):
+             *     visible to every key, read-only through the API. Jobs that name it run in their key's
+             *     workspace (or none) with a copy of its files.
+             */
+            preset: boolean;
         };
         CreateWorkspaceRequest: {
             /** @description A .tar.gz of the directory tree. */
@@ -1175,6 +1307,26 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The job was cleaned up; its sandbox no longer exists. */
+        Gone: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://docs.knify.io/errors/job_cleaned_up",
+                 *       "title": "Gone",
+                 *       "status": 410,
+                 *       "detail": "Job job_01JD3Z8Q4W6T9X2B5N7M0PQRST was cleaned up at 2025-11-17T11:00:00Z; its sandbox is gone.",
+                 *       "code": "job_cleaned_up",
+                 *       "request_id": "req_01JD3Z8Q4W6T9X2B5N7M0PQRST"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is over the size limit. */
         PayloadTooLarge: {
             headers: {
@@ -1235,7 +1387,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The key's rate limit (or the test-mode job cap, or its event-stream cap) is exhausted. */
+        /** @description The key's rate limit, the test-mode job cap, its event-stream cap or the workspace's disk quota is exhausted. */
         TooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1492,7 +1644,10 @@ export interface operations {
                      *       "cursor_session_id": null,
                      *       "turns": 1,
                      *       "cleaned_up_at": null,
-                     *       "error": "agent exited with code 2: model unavailable"
+                     *       "error": {
+                     *         "code": "agent_failed",
+                     *         "message": "agent exited with code 2: model unavailable"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Job"];
@@ -1593,7 +1748,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "spec": {
-                 *         "prompt": "Now add tests for it"
+                 *         "job_type": "cursor_task",
+                 *         "prompt": "Based on your analysis, implement optimizations"
                  *       }
                  *     }
                  */
@@ -1687,6 +1843,155 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 hours (see the introduction). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, now failed with `error.code` `cancelled`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01JD3Z8Q4W6T9X2B5N7M0PQRST",
+                     *       "workspace_id": "ws_abc123",
+                     *       "spec": {
+                     *         "job_type": "cursor_task",
+                     *         "prompt": "Hello",
+                     *         "model": "auto"
+                     *       },
+                     *       "status": "failed",
+                     *       "created_at": "2025-11-17T10:00:00Z",
+                     *       "started_at": "2025-11-17T10:00:02Z",
+                     *       "completed_at": "2025-11-17T10:00:40Z",
+                     *       "sandbox_id": "sbx_01JD3Z8Q4W6T9X2B5N7M0PQRSV",
+                     *       "cursor_session_id": "ses_01JD3Z8Q4W6T9X2B5N7M0PQRSW",
+                     *       "turns": 1,
+                     *       "cleaned_up_at": null,
+                     *       "error": {
+                     *         "code": "cancelled",
+                     *         "message": "cancelled by request"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyConflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getJobArchive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sandbox as a gzip-compressed tar archive. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    /** @description `attachment; filename="<job_id>.tar.gz"`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listJobChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The changes, sorted by path. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    /** @description `true` when there were more than 10000 changes and only the first 10000 are listed. */
+                    "X-Knify-Truncated"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "path": "README.md",
+                     *         "change": "modified",
+                     *         "size": 2048
+                     *       },
+                     *       {
+                     *         "path": "reports/summary.md",
+                     *         "change": "added",
+                     *         "size": 913
+                     *       },
+                     *       {
+                     *         "path": "tmp/old.log",
+                     *         "change": "deleted",
+                     *         "size": 120
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["JobChange"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     listWorkspaces: {
         parameters: {
             query?: {
@@ -1721,7 +2026,18 @@ export interface operations {
                      *         "created_at": "2025-11-17T10:00:00Z",
                      *         "updated_at": "2025-11-17T10:00:00Z",
                      *         "file_count": 42,
-                     *         "size_bytes": 183204
+                     *         "size_bytes": 183204,
+                     *         "preset": false
+                     *       },
+                     *       {
+                     *         "workspace_id": "ws_preset_e2e_tests",
+                     *         "name": "e2e-tests",
+                     *         "path": "/workspaces/e2e-tests",
+                     *         "created_at": "2025-11-01T00:00:00Z",
+                     *         "updated_at": "2025-11-01T00:00:00Z",
+                     *         "file_count": 3,
+                     *         "size_bytes": 4210,
+                     *         "preset": true
                      *       }
                      *     ]
                      */
@@ -1774,7 +2090,8 @@ export interface operations {
                      *       "created_at": "2025-11-17T10:00:00Z",
                      *       "updated_at": "2025-11-17T10:00:00Z",
                      *       "file_count": 42,
-                     *       "size_bytes": 183204
+                     *       "size_bytes": 183204,
+                     *       "preset": false
                      *     }
                      */
                     "application/json": components["schemas"]["Workspace"];
@@ -1820,7 +2137,8 @@ export interface operations {
                      *       "created_at": "2025-11-17T10:00:00Z",
                      *       "updated_at": "2025-11-17T10:00:00Z",
                      *       "file_count": 42,
-                     *       "size_bytes": 183204
+                     *       "size_bytes": 183204,
+                     *       "preset": false
                      *     }
                      */
                     "application/json": components["schemas"]["Workspace"];
@@ -1872,7 +2190,8 @@ export interface operations {
                      *       "created_at": "2025-11-17T10:00:00Z",
                      *       "updated_at": "2025-11-18T09:00:00Z",
                      *       "file_count": 44,
-                     *       "size_bytes": 190112
+                     *       "size_bytes": 190112,
+                     *       "preset": false
                      *     }
                      */
                     "application/json": components["schemas"]["Workspace"];
@@ -1882,6 +2201,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

@@ -76,7 +76,7 @@ function toResponse(result: MockResult, headers: Record<string, string>): Respon
   if (result.stream) {
     return new HttpResponse(result.stream, {
       status: result.status,
-      headers: { ...all, "Content-Type": "text/event-stream" },
+      headers: { ...all, "Content-Type": result.contentType ?? "text/event-stream" },
     });
   }
   if (result.body === undefined) return new HttpResponse(null, { status: result.status, headers: all });
@@ -200,7 +200,7 @@ export function createRouter(deps: RouterDeps): Route {
       // Streams are checked for their status and media type only (the schema is `type: string`).
       const body = result.stream ? "" : result.body;
       const contentType = result.stream
-        ? "text/event-stream"
+        ? (result.contentType ?? "text/event-stream")
         : result.body === undefined
           ? undefined
           : (result.contentType ?? "application/json");

@@ -652,7 +652,7 @@ validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 exports.continueJobBody = validate26;
 const schema39 = {"$ref":"spec#/$defs/ContinueJobRequest"};
 const schema40 = {"type":"object","required":["spec"],"additionalProperties":false,"properties":{"spec":{"$ref":"spec#/$defs/ContinueSpec"}}};
-const schema41 = {"type":"object","description":"The next turn. `prompt` is required; `model` may change between turns.","required":["prompt"],"additionalProperties":false,"properties":{"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model"},"metadata":{"type":"object","maxProperties":50,"additionalProperties":true}}};
+const schema41 = {"type":"object","description":"The next turn. `prompt` is required; `model` may change between turns. `job_type` may be\nsent (Knify's guides do), and must be the job's own type.\n","required":["prompt"],"additionalProperties":false,"properties":{"job_type":{"$ref":"spec#/$defs/JobType"},"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model"},"metadata":{"type":"object","maxProperties":50,"additionalProperties":true}}};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -676,7 +676,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(((key0 === "prompt") || (key0 === "model")) || (key0 === "metadata"))){
+if(!((((key0 === "job_type") || (key0 === "prompt")) || (key0 === "model")) || (key0 === "metadata"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -687,11 +687,10 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.prompt !== undefined){
-let data0 = data.prompt;
-if(typeof data0 === "string"){
-if(func1(data0) > 100000){
-const err2 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/maxLength",keyword:"maxLength",params:{limit: 100000},message:"must NOT have more than 100000 characters"};
+if(data.job_type !== undefined){
+let data0 = data.job_type;
+if(typeof data0 !== "string"){
+const err2 = {instancePath:instancePath+"/job_type",schemaPath:"spec#/$defs/JobType/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -700,8 +699,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(func1(data0) < 1){
-const err3 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!(((((data0 === "cursor_task") || (data0 === "gemini_task")) || (data0 === "claude_task")) || (data0 === "fh_e2e_tools")) || (data0 === "user_exam"))){
+const err3 = {instancePath:instancePath+"/job_type",schemaPath:"spec#/$defs/JobType/enum",keyword:"enum",params:{allowedValues: schema35.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -710,8 +709,12 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(new TextEncoder().encode(data0).length > 100000){
-const err4 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/x-knify-max-bytes",keyword:"x-knify-max-bytes",params:{},message:"must be at most 100000 bytes in UTF-8"};
+}
+if(data.prompt !== undefined){
+let data1 = data.prompt;
+if(typeof data1 === "string"){
+if(func1(data1) > 100000){
+const err4 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/maxLength",keyword:"maxLength",params:{limit: 100000},message:"must NOT have more than 100000 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -720,9 +723,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-else {
-const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func1(data1) < 1){
+const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -731,11 +733,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-if(data.model !== undefined){
-let data1 = data.model;
-if(typeof data1 !== "string"){
-const err6 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(new TextEncoder().encode(data1).length > 100000){
+const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/x-knify-max-bytes",keyword:"x-knify-max-bytes",params:{},message:"must be at most 100000 bytes in UTF-8"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -744,8 +743,9 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(((((data1 === "auto") || (data1 === "sonnet-4.5")) || (data1 === "opus-4.1")) || (data1 === "composer-1")) || (data1 === "gpt-5"))){
-const err7 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -755,11 +755,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.metadata !== undefined){
-let data2 = data.metadata;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-if(Object.keys(data2).length > 50){
-const err8 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
+if(data.model !== undefined){
+let data2 = data.model;
+if(typeof data2 !== "string"){
+const err8 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -768,9 +767,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-else {
-const err9 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!(((((data2 === "auto") || (data2 === "sonnet-4.5")) || (data2 === "opus-4.1")) || (data2 === "composer-1")) || (data2 === "gpt-5"))){
+const err9 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -780,14 +778,39 @@ vErrors.push(err9);
 errors++;
 }
 }
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.metadata !== undefined){
+let data3 = data.metadata;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(Object.keys(data3).length > 50){
+const err10 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
 if(vErrors === null){
 vErrors = [err10];
 }
 else {
 vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
 }
 errors++;
 }
@@ -873,11 +896,11 @@ return errors === 0;
 validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.createKeyBody = validate31;
-const schema43 = {"$ref":"spec#/$defs/CreateKeyRequest"};
-const schema44 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"type":{"$ref":"spec#/$defs/KeyType","default":"live"},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"},"permissions":{"type":"array","description":"Defaults to every permission except `admin:all`.","minItems":1,"uniqueItems":true,"items":{"$ref":"spec#/$defs/Permission"}},"rate_limit":{"type":"integer","minimum":1,"maximum":1000000,"description":"Requests per minute; defaults by type."},"expires_at":{"type":"string","format":"date-time","description":"After this time the key is rejected."}}};
-const schema45 = {"type":"string","enum":["live","test"]};
-const schema46 = {"type":"string","pattern":"^ws_[A-Za-z0-9_]{1,64}$"};
-const schema47 = {"type":"string","enum":["jobs:create","jobs:read","jobs:continue","jobs:cleanup","workspaces:read","workspaces:write","admin:all"]};
+const schema44 = {"$ref":"spec#/$defs/CreateKeyRequest"};
+const schema45 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"type":{"$ref":"spec#/$defs/KeyType","default":"live"},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"},"permissions":{"type":"array","description":"Defaults to every permission except `admin:all`.","minItems":1,"uniqueItems":true,"items":{"$ref":"spec#/$defs/Permission"}},"rate_limit":{"type":"integer","minimum":1,"maximum":1000000,"description":"Requests per minute; defaults by type."},"expires_at":{"type":"string","format":"date-time","description":"After this time the key is rejected."}}};
+const schema46 = {"type":"string","enum":["live","test"]};
+const schema47 = {"type":"string","pattern":"^ws_[A-Za-z0-9_]{1,64}$"};
+const schema48 = {"type":"string","enum":["jobs:create","jobs:read","jobs:continue","jobs:cleanup","workspaces:read","workspaces:write","admin:all"]};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern5 = new RegExp("^ws_[A-Za-z0-9_]{1,64}$", "u");
 
@@ -964,7 +987,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((data1 === "live") || (data1 === "test"))){
-const err6 = {instancePath:instancePath+"/type",schemaPath:"spec#/$defs/KeyType/enum",keyword:"enum",params:{allowedValues: schema45.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/type",schemaPath:"spec#/$defs/KeyType/enum",keyword:"enum",params:{allowedValues: schema46.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1025,7 +1048,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!(((((((data4 === "jobs:create") || (data4 === "jobs:read")) || (data4 === "jobs:continue")) || (data4 === "jobs:cleanup")) || (data4 === "workspaces:read")) || (data4 === "workspaces:write")) || (data4 === "admin:all"))){
-const err11 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/enum",keyword:"enum",params:{allowedValues: schema47.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/enum",keyword:"enum",params:{allowedValues: schema48.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1164,8 +1187,8 @@ return errors === 0;
 validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.rotateKeyBody = validate34;
-const schema48 = {"$ref":"spec#/$defs/RotateKeyRequest"};
-const schema49 = {"type":"object","additionalProperties":false,"properties":{"grace_period_seconds":{"type":"integer","minimum":0,"maximum":604800,"default":86400}}};
+const schema49 = {"$ref":"spec#/$defs/RotateKeyRequest"};
+const schema50 = {"type":"object","additionalProperties":false,"properties":{"grace_period_seconds":{"type":"integer","minimum":0,"maximum":604800,"default":86400}}};
 
 function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1243,9 +1266,9 @@ return errors === 0;
 validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.createWebhookEndpointBody = validate35;
-const schema50 = {"$ref":"spec#/$defs/CreateWebhookEndpointRequest"};
-const schema51 = {"type":"object","required":["url"],"additionalProperties":false,"properties":{"url":{"type":"string","format":"uri","maxLength":2048,"pattern":"^https?://"},"event_types":{"type":"array","uniqueItems":true,"items":{"$ref":"spec#/$defs/WebhookEventType"}},"description":{"type":"string","maxLength":500},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"}}};
-const schema52 = {"type":"string","description":"Extensible.","enum":["job.created","job.running","job.completed","job.failed","job.continued","job.cleaned_up","workspace.updated","webhook.test"]};
+const schema51 = {"$ref":"spec#/$defs/CreateWebhookEndpointRequest"};
+const schema52 = {"type":"object","required":["url"],"additionalProperties":false,"properties":{"url":{"type":"string","format":"uri","maxLength":2048,"pattern":"^https?://"},"event_types":{"type":"array","uniqueItems":true,"items":{"$ref":"spec#/$defs/WebhookEventType"}},"description":{"type":"string","maxLength":500},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"}}};
+const schema53 = {"type":"string","description":"Extensible.","enum":["job.created","job.running","job.completed","job.failed","job.continued","job.cleaned_up","workspace.updated","webhook.test"]};
 const formats6 = require("ajv-formats/dist/formats").fullFormats.uri;
 const pattern6 = new RegExp("^https?://", "u");
 
@@ -1344,7 +1367,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!((((((((data2 === "job.created") || (data2 === "job.running")) || (data2 === "job.completed")) || (data2 === "job.failed")) || (data2 === "job.continued")) || (data2 === "job.cleaned_up")) || (data2 === "workspace.updated")) || (data2 === "webhook.test"))){
-const err7 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/enum",keyword:"enum",params:{allowedValues: schema52.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/enum",keyword:"enum",params:{allowedValues: schema53.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }

@@ -10,6 +10,10 @@ export declare const continueJobParams: ValidateFunction<Record<string, unknown>
 export declare const continueJobHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const cleanupJobParams: ValidateFunction<Record<string, unknown>>;
 export declare const cleanupJobHeaders: ValidateFunction<Record<string, unknown>>;
+export declare const cancelJobParams: ValidateFunction<Record<string, unknown>>;
+export declare const cancelJobHeaders: ValidateFunction<Record<string, unknown>>;
+export declare const getJobArchiveParams: ValidateFunction<Record<string, unknown>>;
+export declare const listJobChangesParams: ValidateFunction<Record<string, unknown>>;
 export declare const listWorkspacesQuery: ValidateFunction<Record<string, unknown>>;
 export declare const createWorkspaceHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const getWorkspaceParams: ValidateFunction<Record<string, unknown>>;

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { StringDecoder } from "node:string_decoder";
+import type { JobErrorCode } from "../store/jobs-repo.js";
 import type { RunContext, Runner, RunOutcome } from "./runner.js";
 
 /** Longest output line kept in an event; longer lines are cut (an agent printing a 1 GB line must not OOM us). */
@@ -61,21 +62,21 @@ export class CommandRunner implements Runner {
         return;
       }
       let stderrTail = "";
-      let stopReason: string | null = null;
+      let stopReason: { message: string; code: JobErrorCode } | null = null;
       let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
       let killTimer: NodeJS.Timeout | undefined;
 
-      const stop = (reason: string) => {
+      const stop = (reason: { message: string; code: JobErrorCode }) => {
         if (stopReason !== null || exit !== null) return;
         stopReason = reason;
         killGroup(child, "SIGTERM");
         killTimer = setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS);
       };
       const timeout = setTimeout(
-        () => stop(`timed out after ${formatDuration(this.options.timeoutMs)}`),
+        () => stop({ message: `timed out after ${formatDuration(this.options.timeoutMs)}`, code: "timed_out" }),
         this.options.timeoutMs,
       );
-      const onAbort = () => stop("aborted");
+      const onAbort = () => stop({ message: "aborted", code: "cancelled" });
       context.signal.addEventListener("abort", onAbort, { once: true });
       if (context.signal.aborted) onAbort();
 
@@ -96,7 +97,7 @@ export class CommandRunner implements Runner {
         clearTimeout(timeout);
         clearTimeout(killTimer);
         context.signal.removeEventListener("abort", onAbort);
-        if (stopReason !== null) return resolve({ status: "failed", error: stopReason });
+        if (stopReason !== null) return resolve({ status: "failed", error: stopReason.message, code: stopReason.code });
         if (exit?.code === 0) return resolve({ status: "completed" });
         const tail = stderrTail.trim();
         const how =
@@ -117,7 +118,7 @@ export class CommandRunner implements Runner {
         }, KILL_GRACE_MS).unref();
       });
       child.once("error", (error) => {
-        stopReason ??= `could not start the agent: ${error.message}`;
+        stopReason ??= { message: `could not start the agent: ${error.message}`, code: "agent_failed" };
         setTimeout(settle, KILL_GRACE_MS).unref();
       });
       // "close" comes after both pipes are drained, so every output line is delivered before the outcome.

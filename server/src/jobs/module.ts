@@ -1,9 +1,12 @@
 import type { FeatureModule, ModuleDeps } from "../module.js";
+import { sandboxesDir } from "../workspaces/paths.js";
 import { CommandRunner } from "./command-runner.js";
 import { loadJobsConfig } from "./config.js";
 import { jobHandlers } from "./handlers.js";
+import { idleSweepIntervalMs, sweepIdleSandboxes } from "./idle-sweep.js";
 import { JobNotifier } from "./notifier.js";
 import { jobWebhooks } from "./present.js";
+import { sweepOrphanSandboxes } from "./sandbox.js";
 import { LEASE_MS, RunRegistry, Scheduler } from "./scheduler.js";
 import { SimulatedRunner } from "./simulated-runner.js";
 
@@ -15,13 +18,15 @@ const MAINTENANCE_MS = 10_000;
 
 /**
  * The jobs feature: the `/jobs` handlers, and the schedulers that run queued turns (the simulator always,
- * for test keys; the command runner too with `KNIFY_RUNNER=command`). Settings come from `deps.env`
- * (see `loadJobsConfig`); invalid ones fail here, at start.
+ * for test keys; the command runner too with `KNIFY_RUNNER=command`), and the sandbox sweeps: orphans at
+ * start, idle sandboxes every {@link idleSweepIntervalMs}. Settings come from `deps.env` (see
+ * `loadJobsConfig`); invalid ones fail here, at start.
  * @example const jobs = createJobsModule(deps); await jobs.start?.();
  */
 export function createJobsModule(deps: ModuleDeps): FeatureModule {
   const config = loadJobsConfig(deps.env);
   const { store, clock, logger } = deps;
+  const createdAt = Date.now();
   const notifier = new JobNotifier();
   const runs = new RunRegistry();
   const webhook = jobWebhooks(clock);
@@ -34,6 +39,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
     webhook,
     dataDir: deps.config.dataDir,
     replicaId: config.replicaId,
+    presets: deps.presets,
   };
   // Simulated turns are timers, not processes, so they do not count against KNIFY_MAX_CONCURRENT_JOBS.
   const schedulers = [new Scheduler(schedulerDeps, "simulated", new SimulatedRunner(config.simulatorDelayMs), 1000)];
@@ -42,6 +48,20 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
     schedulers.push(new Scheduler(schedulerDeps, "command", runner, config.maxConcurrentJobs));
   }
   let maintenance: NodeJS.Timeout | undefined;
+  let idleSweep: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> | undefined;
+
+  /** One run of the idle sweep at a time: a slow one (many deletions) is not overtaken by the next tick. */
+  function sweepIdle(): void {
+    sweeping ??= sweepIdleSandboxes(schedulerDeps, config.sandboxTtlMs)
+      .then((cleaned) => {
+        if (cleaned.length > 0) logger.info({ jobs: cleaned }, "cleaned up idle sandboxes");
+      })
+      .catch((error: unknown) => logger.error({ err: error }, "the idle sandbox sweep failed"))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }
 
   /** Renews this replica's claims, stops turns it no longer holds, and fails turns of replicas that died. */
   async function maintain(): Promise<void> {
@@ -52,7 +72,17 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   }
 
   return {
-    handlers: jobHandlers({ store, clock, logger, config, dataDir: deps.config.dataDir, notifier, runs, webhook }),
+    handlers: jobHandlers({
+      store,
+      clock,
+      logger,
+      config,
+      dataDir: deps.config.dataDir,
+      notifier,
+      runs,
+      webhook,
+      presets: deps.presets,
+    }),
 
     async start() {
       // Nothing of this replica runs yet, so any turn still claimed by it died with the previous process.
@@ -60,7 +90,16 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
       if (recovered.failed.length + recovered.requeued.length > 0) {
         logger.warn({ failed: recovered.failed, requeued: recovered.requeued }, "recovered jobs after a restart");
       }
+      // Before any turn starts here: sandboxes of jobs that no longer exist, and copies cut short by a crash.
+      const orphans = await sweepOrphanSandboxes(
+        sandboxesDir(deps.config.dataDir),
+        await store.sandboxes.liveSandboxIds(),
+        createdAt,
+      );
+      if (orphans.length > 0) logger.warn({ removed: orphans }, "removed orphaned sandbox directories");
       for (const scheduler of schedulers) scheduler.start();
+      idleSweep = setInterval(sweepIdle, idleSweepIntervalMs(config.sandboxTtlMs));
+      idleSweep.unref();
       maintenance = setInterval(() => {
         maintain().catch((error: unknown) => logger.error({ err: error }, "job maintenance failed"));
       }, MAINTENANCE_MS);
@@ -69,6 +108,8 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
 
     async stop() {
       clearInterval(maintenance);
+      clearInterval(idleSweep);
+      await sweeping;
       for (const scheduler of schedulers) scheduler.stop();
       // Stop the agents but leave their jobs `running` in the store: the next start fails them with
       // RESTART_ERROR, the same path a crash takes, so there is one recovery story.

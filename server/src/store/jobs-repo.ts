@@ -4,6 +4,9 @@ import type { WebhookEventInput, WebhookEventType } from "./webhook-event.js";
 export type JobStatus = components["schemas"]["JobStatus"];
 export type JobSpec = components["schemas"]["JobSpec"];
 export type JobEventType = components["schemas"]["JobEvent"]["type"];
+/** Why a turn failed: a machine `code` and a message for people (spec schema `JobError`). */
+export type JobError = components["schemas"]["JobError"];
+export type JobErrorCode = JobError["code"];
 
 /** A job as stored. Times are epoch milliseconds. */
 export interface JobRecord {
@@ -18,7 +21,7 @@ export interface JobRecord {
   sessionId: string | null;
   turns: number;
   cleanedUpAt: number | null;
-  error: string | null;
+  error: JobError | null;
   /** The runner of the current turn (`simulated`, `command`). */
   runner: string;
   /** The current turn was requested with a `knify_test_` key (counts against the test-mode cap). */
@@ -55,6 +58,12 @@ export interface NewJob {
   runner: string;
   testMode: boolean;
   now: number;
+  /**
+   * The workspace's disk quota, when the job's sandbox will be a copy of the workspace's files: the copy is
+   * reserved (`sandbox_bytes`) in the same transaction that checks it fits. Null: an empty sandbox, nothing
+   * to reserve or check.
+   */
+  sandboxQuotaBytes: number | null;
 }
 
 /** A turn request: the next prompt, and the spec and runner it runs with. */
@@ -71,7 +80,15 @@ export interface TestModeLimited {
   active: number;
 }
 
-export type CreateJobResult = { job: JobRecord } | TestModeLimited;
+/** Refused because the sandbox copy does not fit in the workspace's disk quota. */
+export interface DiskQuotaExceeded {
+  overQuota: true;
+  usedBytes: number;
+  neededBytes: number;
+  quotaBytes: number;
+}
+
+export type CreateJobResult = { job: JobRecord } | TestModeLimited | DiskQuotaExceeded;
 
 export type ContinueJobResult =
   | { job: JobRecord }
@@ -79,6 +96,9 @@ export type ContinueJobResult =
   /** The job is pending/running (`not_finished`) or its sandbox is gone (`cleaned_up`). */
   | { conflict: "not_finished" | "cleaned_up"; job: JobRecord }
   | null;
+
+/** The cancelled job; `conflict` when it was not pending or running; null when there is no such job. */
+export type CancelJobResult = { job: JobRecord } | { conflict: true; job: JobRecord } | null;
 
 export interface CleanupResult {
   job: JobRecord;
@@ -131,7 +151,7 @@ export interface JobRepo {
   finish(
     id: string,
     replicaId: string,
-    outcome: { status: "completed" | "failed"; error: string | null; now: number },
+    outcome: { status: "completed" | "failed"; error: JobError | null; now: number },
     webhook: JobWebhookFactory,
   ): Promise<JobRecord | null>;
   /** Gives a claimed, still pending turn back to the queue. */
@@ -140,8 +160,17 @@ export interface JobRepo {
   setSession(id: string, sessionId: string): Promise<void>;
   /** Whether a job carries this agent session: any job (`null`), or one of this workspace. */
   hasSession(sessionId: string, workspaceId: string | null): Promise<boolean>;
-  /** Fails a pending or running turn ("cleaned up while running"), deletes the sandbox reference. Idempotent. */
-  cleanup(id: string, now: number, webhook: JobWebhookFactory): Promise<CleanupResult | null>;
+  /**
+   * Fails a pending or running turn ("cleaned up while running"), deletes the sandbox reference. Idempotent.
+   * With `idleSince`, only a finished job whose last turn ended at or before it is cleaned (the TTL sweep);
+   * otherwise null, as for a missing job.
+   */
+  cleanup(id: string, now: number, webhook: JobWebhookFactory, idleSince?: number): Promise<CleanupResult | null>;
+  /**
+   * Fails a pending or running turn with `error.code` `cancelled` (and `job.failed`), keeping the sandbox so
+   * the job can be continued. The runner, if any, is stopped by the caller.
+   */
+  cancel(id: string, now: number, webhook: JobWebhookFactory): Promise<CancelJobResult>;
   /** Events with `seq > after`, in order. */
   events(id: string, after: number, limit: number): Promise<JobEventRecord[]>;
   /** Extends the leases of this replica's turns; returns the ids it still holds. */

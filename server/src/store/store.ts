@@ -1,5 +1,6 @@
 import type { Permission } from "../auth/permissions.js";
 import type { JobRepo } from "./jobs-repo.js";
+import type { SandboxRepo } from "./sandboxes-repo.js";
 import type { WebhookRepo } from "./webhooks-repo.js";
 import type { WorkspaceRepo } from "./workspaces-repo.js";
 
@@ -17,6 +18,7 @@ export interface Store {
   readonly workspaces: WorkspaceRepo;
   readonly jobs: JobRepo;
   readonly webhooks: WebhookRepo;
+  readonly sandboxes: SandboxRepo;
   close(): Promise<void>;
 }
 

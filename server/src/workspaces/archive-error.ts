@@ -1,3 +1,5 @@
+import type { ArchiveLimits } from "./limits.js";
+
 /** The machine codes an upload can fail with, each a code of the spec's `ErrorCode` set. */
 export type ArchiveErrorCode = "invalid_archive" | "payload_too_large" | "validation_failed" | "unsupported_media_type";
 
@@ -13,6 +15,8 @@ export const ARCHIVE_ERROR_STATUS = {
 export interface ArchiveErrorOptions {
   /** The archive entry (or multipart part) the error is about, as the client wrote it. */
   entry?: string;
+  /** The cap that refused the archive, for a `payload_too_large` one. */
+  limit?: keyof ArchiveLimits;
   cause?: unknown;
 }
 
@@ -28,12 +32,14 @@ export class ArchiveError extends Error {
   readonly code: ArchiveErrorCode;
   readonly status: (typeof ARCHIVE_ERROR_STATUS)[ArchiveErrorCode];
   readonly entry: string | undefined;
+  readonly limit: keyof ArchiveLimits | undefined;
 
   constructor(code: ArchiveErrorCode, message: string, options: ArchiveErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = ARCHIVE_ERROR_STATUS[code];
     this.entry = options.entry;
+    this.limit = options.limit;
   }
 }
 

@@ -1,6 +1,11 @@
 import type { ArchiveError } from "./archive-error.js";
+import type { ArchiveLimits } from "./limits.js";
 
-export type Refuse = (code: "invalid_archive" | "payload_too_large", why: string) => ArchiveError;
+export type Refuse = (
+  code: "invalid_archive" | "payload_too_large",
+  why: string,
+  limit?: keyof ArchiveLimits,
+) => ArchiveError;
 
 /**
  * Splits an entry path into the segments it is written to, refusing anything that could leave the root or

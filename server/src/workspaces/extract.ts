@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { constants, createReadStream } from "node:fs";
-import { chmod, type FileHandle, mkdir, open, readdir } from "node:fs/promises";
+import { chmod, type FileHandle, mkdir, open, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -9,7 +9,7 @@ import { Parser, type ReadEntry } from "tar";
 import { ArchiveError, quoteEntry } from "./archive-error.js";
 import { checkEntryPath, pathWithNul, type Refuse } from "./entry-path.js";
 import { translateFsError, translateStreamError, translateTarError } from "./extract-errors.js";
-import { type ArchiveLimits, resolveArchiveLimits } from "./limits.js";
+import { type ArchiveLimits, RATIO_FREE_BYTES, resolveArchiveLimits } from "./limits.js";
 
 /** What an extraction wrote: the regular files of the final tree and the sum of their sizes. */
 export interface ExtractResult {
@@ -46,7 +46,9 @@ const DEVICE_TYPES: Record<string, string> = {
  *
  * On an `ArchiveError` (400/413) or any other error, `destDir` may hold a partial tree: extract into the temp
  * dir of {@link replaceDirectoryAtomically} so that a refusal leaves nothing behind. The source is streamed;
- * limits are enforced while reading, so a gzip bomb stops at the cap, not after being written out.
+ * limits are enforced while reading, so a gzip bomb stops at the cap, not after being written out. The
+ * compression ratio is measured against the archive's whole size when it is known (a file or a buffer), else
+ * against the compressed bytes read so far.
  *
  * @example
  * const { fileCount, sizeBytes } = await extractArchive("/tmp/upload.tar.gz", tmpDir, { maxEntries: 100 });
@@ -59,13 +61,12 @@ export async function extractArchive(
   const caps = resolveArchiveLimits(limits);
   const root = resolve(destDir);
   await prepareEmptyDir(root);
-  const extraction = new Extraction(root, caps);
+  const compressedSize = await knownSize(source);
+  const byteCap = new ByteCap(caps.maxCompressedBytes);
+  const extraction = new Extraction(root, caps, () => compressedSize ?? byteCap.seen);
   try {
-    await pipeline(
-      toReadable(source),
-      new ByteCap(caps.maxCompressedBytes),
-      createGunzip(),
-      (tar: AsyncIterable<Buffer>) => extraction.consume(tar),
+    await pipeline(toReadable(source), byteCap, createGunzip(), (tar: AsyncIterable<Buffer>) =>
+      extraction.consume(tar),
     );
   } catch (error) {
     // When the extraction refuses an entry, pipeline() may report the teardown it caused (an AbortError)
@@ -85,6 +86,12 @@ async function prepareEmptyDir(root: string): Promise<void> {
   }
 }
 
+async function knownSize(source: ArchiveSource): Promise<number | undefined> {
+  if (typeof source === "string") return (await stat(source)).size;
+  if (Buffer.isBuffer(source)) return source.length;
+  return undefined;
+}
+
 function toReadable(source: ArchiveSource): NodeJS.ReadableStream {
   if (typeof source === "string") return createReadStream(source);
   if (Buffer.isBuffer(source)) return Readable.from([source], { objectMode: false });
@@ -97,10 +104,18 @@ class ByteCap extends Transform {
   constructor(private readonly cap: number) {
     super();
   }
+  /** Compressed bytes passed on so far. */
+  get seen(): number {
+    return this.#seen;
+  }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#seen += chunk.length;
     if (this.#seen > this.cap) {
-      callback(new ArchiveError("payload_too_large", `the archive is over the limit of ${this.cap} compressed bytes`));
+      callback(
+        new ArchiveError("payload_too_large", `the archive is over the limit of ${this.cap} compressed bytes`, {
+          limit: "maxCompressedBytes",
+        }),
+      );
       return;
     }
     callback(null, chunk);
@@ -139,6 +154,8 @@ class Extraction {
   constructor(
     private readonly root: string,
     private readonly caps: ArchiveLimits,
+    /** The compressed size the ratio is measured against. */
+    private readonly compressedBytes: () => number,
   ) {
     this.#maxTarBytes = caps.maxTotalBytes + caps.maxEntries * FRAMING_BYTES_PER_ENTRY + MAX_TRAILING_BYTES;
     const parser = this.#parser;
@@ -160,8 +177,10 @@ class Extraction {
           throw new ArchiveError(
             "payload_too_large",
             `the archive expands to more than ${this.#maxTarBytes} bytes of tar data (limit ${this.caps.maxTotalBytes} bytes of files)`,
+            { limit: "maxTotalBytes" },
           );
         }
+        this.#checkRatio();
         if (this.#sawEnd) {
           this.#skipTrailing(chunk);
           continue;
@@ -193,6 +212,19 @@ class Extraction {
     let sizeBytes = 0;
     for (const size of this.#files.values()) sizeBytes += size;
     return { fileCount: this.#files.size, sizeBytes };
+  }
+
+  /** Refuses an archive that decompresses to more than `maxCompressionRatio` times its compressed size. */
+  #checkRatio(): void {
+    if (this.#tarBytes <= RATIO_FREE_BYTES) return;
+    const ratio = this.caps.maxCompressionRatio;
+    const compressed = this.compressedBytes();
+    if (this.#tarBytes <= compressed * ratio) return;
+    throw new ArchiveError(
+      "payload_too_large",
+      `the archive decompresses to more than ${ratio} times its size (over ${this.#tarBytes} bytes from ${compressed} compressed bytes), the limit that stops decompression bombs; leave out files of repetitive data (zeros, generated fills), or split the upload`,
+      { limit: "maxCompressionRatio" },
+    );
   }
 
   #skipTrailing(chunk: Buffer): void {
@@ -283,14 +315,14 @@ class Extraction {
   /** Checks one entry and queues its write; throws the `ArchiveError` that refuses it. */
   #accept(entry: ReadEntry): void {
     const raw = entry.path;
-    const refuse = (code: "invalid_archive" | "payload_too_large", why: string) =>
-      new ArchiveError(code, `entry ${quoteEntry(raw)} ${why}`, { entry: raw });
+    const refuse: Refuse = (code, why, limit) =>
+      new ArchiveError(code, `entry ${quoteEntry(raw)} ${why}`, { entry: raw, ...(limit ? { limit } : {}) });
     this.#entries += 1;
     if (this.#entries > this.caps.maxEntries) {
       throw new ArchiveError(
         "payload_too_large",
         `the archive has more than ${this.caps.maxEntries} entries (stopped at ${quoteEntry(raw)})`,
-        { entry: raw },
+        { entry: raw, limit: "maxEntries" },
       );
     }
     const segments = checkEntryPath(raw, this.caps.maxPathBytes, refuse);
@@ -321,6 +353,7 @@ class Extraction {
       throw refuse(
         "payload_too_large",
         `(${entry.size} bytes) takes the archive over the limit of ${this.caps.maxTotalBytes} extracted bytes`,
+        "maxTotalBytes",
       );
     }
     this.#declaredBytes += entry.size;
@@ -394,6 +427,7 @@ class Extraction {
           throw refuse(
             "payload_too_large",
             `takes the archive over the limit of ${this.caps.maxTotalBytes} extracted bytes`,
+            "maxTotalBytes",
           );
         }
         await writeAll(handle, chunk);

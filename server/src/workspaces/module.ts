@@ -4,27 +4,31 @@ import { envInteger } from "../config.js";
 import type { FeatureModule, ModuleDeps } from "../module.js";
 import { workspaceHandlers } from "./handlers.js";
 import { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS } from "./limits.js";
+import { readDiskQuota } from "./quota.js";
 
 /** The settings this module reads from `deps.env`, each overriding one of the spec's default caps. */
 const LIMIT_SETTINGS = {
   KNIFY_WORKSPACE_MAX_BYTES: "maxCompressedBytes",
   KNIFY_WORKSPACE_MAX_EXTRACTED_BYTES: "maxTotalBytes",
   KNIFY_WORKSPACE_MAX_ENTRIES: "maxEntries",
+  KNIFY_WORKSPACE_MAX_COMPRESSION_RATIO: "maxCompressionRatio",
 } as const satisfies Record<string, keyof ArchiveLimits>;
 
 /**
  * The workspaces feature: upload, list, get, replace and delete (`/workspaces`). Reads its caps from
- * `KNIFY_WORKSPACE_MAX_BYTES` (compressed archive), `KNIFY_WORKSPACE_MAX_EXTRACTED_BYTES` and
- * `KNIFY_WORKSPACE_MAX_ENTRIES`; an invalid value fails the start with a `ConfigError`.
+ * `KNIFY_WORKSPACE_MAX_BYTES` (compressed archive), `KNIFY_WORKSPACE_MAX_EXTRACTED_BYTES`,
+ * `KNIFY_WORKSPACE_MAX_ENTRIES`, `KNIFY_WORKSPACE_MAX_COMPRESSION_RATIO` and the disk quota
+ * (`KNIFY_WORKSPACE_DISK_QUOTA_BYTES`); an invalid value fails the start with a `ConfigError`.
  *
  * @example
  * const workspaces = createWorkspacesModule({ store, config, clock, logger, env: process.env });
  */
 export function createWorkspacesModule(deps: ModuleDeps): FeatureModule {
   const limits = readArchiveLimits(deps.env);
+  const diskQuotaBytes = readDiskQuota(deps.env);
   const createdAt = Date.now();
   return {
-    handlers: workspaceHandlers({ ...deps, limits }),
+    handlers: workspaceHandlers({ ...deps, limits, diskQuotaBytes }),
     async start() {
       await removeStaleTempFiles(deps.config.dataDir, createdAt).catch((err: unknown) =>
         deps.logger.warn({ err }, "could not remove stale workspace temp files"),

@@ -6,6 +6,7 @@ import { SqliteJobRepo } from "./jobs.js";
 import { SqliteKeyRepo } from "./keys.js";
 import { migrations } from "./migrations.js";
 import { SqliteRequestRepo } from "./requests.js";
+import { SqliteSandboxRepo } from "./sandboxes.js";
 import { SqliteWebhookRepo } from "./webhooks.js";
 import { SqliteWorkspaceRepo } from "./workspaces.js";
 
@@ -26,6 +27,7 @@ class SqliteStore implements Store {
   readonly workspaces;
   readonly jobs;
   readonly webhooks;
+  readonly sandboxes;
 
   constructor(private readonly db: Database.Database) {
     this.keys = new SqliteKeyRepo(db);
@@ -34,6 +36,7 @@ class SqliteStore implements Store {
     this.workspaces = new SqliteWorkspaceRepo(db);
     this.jobs = new SqliteJobRepo(db);
     this.webhooks = new SqliteWebhookRepo(db);
+    this.sandboxes = new SqliteSandboxRepo(db);
   }
 
   async close(): Promise<void> {

@@ -4,8 +4,9 @@
  */
 import type Database from "better-sqlite3";
 import { idempotencyLeaseMigration } from "./idempotency.js";
-import { jobsMigration } from "./jobs.js";
-import { webhooksMigration } from "./webhooks.js";
+import { jobErrorCodeMigration, jobsMigration } from "./jobs.js";
+import { sandboxesMigration } from "./sandboxes.js";
+import { webhookFairnessMigration, webhooksMigration } from "./webhooks.js";
 import { workspaceNameScopeMigration, workspacesMigration } from "./workspaces.js";
 
 export interface Migration {
@@ -69,4 +70,7 @@ export const migrations: Migration[] = [
   webhooksMigration,
   idempotencyLeaseMigration,
   workspaceNameScopeMigration,
+  webhookFairnessMigration,
+  jobErrorCodeMigration,
+  sandboxesMigration,
 ];

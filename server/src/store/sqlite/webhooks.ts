@@ -72,6 +72,21 @@ export const webhooksMigration: Migration = {
   `,
 };
 
+/**
+ * The indexes the fair claim walks (#15 item 6): each endpoint's pending deliveries, oldest due first, and
+ * the leases held now (a lease is cleared when its attempt is recorded, so that index stays small).
+ */
+export const webhookFairnessMigration: Migration = {
+  version: 7,
+  name: "webhook delivery fairness",
+  sql: `
+    CREATE INDEX webhook_deliveries_endpoint_due ON webhook_deliveries(endpoint_id, next_attempt_at, id)
+      WHERE status = 'pending';
+    CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(claimed_until, endpoint_id)
+      WHERE claimed_until IS NOT NULL;
+  `,
+};
+
 interface EndpointRow {
   id: string;
   workspace_id: string;
@@ -195,22 +210,37 @@ export class SqliteWebhookRepo implements WebhookRepo {
     // its workspace, stays within its share once it is added; eligible ones are taken round-robin: every
     // workspace's oldest first, then every workspace's second oldest, and so on.
     this.fairDue = db.prepare(
-      `WITH live AS (
-         SELECT d.endpoint_id, w.workspace_id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
-         WHERE d.status = 'pending' AND d.claimed_until > @now
+      `WITH live_endpoint AS MATERIALIZED (
+         -- Pinned to the small leases index: without statistics the planner would walk every delivery.
+         SELECT endpoint_id, count(*) AS n FROM webhook_deliveries INDEXED BY webhook_deliveries_leased
+         WHERE claimed_until > @now AND status = 'pending' GROUP BY endpoint_id
        ),
+       live_workspace AS MATERIALIZED (
+         SELECT w.workspace_id, sum(l.n) AS n FROM live_endpoint l JOIN webhook_endpoints w ON w.id = l.endpoint_id
+         GROUP BY w.workspace_id
+       ),
+       open_endpoint AS (
+         SELECT w.id, w.workspace_id, coalesce(l.n, 0) AS busy
+         FROM webhook_endpoints w LEFT JOIN live_endpoint l ON l.endpoint_id = w.id
+         WHERE coalesce(l.n, 0) < @per_endpoint
+       ),
+       -- Only each endpoint's oldest few due deliveries are candidates (an index walk each), so the work
+       -- grows with the number of endpoints, not with the backlog.
        due AS (
-         SELECT d.id, d.next_attempt_at, w.workspace_id,
-           ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id)
-             + (SELECT count(*) FROM live WHERE live.endpoint_id = d.endpoint_id) AS endpoint_load
-         FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
-         WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.claimed_until IS NULL OR d.claimed_until <= @now)
+         SELECT d.id, d.next_attempt_at, e.workspace_id,
+           ROW_NUMBER() OVER (PARTITION BY e.id ORDER BY d.next_attempt_at, d.id) + e.busy AS endpoint_load
+         FROM open_endpoint e JOIN webhook_deliveries d ON d.id IN (
+           SELECT x.id FROM webhook_deliveries x
+           WHERE x.endpoint_id = e.id AND x.status = 'pending' AND x.next_attempt_at <= @now
+             AND (x.claimed_until IS NULL OR x.claimed_until <= @now)
+           ORDER BY x.next_attempt_at, x.id LIMIT @per_endpoint
+         )
        ),
        eligible AS (
-         SELECT id, next_attempt_at,
-           ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY next_attempt_at, id) AS turn,
-           (SELECT count(*) FROM live WHERE live.workspace_id = due.workspace_id) AS workspace_busy
-         FROM due WHERE endpoint_load <= @per_endpoint
+         SELECT due.id, due.next_attempt_at, coalesce(lw.n, 0) AS workspace_busy,
+           ROW_NUMBER() OVER (PARTITION BY due.workspace_id ORDER BY due.next_attempt_at, due.id) AS turn
+         FROM due LEFT JOIN live_workspace lw ON lw.workspace_id = due.workspace_id
+         WHERE due.endpoint_load <= @per_endpoint
        )
        SELECT id FROM eligible WHERE turn + workspace_busy <= @per_workspace
        ORDER BY turn, next_attempt_at, id LIMIT @limit`,
@@ -225,7 +255,7 @@ export class SqliteWebhookRepo implements WebhookRepo {
        FROM webhook_deliveries d
        JOIN webhook_events e ON e.id = d.event_id
        JOIN webhook_endpoints w ON w.id = d.endpoint_id
-       WHERE d.claim_token = ?`,
+       WHERE d.id IN (SELECT value FROM json_each(@ids)) AND d.claim_token = @token`,
     );
     this.claimOf = db.prepare("SELECT claim_token, endpoint_id FROM webhook_deliveries WHERE id = ?");
     this.insertAttempt = db.prepare(
@@ -350,7 +380,7 @@ export class SqliteWebhookRepo implements WebhookRepo {
         ).map((row) => row.id);
         if (ids.length === 0) return [];
         this.lease.run({ until: now + leaseMs, token, ids: JSON.stringify(ids) });
-        return this.leased.all(token) as ClaimRow[];
+        return this.leased.all({ ids: JSON.stringify(ids), token }) as ClaimRow[];
       })
       // IMMEDIATE: the choice and the lease hold the write lock together, so two replicas never lease one row.
       .immediate();

@@ -1,0 +1,62 @@
+import type Database from "better-sqlite3";
+import type { DiskUsage, SandboxRepo } from "../sandboxes-repo.js";
+import type { Migration } from "./migrations.js";
+
+/**
+ * Sandbox disk accounting (issue 15, item 7): `jobs.sandbox_bytes` holds a job's reservation, then the measured
+ * size of its sandbox. The partial indexes serve the per-workspace sum (only sandboxes that hold bytes) and the
+ * idle sweep (finished, not cleaned-up jobs by the end of their last turn).
+ */
+export const sandboxesMigration: Migration = {
+  version: 9,
+  name: "sandbox disk accounting",
+  sql: `
+    ALTER TABLE jobs ADD COLUMN sandbox_bytes INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_sandbox_bytes ON jobs(workspace_id) WHERE cleaned_up_at IS NULL AND sandbox_bytes > 0;
+    CREATE INDEX jobs_idle ON jobs(completed_at) WHERE cleaned_up_at IS NULL AND status IN ('completed', 'failed');
+  `,
+};
+
+/** What a workspace uses; call inside a transaction when the answer decides a write. */
+export function diskUsage(db: Database.Database, workspaceId: string): DiskUsage {
+  const row = db
+    .prepare(
+      `SELECT (SELECT coalesce(sum(size_bytes), 0) FROM workspaces WHERE id = @id) AS workspace_bytes,
+              (SELECT coalesce(sum(sandbox_bytes), 0) FROM jobs
+                WHERE workspace_id = @id AND cleaned_up_at IS NULL AND sandbox_bytes > 0) AS sandbox_bytes`,
+    )
+    .get({ id: workspaceId }) as { workspace_bytes: number; sandbox_bytes: number };
+  return { workspaceBytes: row.workspace_bytes, sandboxBytes: row.sandbox_bytes };
+}
+
+export class SqliteSandboxRepo implements SandboxRepo {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      setBytes: p("UPDATE jobs SET sandbox_bytes = ? WHERE id = ? AND cleaned_up_at IS NULL"),
+      idle: p(
+        `SELECT id FROM jobs WHERE cleaned_up_at IS NULL AND status IN ('completed', 'failed')
+           AND completed_at <= ? ORDER BY completed_at LIMIT ?`,
+      ),
+      live: p("SELECT sandbox_id FROM jobs WHERE cleaned_up_at IS NULL AND sandbox_id IS NOT NULL"),
+    };
+  }
+
+  async usage(workspaceId: string): Promise<DiskUsage> {
+    return diskUsage(this.db, workspaceId);
+  }
+
+  async setBytes(jobId: string, bytes: number): Promise<void> {
+    this.s.setBytes.run(bytes, jobId);
+  }
+
+  async idleJobs(cutoff: number, limit: number): Promise<string[]> {
+    return (this.s.idle.all(cutoff, limit) as { id: string }[]).map((row) => row.id);
+  }
+
+  async liveSandboxIds(): Promise<Set<string>> {
+    return new Set((this.s.live.all() as { sandbox_id: string }[]).map((row) => row.sandbox_id));
+  }
+}
