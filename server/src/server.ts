@@ -70,7 +70,15 @@ export async function startServer(
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());
   });
-  for (const module of modules) await module.start?.();
+  try {
+    for (const module of modules) await module.start?.();
+  } catch (error) {
+    // A module refused to start (e.g. no working jail for agents): stop what already runs, then report.
+    for (const module of modules) await module.stop?.();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await store.close();
+    throw error;
+  }
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   return {

@@ -27,7 +27,9 @@ export function contractScenarios(target: () => ContractTarget): void {
   const admin = () => target().client(target().adminKey);
   /** A new key made through the API, and a client for it. */
   const keyed = async (body: { workspace_id?: string; permissions?: Permission; type?: "live" | "test" } = {}) => {
-    const created = await admin().keys.create({ name: "contract", ...body });
+    // A key makes keys of its own type only, so test keys come from the test admin.
+    const creator = target().client(body.type === "test" ? target().testAdminKey : target().adminKey);
+    const created = await creator.keys.create({ name: "contract", ...body });
     return { key: created, client: target().client(created.api_key) };
   };
   const wait = { pollInterval: 10, timeout: 10_000 };

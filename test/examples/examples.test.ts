@@ -188,7 +188,13 @@ describe.concurrent("examples run as programs", () => {
 
   describe("examples/key-admin.ts", () => {
     it("creates a scoped key, verifies it, reads usage, rotates and revokes it", async () => {
-      const run = await runExample("key-admin.ts", server.adminKey, ["ws_key_admin"]);
+      const testAdmin = await server.key({
+        name: "test admin",
+        type: "test",
+        permissions: ["admin:all"],
+        rateLimit: 1000,
+      });
+      const run = await runExample("key-admin.ts", testAdmin.apiKey, ["ws_key_admin"]);
 
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);

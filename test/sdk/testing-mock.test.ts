@@ -456,8 +456,9 @@ describe("job events as server-sent events", () => {
 describe("keys", () => {
   it("shows the secret on creation only", async () => {
     const m = start();
+    const testAdmin = m.state.createKey({ type: "test", permissions: ["admin:all"] });
     const created = await call("POST", "/keys", {
-      key: m.adminKey,
+      key: testAdmin.api_key,
       json: { name: "Team A Key", type: "test", workspace_id: "ws_team_a", permissions: ["jobs:read"] },
     });
     expect(created.data).toMatchObject({ type: "test", rate_limit: 100, workspace_id: "ws_team_a" });
@@ -465,6 +466,18 @@ describe("keys", () => {
     const listed = await call("GET", "/keys", { key: m.adminKey });
     expect(listed.data[0].key_id).toBe(created.data.key_id);
     expect(listed.data.some((k: object) => "api_key" in k)).toBe(false);
+  });
+
+  it("caps unrevoked keys per workspace like the server (maxKeysPerWorkspace → 409 key_limit_reached)", async () => {
+    const m = start({ maxKeysPerWorkspace: 2 });
+    const create = () => call("POST", "/keys", { key: m.adminKey, json: { name: "n", workspace_id: "ws_cap" } });
+    const first = await create();
+    expect((await create()).status).toBe(200);
+    const third = await create();
+    expect(third.status).toBe(409);
+    expect(third.data.code).toBe("key_limit_reached");
+    await call("DELETE", `/keys/${first.data.key_id}`, { key: m.adminKey });
+    expect((await create()).status).toBe(200);
   });
 
   it("gives a key without permissions every permission except admin:all", async () => {

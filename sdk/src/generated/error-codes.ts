@@ -15,6 +15,7 @@ export const errorStatus = {
   "workspace_exists": 409,
   "key_revoked": 409,
   "key_expired": 409,
+  "key_limit_reached": 409,
   "secret_already_shown": 409,
   "idempotency_in_progress": 409,
   "workspace_read_only": 409,

@@ -337,7 +337,11 @@ export interface paths {
          * Create an API key
          * @description Creates a key. The secret `api_key` is in this response only. Without `permissions` a
          *     key gets every permission except `admin:all`. `workspace_id` may name a workspace that
-         *     holds no files yet.
+         *     holds no files yet. The new key is never more than the caller (see "Key administration"):
+         *     another `type`, a higher `rate_limit`, a permission the caller lacks or a later expiry is
+         *     refused with 403; without `type`, `rate_limit` or `expires_at` it takes the caller's type,
+         *     the lower of the type's default limit and the caller's, and the caller's expiry.
+         *     A workspace already holding `KNIFY_MAX_KEYS_PER_WORKSPACE` unrevoked keys answers 409.
          */
         post: operations["createKey"];
         delete?: never;
@@ -390,7 +394,15 @@ export interface paths {
         delete: operations["revokeKey"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update an API key
+         * @description Changes a key's `name`, `permissions`, `rate_limit` or `expires_at` (null: never
+         *     expires) in place; the very next request with the key is judged by the new settings.
+         *     Fields left out keep their value. The result obeys the rules of key creation: a key of
+         *     the caller's own type, with no more permissions, no higher `rate_limit` and no later
+         *     expiry than the caller (403 otherwise). A revoked key cannot be changed (409).
+         */
+        patch: operations["updateKey"];
         trace?: never;
     };
     "/keys/{key_id}/usage": {
@@ -433,7 +445,8 @@ export interface paths {
          * @description Issues a new secret for the same key (same id, settings and usage). The previous secret
          *     keeps working for `grace_period_seconds` (default 86400, at most 604800), then is
          *     rejected. A revoked key cannot be rotated (409 `key_revoked`), nor an expired one (409
-         *     `key_expired`).
+         *     `key_expired`). A secret that is itself in a grace period cannot rotate any key (403): it
+         *     could otherwise lock the key's owner out.
          */
         post: operations["rotateKey"];
         delete?: never;
@@ -502,7 +515,18 @@ export interface paths {
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update a webhook endpoint
+         * @description Changes the endpoint's `url` (checked like a new one: private, loopback and link-local
+         *     targets are refused unless `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`), `event_types`,
+         *     `description` (null clears it) or `enabled`. `enabled: true` re-enables an endpoint,
+         *     also one the server disabled after a 410, and clears `disabled_reason`; only events
+         *     after that are delivered. `enabled: false` pauses it: its pending deliveries fail.
+         *     A `url` another endpoint of the workspace already has is refused (409
+         *     `webhook_url_exists`), as at creation. Fields left out keep their value; the secret
+         *     never changes.
+         */
+        patch: operations["updateWebhookEndpoint"];
         trace?: never;
     };
     "/webhook-endpoints/{endpoint_id}/test": {
@@ -887,10 +911,13 @@ export interface components {
              * @description `agent_failed` (the agent exited non-zero or could not start), `timed_out`, `cancelled`
              *     (`POST /jobs/{job_id}/cancel`), `cleaned_up` (cleaned up while pending or running),
              *     `interrupted` (the server stopped during the turn), `sandbox_failed` (the sandbox could
-             *     not be provisioned), `runner_failed` (an internal error). Extensible.
+             *     not be provisioned), `sandbox_limit` (the turn ran into one of its sandbox's limits: CPU
+             *     time, memory, processes or file size; the message names the limit and its setting, e.g.
+             *     `the agent exceeded its CPU time limit (KNIFY_SANDBOX_CPU_SECONDS=1800)`), `runner_failed`
+             *     (an internal error). Extensible.
              * @enum {string}
              */
-            code: "agent_failed" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "runner_failed";
+            code: "agent_failed" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "sandbox_limit" | "runner_failed";
             /** @description What happened, for people (e.g. the agent's stderr tail). */
             message: string;
         };
@@ -983,18 +1010,30 @@ export interface components {
         };
         CreateKeyRequest: {
             name: string;
-            /** @default live */
+            /** @description Defaults to the calling key's type. */
             type?: components["schemas"]["KeyType"];
             workspace_id?: components["schemas"]["WorkspaceIdValue"];
             /** @description Defaults to every permission except `admin:all`. */
             permissions?: components["schemas"]["Permission"][];
-            /** @description Requests per minute; defaults by type. */
+            /** @description Requests per minute, at most the caller's; defaults by type (never above the caller's). */
             rate_limit?: number;
             /**
              * Format: date-time
-             * @description After this time the key is rejected.
+             * @description After this time the key is rejected; no later than the caller's expiry, which is the default.
              */
             expires_at?: string;
+        };
+        /** @description The fields to change; at least one. */
+        UpdateKeyRequest: {
+            name?: string;
+            permissions?: components["schemas"]["Permission"][];
+            /** @description Requests per minute. */
+            rate_limit?: number;
+            /**
+             * Format: date-time
+             * @description After this time the key is rejected; null means never.
+             */
+            expires_at?: string | null;
         };
         RotateKeyRequest: {
             /** @default 86400 */
@@ -1051,6 +1090,16 @@ export interface components {
             event_types?: components["schemas"]["WebhookEventType"][];
             description?: string;
             workspace_id?: components["schemas"]["WorkspaceIdValue"];
+        };
+        /** @description The fields to change; at least one. */
+        UpdateWebhookEndpointRequest: {
+            /** Format: uri */
+            url?: string;
+            /** @description The event types sent; empty means all. */
+            event_types?: components["schemas"]["WebhookEventType"][];
+            description?: string | null;
+            /** @description true re-enables the endpoint (also after a 410); false pauses it. */
+            enabled?: boolean;
         };
         WebhookAttempt: {
             /** Format: date-time */
@@ -1491,7 +1540,6 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            429: components["responses"]["TooManyRequests"];
         };
     };
     listJobs: {
@@ -2507,6 +2555,70 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    updateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key's id. */
+                key_id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "permissions": [
+                 *         "jobs:read"
+                 *       ],
+                 *       "rate_limit": 60
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key, updated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key_id": "key_xyz789",
+                     *       "name": "Team A Key",
+                     *       "type": "live",
+                     *       "prefix": "knify_live_3mJr",
+                     *       "workspace_id": "ws_team_a",
+                     *       "permissions": [
+                     *         "jobs:read"
+                     *       ],
+                     *       "rate_limit": 60,
+                     *       "created_at": "2025-11-17T10:00:00Z",
+                     *       "last_used": "2025-11-17T10:00:00Z",
+                     *       "revoked_at": null,
+                     *       "expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     getKeyUsage: {
         parameters: {
             query?: never;
@@ -2804,6 +2916,67 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                endpoint_id: components["parameters"]["EndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "event_types": [
+                 *         "job.completed"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, updated (without its secret). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_01JD3Z8Q4W6T9X2B5N7M0PQRSX",
+                     *       "workspace_id": "ws_abc123",
+                     *       "url": "https://hooks.example.com/knify",
+                     *       "event_types": [
+                     *         "job.completed"
+                     *       ],
+                     *       "description": null,
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "created_at": "2025-11-17T10:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -51,6 +51,8 @@ export interface MockStateOptions {
   permissions: readonly Permission[];
   /** Accept loopback and private webhook URLs (the server's `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`). */
   allowPrivateWebhookUrls: boolean;
+  /** Most unrevoked keys per workspace through `POST /keys` (the server's `KNIFY_MAX_KEYS_PER_WORKSPACE`). */
+  maxKeysPerWorkspace: number;
 }
 
 const KEY_FORMAT = /^knify_(live|test)_[A-Za-z0-9_]+$/;
@@ -134,6 +136,15 @@ export class MockState {
       return rec.key.revoked_at === null && !expired ? rec : undefined;
     }
     return undefined;
+  }
+
+  /** Whether `secret` is a rotated-out secret of its key, still in its grace period. */
+  isRotatedOut(secret: string): boolean {
+    for (const rec of this.keys.values()) {
+      const match = rec.secrets.find((s) => s.secret === secret);
+      if (match) return match.expiresAt !== null;
+    }
+    return false;
   }
 
   /** Counts a request against the key's UTC day and month, and stamps `last_used`. */

@@ -305,6 +305,21 @@ export const operations = [
     "hasHeaders": false
   },
   {
+    "operationId": "updateKey",
+    "method": "PATCH",
+    "path": "/keys/{key_id}",
+    "koaPath": "/keys/:key_id",
+    "auth": true,
+    "permission": "admin:all",
+    "selfAccess": false,
+    "body": "json",
+    "bodyRequired": true,
+    "secretFields": [],
+    "hasParams": true,
+    "hasQuery": false,
+    "hasHeaders": false
+  },
+  {
     "operationId": "getKeyUsage",
     "method": "GET",
     "path": "/keys/{key_id}/usage",
@@ -393,6 +408,21 @@ export const operations = [
     "selfAccess": false,
     "body": null,
     "bodyRequired": false,
+    "secretFields": [],
+    "hasParams": true,
+    "hasQuery": false,
+    "hasHeaders": false
+  },
+  {
+    "operationId": "updateWebhookEndpoint",
+    "method": "PATCH",
+    "path": "/webhook-endpoints/{endpoint_id}",
+    "koaPath": "/webhook-endpoints/:endpoint_id",
+    "auth": true,
+    "permission": "workspaces:write",
+    "selfAccess": false,
+    "body": "json",
+    "bodyRequired": true,
     "secretFields": [],
     "hasParams": true,
     "hasQuery": false,

@@ -23,6 +23,7 @@ export declare const listKeysQuery: ValidateFunction<Record<string, unknown>>;
 export declare const createKeyHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const getKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const revokeKeyParams: ValidateFunction<Record<string, unknown>>;
+export declare const updateKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const getKeyUsageParams: ValidateFunction<Record<string, unknown>>;
 export declare const rotateKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const rotateKeyHeaders: ValidateFunction<Record<string, unknown>>;
@@ -30,6 +31,7 @@ export declare const listWebhookEndpointsQuery: ValidateFunction<Record<string, 
 export declare const createWebhookEndpointHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const getWebhookEndpointParams: ValidateFunction<Record<string, unknown>>;
 export declare const deleteWebhookEndpointParams: ValidateFunction<Record<string, unknown>>;
+export declare const updateWebhookEndpointParams: ValidateFunction<Record<string, unknown>>;
 export declare const testWebhookEndpointParams: ValidateFunction<Record<string, unknown>>;
 export declare const testWebhookEndpointHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const listWebhookDeliveriesParams: ValidateFunction<Record<string, unknown>>;
