@@ -42,7 +42,8 @@ async function startAndStop(): Promise<{ stdout: string; url: string; code: numb
   return { stdout, url, code, ...(verified !== undefined ? { verified } : {}) };
 }
 
-describe("knify-server start", () => {
+// Every test spawns the server or the CLI through tsx, which takes seconds each on a loaded 2-core machine.
+describe("knify-server start", { timeout: 120_000 }, () => {
   it("writes a bootstrap admin key to a 0600 file on the first start only, never to a captured stdout, and stops gracefully on SIGTERM", async () => {
     const first = await startAndStop();
     expect(first.code).toBe(0);
@@ -65,7 +66,7 @@ describe("knify-server start", () => {
   });
 });
 
-describe("knify-server keys", () => {
+describe("knify-server keys", { timeout: 120_000 }, () => {
   const cli = (...args: string[]) => exec(process.execPath, [bin, "keys", ...args], { env });
 
   it("creates, lists, rotates and revokes keys in the server's store", async () => {
