@@ -55,6 +55,9 @@ export function createApp(deps: AppDeps): Koa {
       ctx.type = "application/problem+json";
       ctx.body = JSON.stringify(problemBody(problem, requestId));
     } finally {
+      // Answered before the body was read (401, 404, 408, …): close, or Node would keep the connection
+      // open to drain a body the client may trickle for the whole request timeout.
+      if (!ctx.req.complete) ctx.set("Connection", "close");
       // Method, path, status and timing only: never headers or bodies, which carry keys and secrets.
       deps.logger.info(
         {

@@ -42,10 +42,26 @@ export async function startServer(
     ...modules.map((m) => m.handlers),
   );
   const app = createApp({ store, clock, logger, config, handlers });
-  const http = createServer(app.callback());
-  // Slow-loris guards: a client must send its headers, and its whole request, in bounded time.
-  http.headersTimeout = 30_000;
-  http.requestTimeout = config.requestTimeoutMs;
+  const http = createServer(
+    {
+      // Slow-loris guards: a client must send its headers, and its whole request, in bounded time. JSON
+      // bodies have their own, shorter deadline (readBody); this one is the uploads'. Node checks them on
+      // this interval (30 s by default), so it must be well under the headers timeout to enforce it.
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.uploadTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    },
+    app.callback(),
+  );
+  // Beyond this, Node closes new sockets as they arrive (#15: ~20k idle connections used up the descriptors).
+  http.maxConnections = config.maxConnections;
+  let lastDropWarning = 0;
+  http.on("drop", () => {
+    // Once a minute at most: a flood of connections must not become a flood of log lines.
+    if (clock.now() - lastDropWarning < 60_000) return;
+    lastDropWarning = clock.now();
+    logger.warn({ max_connections: config.maxConnections }, "connection refused: KNIFY_MAX_CONNECTIONS reached");
+  });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());

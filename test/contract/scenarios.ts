@@ -347,6 +347,24 @@ export function contractScenarios(target: () => ContractTarget): void {
       await expect(client.webhookEndpoints.get(endpoint.id)).rejects.toBeInstanceOf(NotFoundError);
     });
 
+    it("keeps one endpoint per URL and at most 20 per workspace (409)", async () => {
+      const { client } = await keyed({ workspace_id: `ws_hooks_${unique()}` });
+      await client.webhookEndpoints.create({ url: "http://127.0.0.1:9/hook-0" });
+      const duplicate = await client.webhookEndpoints.create({ url: "http://127.0.0.1:9/hook-0" }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(duplicate).toBeInstanceOf(ConflictError);
+      expect((duplicate as ConflictError).code).toBe("webhook_url_exists");
+      for (let i = 1; i < 20; i++) await client.webhookEndpoints.create({ url: `http://127.0.0.1:9/hook-${i}` });
+      const over = await client.webhookEndpoints.create({ url: "http://127.0.0.1:9/hook-20" }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(over).toBeInstanceOf(ConflictError);
+      expect((over as ConflictError).code).toBe("webhook_endpoint_limit");
+    });
+
     it("needs a workspace for a key without one", async () => {
       const error = await admin()
         .webhookEndpoints.create({ url: "http://127.0.0.1:9/hook" })

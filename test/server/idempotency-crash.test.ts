@@ -20,6 +20,8 @@ mkdirSync(sourceDir, { recursive: true });
 writeFileSync(join(sourceDir, "README.md"), "# crash\n");
 const env = { ...process.env, KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", KNIFY_LOG_LEVEL: "info" };
 const children: ChildProcess[] = [];
+// Each test starts server processes through tsx, which takes seconds on a loaded 2-core machine.
+const BUDGET_MS = 120_000;
 
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
@@ -90,35 +92,43 @@ const upload = (url: string, idempotencyKey: string) =>
   );
 
 describe("an idempotency claim of a process that crashed", () => {
-  it("is released when the server starts again, so the SDK's retry succeeds", async () => {
-    const first = await startChild("replica-a");
-    await hangUpload(first.url, "crash-restart");
-    await kill(first.child);
+  it(
+    "is released when the server starts again, so the SDK's retry succeeds",
+    async () => {
+      const first = await startChild("replica-a");
+      await hangUpload(first.url, "crash-restart");
+      await kill(first.child);
 
-    const second = await startChild("replica-a");
-    const workspace = await upload(second.url, "crash-restart");
-    expect(workspace.name).toBe("after-crash-restart");
-    await kill(second.child);
-  });
+      const second = await startChild("replica-a");
+      const workspace = await upload(second.url, "crash-restart");
+      expect(workspace.name).toBe("after-crash-restart");
+      await kill(second.child);
+    },
+    BUDGET_MS,
+  );
 
-  it("holds against another replica until its lease (the request timeout) runs out, then is taken over", async () => {
-    const first = await startChild("replica-a");
-    await hangUpload(first.url, "crash-lease");
-    await kill(first.child);
+  it(
+    "holds against another replica until its lease (the request timeout) runs out, then is taken over",
+    async () => {
+      const first = await startChild("replica-a");
+      await hangUpload(first.url, "crash-lease");
+      await kill(first.child);
 
-    // Another replica on the same database cannot tell a crashed claim from a slow one until the lease ends.
-    const clock = new ManualClock(Date.now());
-    const otherEnv = { ...env, KNIFY_REPLICA_ID: "replica-b" };
-    const config = loadConfig(otherEnv);
-    const other = await startServer(config, createLogger("silent"), { env: otherEnv, clock });
-    try {
-      const early = await upload(other.url, "crash-lease").catch((error: unknown) => error);
-      expect(early).toMatchObject({ status: 409, code: "idempotency_in_progress" });
-      clock.advance(config.requestTimeoutMs + 1000);
-      const workspace = await upload(other.url, "crash-lease");
-      expect(workspace.name).toBe("after-crash-lease");
-    } finally {
-      await other.close(1000);
-    }
-  });
+      // Another replica on the same database cannot tell a crashed claim from a slow one until the lease ends.
+      const clock = new ManualClock(Date.now());
+      const otherEnv = { ...env, KNIFY_REPLICA_ID: "replica-b" };
+      const config = loadConfig(otherEnv);
+      const other = await startServer(config, createLogger("silent"), { env: otherEnv, clock });
+      try {
+        const early = await upload(other.url, "crash-lease").catch((error: unknown) => error);
+        expect(early).toMatchObject({ status: 409, code: "idempotency_in_progress" });
+        clock.advance(config.uploadTimeoutMs + 1000);
+        const workspace = await upload(other.url, "crash-lease");
+        expect(workspace.name).toBe("after-crash-lease");
+      } finally {
+        await other.close(1000);
+      }
+    },
+    BUDGET_MS,
+  );
 });

@@ -53,6 +53,8 @@ function env(): NodeJS.ProcessEnv {
     KNIFY_WEBHOOK_RETRY_SCHEDULE_MS: Array.from({ length: 40 }, () => "50").join(","),
     KNIFY_WEBHOOK_POLL_INTERVAL_MS: "20",
     KNIFY_WEBHOOK_SHUTDOWN_GRACE_MS: "50",
+    // All three /hang attempts in flight at the shutdown (the default share of one endpoint is 2).
+    KNIFY_WEBHOOK_CONCURRENCY_PER_ENDPOINT: "3",
   };
 }
 

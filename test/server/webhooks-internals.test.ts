@@ -133,12 +133,67 @@ describe("SSRF checks", () => {
     expect(blockedReason(address)).toBe(reason);
   });
 
-  it.each(["93.184.216.34", "172.32.0.1", "100.128.0.1", "2606:4700::1111"])(
-    "allows the public address %s",
-    (address) => {
-      expect(blockedReason(address)).toBeNull();
-    },
-  );
+  // #15: only global unicast passes, and an IPv4 address carried inside an IPv6 one is judged as that IPv4.
+  it.each([
+    ["192.0.0.8", "a reserved, documentation or benchmarking address"],
+    ["192.0.2.1", "a reserved, documentation or benchmarking address"],
+    ["198.18.0.1", "a reserved, documentation or benchmarking address"],
+    ["198.19.255.254", "a reserved, documentation or benchmarking address"],
+    ["198.51.100.7", "a reserved, documentation or benchmarking address"],
+    ["203.0.113.9", "a reserved, documentation or benchmarking address"],
+    ["240.0.0.1", "a reserved, documentation or benchmarking address"],
+    ["255.255.255.255", "a broadcast address"],
+    ["64:ff9b::7f00:1", "a loopback address (127.0.0.1, inside a NAT64 address)"],
+    ["64:ff9b::a9fe:a9fe", "a link-local address (169.254.169.254, inside a NAT64 address)"],
+    ["2002:7f00:1::", "a loopback address (127.0.0.1, inside a 6to4 address)"],
+    ["2002:c0a8:101::1", "a private address (192.168.1.1, inside a 6to4 address)"],
+    ["::7f00:1", "a loopback address (127.0.0.1, inside an IPv4-compatible address)"],
+    ["::a00:1", "a private address (10.0.0.1, inside an IPv4-compatible address)"],
+    ["::ffff:0:7f00:1", "a loopback address (127.0.0.1, inside an IPv4-translated address)"],
+    ["64:ff9b:1::1", "not a global unicast address (rfc6052)"],
+    ["2001:db8::1", "a reserved, documentation or benchmarking address"],
+    ["2001::1", "not a global unicast address (teredo)"],
+    ["100::1", "not a global unicast address (discard)"],
+    ["4000::1", "not a global unicast address (unassigned)"],
+    ["fec0::1", "a link-local address"],
+  ])("blocks %s as %s", (address, reason) => {
+    expect(blockedReason(address)).toBe(reason);
+  });
+
+  it("blocks every part of 127.0.0.0/8, as IPv4 and in each IPv6 form that carries it", () => {
+    const hex = (a: number, b: number) => ((a << 8) | b).toString(16);
+    let checked = 0;
+    // One address in each /16, with the low octets varying, plus both ends of the range.
+    const table = Array.from({ length: 256 }, (_, b) => [127, b, (b * 7) % 256, (b * 13 + 1) % 256]);
+    table.push([127, 0, 0, 0], [127, 255, 255, 255]);
+    for (const [a = 0, b = 0, c = 0, d = 0] of table) {
+      const v4 = `${a}.${b}.${c}.${d}`;
+      for (const form of [
+        v4,
+        `::ffff:${v4}`,
+        `::ffff:${hex(a, b)}:${hex(c, d)}`,
+        `64:ff9b::${hex(a, b)}:${hex(c, d)}`,
+        `2002:${hex(a, b)}:${hex(c, d)}::1`,
+        `::${hex(a, b)}:${hex(c, d)}`,
+      ]) {
+        expect(blockedReason(form), form).toMatch(/^a loopback address/);
+        checked++;
+      }
+    }
+    expect(checked).toBe(258 * 6);
+  });
+
+  it.each([
+    "93.184.216.34",
+    "172.32.0.1",
+    "100.128.0.1",
+    "2606:4700::1111",
+    "64:ff9b::5db8:d822",
+    "2002:5db8:d822::1",
+    "::ffff:93.184.216.34",
+  ])("allows the public address %s", (address) => {
+    expect(blockedReason(address)).toBeNull();
+  });
 
   const dns: Record<string, string[]> = {
     "hooks.example.com": ["93.184.216.34"],

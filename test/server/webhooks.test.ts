@@ -499,6 +499,16 @@ describe("SSRF protection at registration", () => {
     ["http://100.64.0.1/hook", "carrier-grade NAT"],
     ["http://0.0.0.0/hook", "unspecified"],
     ["http://[::ffff:127.0.0.1]/hook", "loopback"],
+    ["http://[::ffff:7f00:1]/hook", "loopback"],
+    ["http://[64:ff9b::7f00:1]/hook", "NAT64"],
+    ["http://[64:ff9b::a9fe:a9fe]/latest/meta-data", "link-local"],
+    ["http://[2002:7f00:1::1]/hook", "6to4"],
+    ["http://[::7f00:1]/hook", "IPv4-compatible"],
+    ["http://192.0.0.170/hook", "reserved"],
+    ["http://198.18.0.1/hook", "benchmarking"],
+    ["http://203.0.113.5/hook", "documentation"],
+    ["http://240.0.0.1/hook", "reserved"],
+    ["http://[2001:db8::1]/hook", "documentation"],
   ])("refuses %s without KNIFY_WEBHOOK_ALLOW_PRIVATE (400)", async (url, reason) => {
     const response = await fetch(`${strict.url}/webhook-endpoints`, {
       method: "POST",

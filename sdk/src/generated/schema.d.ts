@@ -95,6 +95,14 @@ export interface paths {
          *     (the last `seq` you have). With `Accept: text/event-stream` the response follows the job
          *     live until it ends: each event is an SSE message whose `id` is its `seq` and whose
          *     `data` is the JSON event; reconnect with `Last-Event-ID` to resume.
+         *
+         *     A stream lives no longer than the access that opened it: when its key is revoked or
+         *     expires, or the rotated-out secret it used reaches the end of its grace period, the
+         *     stream ends within one keep-alive interval (`KNIFY_SSE_KEEPALIVE_MS`, 15 s by default)
+         *     with a final `event: error` whose `data` is a Problem (`unauthorized`; `forbidden` or
+         *     `not_found` when the key lost the permission or the job's workspace). One key may hold
+         *     at most 20 streams at once (`KNIFY_MAX_STREAMS_PER_KEY`); one more is refused with 429
+         *     `too_many_streams`.
          */
         get: operations["listJobEvents"];
         put?: never;
@@ -361,11 +369,18 @@ export interface paths {
         /**
          * Register a webhook endpoint
          * @description Registers a URL that receives the workspace's events. The signing `secret` is in this
-         *     response only. Deliveries are not guaranteed to arrive in the order the events happened
-         *     (retries and concurrent deliveries reorder them): order by the event's `created_at`, and
-         *     deduplicate by `webhook-id`. Private, loopback and link-local targets are refused unless the server
-         *     runs with `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`. A key without a workspace must name
-         *     `workspace_id`.
+         *     response only. Only global unicast targets are accepted (an IPv4 address inside an IPv6
+         *     one is judged as that IPv4); private, loopback, link-local and other special-purpose
+         *     addresses are refused unless the server runs with `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`. A key
+         *     without a workspace must name `workspace_id`.
+         *
+         *     A workspace has at most 20 endpoints (`KNIFY_WEBHOOK_MAX_ENDPOINTS`; 409
+         *     `webhook_endpoint_limit` beyond) and one endpoint per URL (409 `webhook_url_exists`).
+         *     Deliveries are not guaranteed to arrive in the order the events happened (retries and
+         *     concurrent deliveries reorder them): order by the event's `created_at`, and deduplicate by
+         *     `webhook-id`. Deliveries are scheduled fairly: at most 4 of a workspace's and 2 of an endpoint's are in
+         *     flight at once, taken round-robin across workspaces, so one tenant's slow receivers do
+         *     not delay another's.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -1150,6 +1165,29 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The JSON body did not arrive in time (`KNIFY_BODY_TIMEOUT_MS`, 30 s by default); the
+         *     connection is closed. Send the body at once and retry.
+         */
+        RequestTimeout: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://docs.knify.io/errors/request_timeout",
+                 *       "title": "Request Timeout",
+                 *       "status": 408,
+                 *       "detail": "The body did not arrive within 30000 ms; send the whole body at once, and retry.",
+                 *       "code": "request_timeout",
+                 *       "request_id": "req_01JD3Z8Q4W6T9X2B5N7M0PQRST"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is over the size limit. */
         PayloadTooLarge: {
             headers: {
@@ -1210,7 +1248,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The key's rate limit, the test-mode job cap or the workspace's disk quota is exhausted. */
+        /** @description The key's rate limit (or the test-mode job cap, its event-stream cap, or the workspace's disk quota) is exhausted. */
         TooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1421,6 +1459,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyConflict"];
@@ -1598,6 +1637,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2011,6 +2051,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2262,6 +2303,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2376,6 +2418,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

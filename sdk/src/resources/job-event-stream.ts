@@ -1,5 +1,5 @@
 import type { CoreClient } from "../core/core-client.js";
-import { APIUserAbortError } from "../core/errors.js";
+import { APIError, APIUserAbortError } from "../core/errors.js";
 import { KnifyError } from "../core/knify-error.js";
 import { backoffDelay } from "../core/retry-delay.js";
 import { parseSSE } from "../core/sse.js";
@@ -63,6 +63,8 @@ export async function* streamJobEvents(
         reconnectDelay = ms;
       };
       for await (const message of parseSSE(body, { onRetry })) {
+        // The server ends a stream whose key was revoked or expired with a problem; resuming cannot help.
+        if (message.event === "error") throw streamError(message.data, jobId);
         const event = parseJobEvent(message.data, jobId);
         // After a reconnect the server may repeat what we already have; skip it.
         if (after !== undefined && event.seq <= after) continue;
@@ -92,6 +94,18 @@ export async function* streamJobEvents(
       throw new APIUserAbortError(undefined, { cause: error });
     }
   }
+}
+
+/** The typed error (e.g. `AuthenticationError`) for the problem of a final `event: error`. */
+function streamError(data: string, jobId: string): KnifyError {
+  let problem: unknown;
+  try {
+    problem = JSON.parse(data);
+  } catch {
+    return new KnifyError(`The event stream of job ${jobId} ended with an error: ${data.slice(0, 200)}`);
+  }
+  const status = (problem as { status?: unknown } | null)?.status;
+  return APIError.from(typeof status === "number" ? status : 500, problem, new Headers());
 }
 
 function parseJobEvent(data: string, jobId: string): JobEvent {

@@ -76,7 +76,7 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
     let body: unknown;
     let raw: Buffer | undefined;
     if (op.body === "json") {
-      raw = await readBody(ctx.req, deps.config.bodyLimitBytes);
+      raw = await readBody(ctx.req, deps.config.bodyLimitBytes, deps.config.bodyTimeoutMs);
       if (raw.length === 0 && !op.bodyRequired) {
         body = {};
       } else {
@@ -148,7 +148,7 @@ async function withIdempotency(
   ctx: Parameters<Middleware>[0],
 ): Promise<HandlerResult | null> {
   const fingerprint = createHash("sha256").update(request).digest("hex");
-  const lease = { owner: deps.config.replicaId, leaseMs: deps.config.requestTimeoutMs };
+  const lease = { owner: deps.config.replicaId, leaseMs: deps.config.uploadTimeoutMs };
   const existing = await deps.store.idempotency.claim(
     keyId,
     idempotencyKey,

@@ -19,6 +19,8 @@ export interface JobsConfig {
   /** Names this replica's claims in the queue; replicas sharing a database need distinct ids. */
   replicaId: string;
   sseKeepAliveMs: number;
+  /** Event streams one key may hold open at once on this replica (429 `too_many_streams` beyond). */
+  maxStreamsPerKey: number;
   /** A workspace's disk quota (its files plus its jobs' sandboxes), shared with the workspaces feature. */
   diskQuotaBytes: number;
   /** A finished job idle this long is cleaned up (its sandbox deleted). */
@@ -52,6 +54,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     testModeMaxActiveJobs: envInteger(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
     replicaId: replicaIdFrom(env),
     sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
+    maxStreamsPerKey: envInteger(env, "KNIFY_MAX_STREAMS_PER_KEY", 20, 1, 10_000),
     diskQuotaBytes: readDiskQuota(env),
     sandboxTtlMs: envInteger(env, "KNIFY_SANDBOX_TTL_MS", DEFAULT_SANDBOX_TTL_MS, 1000, 365 * DEFAULT_SANDBOX_TTL_MS),
   };

@@ -17,6 +17,8 @@ import { checkSpecRules, continueConflict } from "./rules.js";
 import { copiesWorkspace, removeSandbox } from "./sandbox.js";
 import type { RunRegistry } from "./scheduler.js";
 import { followJobEvents } from "./sse.js";
+import { streamAccessCheck } from "./stream-access.js";
+import { StreamSlots } from "./stream-slots.js";
 import { workspaceIdForPath } from "./workspace-lookup.js";
 
 export interface JobHandlerDeps {
@@ -33,6 +35,7 @@ export interface JobHandlerDeps {
 /** Handlers for the `/jobs` operations; permissions, validation and idempotency come from the pipeline. */
 export function jobHandlers(deps: JobHandlerDeps): Handlers {
   const { store, config, notifier } = deps;
+  const streamSlots = new StreamSlots(config.maxStreamsPerKey);
 
   /** The job in the path, if the caller's workspace scope lets it see it (404 otherwise, never 403). */
   async function visibleJob(input: RequestInput): Promise<JobRecord> {
@@ -132,11 +135,23 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const lastEventId = input.headers["last-event-id"];
       const after = typeof lastEventId === "string" ? Number(lastEventId) : ((input.query.after as number) ?? 0);
       if (input.ctx.get("accept").includes("text/event-stream")) {
+        const release = streamSlots.take(keyOf(input).id);
+        if (!release) {
+          throw new ProblemError(
+            "too_many_streams",
+            `This key already has ${streamSlots.perKey} event streams open, the most one key may hold. Close one, or page with GET /jobs/${job.id}/events?after=<seq> instead.`,
+            {},
+            { "Retry-After": "1" },
+          );
+        }
         followJobEvents(input.ctx, job.id, after, {
           store,
           notifier,
           logger: deps.logger,
           keepAliveMs: config.sseKeepAliveMs,
+          accessEnded: streamAccessCheck(store, deps.clock, input.ctx.get("authorization"), job),
+          requestId: input.requestId,
+          onEnd: release,
         });
         return { streamed: true };
       }

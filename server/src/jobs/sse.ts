@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { PassThrough } from "node:stream";
 import type { ParameterizedContext } from "koa";
+import { type ProblemError, problemBody } from "../http/problem.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
 import { type JobNotifier, Wakeup } from "./notifier.js";
@@ -14,6 +15,15 @@ export interface FollowOptions {
   keepAliveMs: number;
   /** The slow store poll, for events written by other replicas. */
   pollMs?: number;
+  /**
+   * Asked every keep-alive interval: null while the caller may still follow the job, else why not (its key
+   * was revoked, expired, or its secret's grace period ended). The stream then ends with that problem.
+   */
+  accessEnded: () => Promise<ProblemError | null>;
+  /** The request id quoted in that final problem. */
+  requestId: string;
+  /** Called once when the stream is over, however it ended. */
+  onEnd?: () => void;
 }
 
 const PAGE = 200;
@@ -21,7 +31,8 @@ const PAGE = 200;
 /**
  * Streams a job's events as server-sent events (HTML Living Standard §9.2) from `after` until the job's
  * turn ends: `id: <seq>`, `event: <type>`, `data: <JSON event>`. A `: keep-alive` comment keeps idle
- * proxies from closing the connection. Stops as soon as the client goes away.
+ * proxies from closing the connection. Stops as soon as the client goes away, and with a final `event: error`
+ * (a problem document) once the caller's access has ended.
  */
 export function followJobEvents(ctx: ParameterizedContext, jobId: string, after: number, options: FollowOptions): void {
   const stream = new PassThrough();
@@ -44,7 +55,18 @@ export function followJobEvents(ctx: ParameterizedContext, jobId: string, after:
   stream.once("close", onClose);
   ctx.res.once("close", onClose);
   const unsubscribe = options.notifier.onJob(jobId, wakeup.signal);
-  const keepAlive = setInterval(() => void write(": keep-alive\n\n"), options.keepAliveMs);
+  const keepAlive = setInterval(() => void keepAliveOrEnd(), options.keepAliveMs);
+
+  // #15: a stream must not outlive its key; the check rides on the keep-alive so an idle stream ends too.
+  async function keepAliveOrEnd(): Promise<void> {
+    const problem = await options.accessEnded().catch((error: unknown) => {
+      options.logger.error({ err: error, job_id: jobId }, "checking a stream's key failed");
+      return null;
+    });
+    if (!problem) return write(": keep-alive\n\n");
+    await write(`event: error\ndata: ${JSON.stringify(problemBody(problem, options.requestId))}\n\n`);
+    onClose();
+  }
 
   async function write(text: string): Promise<void> {
     if (closed) return;
@@ -77,5 +99,6 @@ export function followJobEvents(ctx: ParameterizedContext, jobId: string, after:
       clearInterval(keepAlive);
       unsubscribe();
       stream.end();
+      options.onEnd?.();
     });
 }

@@ -71,8 +71,24 @@ export type AttemptOutcome =
  * (`enqueueWebhookEvent` in the SQLite store), and a worker claims due deliveries with a lease, so that
  * several replicas on one database send each attempt once and a crash only delays a delivery.
  */
+/** Why an endpoint was not created: its workspace has the most it may, or already sends to this URL. */
+export type EndpointRefusal = { refused: "limit"; count: number } | { refused: "duplicate"; existingId: string };
+
+/** How much of the delivery capacity one workspace, and one endpoint, may hold at once (across replicas). */
+export interface DeliveryFairness {
+  perWorkspace: number;
+  perEndpoint: number;
+}
+
 export interface WebhookRepo {
-  createEndpoint(endpoint: NewWebhookEndpoint): Promise<WebhookEndpointRecord>;
+  /**
+   * Creates the endpoint unless its workspace already has `maxPerWorkspace` endpoints or one with the same
+   * URL (compared as parsed, so `HTTPS://Host:443/x` is `https://host/x`). Check and insert are atomic.
+   */
+  createEndpoint(
+    endpoint: NewWebhookEndpoint,
+    maxPerWorkspace: number,
+  ): Promise<WebhookEndpointRecord | EndpointRefusal>;
   getEndpoint(id: string): Promise<WebhookEndpointRecord | null>;
   /** Newest first; only `workspaceId`'s endpoints when given. */
   listEndpoints(page: PageQuery & { workspaceId?: string }): Promise<WebhookEndpointRecord[]>;
@@ -96,8 +112,12 @@ export interface WebhookRepo {
   /** Queues the delivery again, due `now`, whatever its status, restarting its retry schedule. */
   redeliver(endpointId: string, deliveryId: string, now: number): Promise<WebhookDeliveryRecord | null>;
 
-  /** Leases up to `limit` pending deliveries due at `now` (and not leased by anyone) until `now + leaseMs`. */
-  claimDue(now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Leases up to `limit` pending deliveries due at `now` (and not leased by anyone) until `now + leaseMs`,
+   * fairly: never more leased at once than `fairness` allows per workspace and per endpoint (counting every
+   * replica's live leases), and round-robin over workspaces (each one's oldest due first, then each one's next).
+   */
+  claimDue(now: number, limit: number, leaseMs: number, fairness: DeliveryFairness): Promise<ClaimedDelivery[]>;
   /**
    * Records an attempt. The outcome applies only while the claim still holds; otherwise (redelivered,
    * endpoint disabled, lease taken over) the attempt is only logged. `failed` with `disableEndpoint`

@@ -15,6 +15,10 @@ export interface WebhookSettings {
   pollIntervalMs: number;
   /** Most deliveries in flight at once per server. */
   concurrency: number;
+  /** Most deliveries of one workspace, and of one endpoint, in flight at once (all replicas together). */
+  fairness: { perWorkspace: number; perEndpoint: number };
+  /** Most endpoints one workspace may register. */
+  maxEndpointsPerWorkspace: number;
   /** On shutdown, how long attempts in flight may finish before they are aborted (and sent again after restart). */
   shutdownGraceMs: number;
   /** How long a claimed delivery stays leased to this server before another replica may take it over. */
@@ -65,6 +69,12 @@ export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
     bodyTimeoutMs,
     pollIntervalMs: envInteger(env, "KNIFY_WEBHOOK_POLL_INTERVAL_MS", 250, 10, 60_000),
     concurrency: envInteger(env, "KNIFY_WEBHOOK_CONCURRENCY", 8, 1, 256),
+    // Half the slots by default: one tenant's hung receivers leave the other half to everyone else.
+    fairness: {
+      perWorkspace: envInteger(env, "KNIFY_WEBHOOK_CONCURRENCY_PER_WORKSPACE", 4, 1, 256),
+      perEndpoint: envInteger(env, "KNIFY_WEBHOOK_CONCURRENCY_PER_ENDPOINT", 2, 1, 256),
+    },
+    maxEndpointsPerWorkspace: envInteger(env, "KNIFY_WEBHOOK_MAX_ENDPOINTS", 20, 1, 1000),
     shutdownGraceMs: envInteger(env, "KNIFY_WEBHOOK_SHUTDOWN_GRACE_MS", 2_000, 0, 60_000),
     // Longer than the slowest possible attempt, so a live worker never loses its lease mid-send.
     leaseMs: connectTimeoutMs + headersTimeoutMs + bodyTimeoutMs + 30_000,

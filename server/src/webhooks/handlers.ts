@@ -15,6 +15,8 @@ export interface WebhookHandlerDeps {
   store: Store;
   box: SecretBox;
   allowPrivate: boolean;
+  /** `KNIFY_WEBHOOK_MAX_ENDPOINTS`: each endpoint multiplies every event of its workspace (#15 item 6). */
+  maxEndpointsPerWorkspace: number;
   resolveAll?: ResolveAll;
 }
 
@@ -65,15 +67,29 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
       }
       const id = newId("we");
       const secret = generateWebhookSecret();
-      const endpoint = await store.webhooks.createEndpoint({
-        id,
-        workspaceId,
-        url: body.url,
-        eventTypes: body.event_types ?? [],
-        description: body.description ?? null,
-        sealedSecret: box.seal(secret, id),
-        createdAt: input.now,
-      });
+      const endpoint = await store.webhooks.createEndpoint(
+        {
+          id,
+          workspaceId,
+          url: body.url,
+          eventTypes: body.event_types ?? [],
+          description: body.description ?? null,
+          sealedSecret: box.seal(secret, id),
+          createdAt: input.now,
+        },
+        deps.maxEndpointsPerWorkspace,
+      );
+      if ("refused" in endpoint) {
+        throw endpoint.refused === "duplicate"
+          ? new ProblemError(
+              "webhook_url_exists",
+              `Workspace ${workspaceId} already has endpoint ${endpoint.existingId} for this URL; one endpoint per URL receives every event once. Change that one's event types instead, or delete it first.`,
+            )
+          : new ProblemError(
+              "webhook_endpoint_limit",
+              `Workspace ${workspaceId} already has ${endpoint.count} webhook endpoints, the most a workspace may have (${deps.maxEndpointsPerWorkspace}). Delete one it no longer needs.`,
+            );
+      }
       return { body: { ...presentEndpoint(endpoint), secret } };
     },
 

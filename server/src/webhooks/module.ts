@@ -26,7 +26,12 @@ export function createWebhooksModule(deps: ModuleDeps): FeatureModule {
     deps.logger.warn("KNIFY_WEBHOOK_ALLOW_PRIVATE=1: webhooks may target private, loopback and link-local addresses");
   }
   return {
-    handlers: webhookHandlers({ store: deps.store, box, allowPrivate: settings.allowPrivate }),
+    handlers: webhookHandlers({
+      store: deps.store,
+      box,
+      allowPrivate: settings.allowPrivate,
+      maxEndpointsPerWorkspace: settings.maxEndpointsPerWorkspace,
+    }),
     async start() {
       worker.start();
     },

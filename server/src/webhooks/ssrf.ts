@@ -1,5 +1,6 @@
 import { promises as dns, type LookupAddress } from "node:dns";
-import { BlockList, isIP, type LookupFunction } from "node:net";
+import { isIP, type LookupFunction } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /** Resolves a host name to all its addresses (injected in tests to simulate DNS, rebinding included). */
 export type ResolveAll = (hostname: string) => Promise<string[]>;
@@ -8,45 +9,63 @@ export type ResolveAll = (hostname: string) => Promise<string[]>;
 export const systemResolveAll: ResolveAll = async (hostname) =>
   (await dns.lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
-function ranges(reason: string, v4: [string, number][], v6: [string, number][] = []) {
-  const list = new BlockList();
-  for (const [net, prefix] of v4) list.addSubnet(net, prefix, "ipv4");
-  for (const [net, prefix] of v6) list.addSubnet(net, prefix, "ipv6");
-  return { reason, list };
+/** ipaddr.js range names → the words a refusal uses; any other non-`unicast` range is "not a global unicast address". */
+const REASONS: Record<string, string> = {
+  loopback: "a loopback address",
+  private: "a private address",
+  uniqueLocal: "a private address",
+  linkLocal: "a link-local address",
+  deprecatedSiteLocal: "a link-local address",
+  unspecified: "an unspecified address",
+  carrierGradeNat: "a carrier-grade NAT address (RFC 6598)",
+  multicast: "a multicast address",
+  broadcast: "a broadcast address",
+  reserved: "a reserved, documentation or benchmarking address",
+};
+
+const reasonFor = (range: string) => REASONS[range] ?? `not a global unicast address (${range})`;
+
+const NAT64_WELL_KNOWN = ipaddr.IPv6.parse("64:ff9b::");
+// RFC 4291 §2.5.4: global unicast is 2000::/3; everything outside it that ipaddr.js calls "unicast" is unassigned.
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parse("2000::");
+
+/** The IPv4 address an IPv6 address carries, for the forms a connection can actually reach it through. */
+function embeddedIPv4(address: ipaddr.IPv6): { v4: ipaddr.IPv4; via: string } | null {
+  const p = address.parts;
+  const fromParts = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  const range = address.range();
+  // ::ffff:a.b.c.d is how dual-stack sockets spell a.b.c.d itself, so no note is added for it.
+  if (range === "ipv4Mapped") return { v4: fromParts(p[6] ?? 0, p[7] ?? 0), via: "" };
+  if (range === "rfc6145") return { v4: fromParts(p[6] ?? 0, p[7] ?? 0), via: "an IPv4-translated address" };
+  // RFC 6052 §2.1: the well-known NAT64 prefix is a /96 with the IPv4 address in the last 32 bits.
+  if (address.match(NAT64_WELL_KNOWN, 96)) return { v4: fromParts(p[6] ?? 0, p[7] ?? 0), via: "a NAT64 address" };
+  // RFC 3056 §2: 2002:V4ADDR::/48.
+  if (range === "6to4") return { v4: fromParts(p[1] ?? 0, p[2] ?? 0), via: "a 6to4 address" };
+  // RFC 4291 §2.5.5.1 (deprecated IPv4-compatible ::a.b.c.d); :: and ::1 keep their own ranges.
+  if (range === "unicast" && p.slice(0, 6).every((x) => x === 0)) {
+    return { v4: fromParts(p[6] ?? 0, p[7] ?? 0), via: "an IPv4-compatible address" };
+  }
+  return null;
 }
 
-// Node's BlockList also matches IPv4-mapped IPv6 (::ffff:127.0.0.1) against the IPv4 rules.
-const BLOCKED = [
-  ranges("a loopback address", [["127.0.0.0", 8]], [["::1", 128]]),
-  ranges(
-    "a private address",
-    [
-      ["10.0.0.0", 8],
-      ["172.16.0.0", 12],
-      ["192.168.0.0", 16],
-    ],
-    [["fc00::", 7]],
-  ),
-  ranges(
-    "a link-local address",
-    [["169.254.0.0", 16]],
-    [
-      ["fe80::", 10],
-      ["fec0::", 10],
-    ],
-  ),
-  ranges("an unspecified address", [["0.0.0.0", 8]], [["::", 128]]),
-  ranges("a carrier-grade NAT address (RFC 6598)", [["100.64.0.0", 10]]),
-  ranges("a multicast address", [["224.0.0.0", 4]], [["ff00::", 8]]),
-  ranges("a reserved address", [["240.0.0.0", 4]]),
-];
-
-/** Why an address may not be a webhook target (e.g. "a private address"), or null when it may. */
+/**
+ * Why an address may not be a webhook target (e.g. "a private address"), or null when it may. Only global
+ * unicast passes (#15): ipaddr.js classifies the special-purpose ranges (IANA registries), and an IPv4
+ * address inside an IPv6 one (mapped, NAT64, 6to4, IPv4-compatible) is decoded and judged as that IPv4.
+ */
 export function blockedReason(address: string): string | null {
-  const family = isIP(address);
-  if (family === 0) return "not an IP address";
-  const type = family === 4 ? "ipv4" : "ipv6";
-  return BLOCKED.find(({ list }) => list.check(address, type))?.reason ?? null;
+  if (isIP(address) === 0 || !ipaddr.isValid(address)) return "not an IP address";
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === "ipv4") return parsed.range() === "unicast" ? null : reasonFor(parsed.range());
+  const v6 = parsed as ipaddr.IPv6;
+  const embedded = embeddedIPv4(v6);
+  if (embedded) {
+    const range = embedded.v4.range();
+    if (range === "unicast") return null;
+    return embedded.via === "" ? reasonFor(range) : `${reasonFor(range)} (${embedded.v4}, inside ${embedded.via})`;
+  }
+  if (v6.range() !== "unicast") return reasonFor(v6.range());
+  return v6.match(GLOBAL_UNICAST_V6, 3) ? null : reasonFor("unassigned");
 }
 
 const HINT = "Use a public address, or run the server with KNIFY_WEBHOOK_ALLOW_PRIVATE=1 for local development.";
@@ -56,8 +75,8 @@ export const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, "
 
 /**
  * Checks an endpoint URL when it is registered. Returns what is wrong, or null when it is acceptable:
- * http(s) only, no credentials, and (unless private targets are allowed) a host that neither is nor
- * resolves to a private, loopback, link-local, unspecified, CGNAT or multicast address.
+ * http(s) only, no credentials, and (unless private targets are allowed) a host that is, and resolves
+ * only to, global unicast addresses (see {@link blockedReason}).
  */
 export async function checkWebhookUrl(
   raw: string,

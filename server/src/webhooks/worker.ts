@@ -16,7 +16,7 @@ export interface DeliveryWorkerDeps {
   logger: Logger;
   settings: Pick<
     WebhookSettings,
-    "retryScheduleMs" | "jitter" | "pollIntervalMs" | "concurrency" | "leaseMs" | "shutdownGraceMs"
+    "retryScheduleMs" | "jitter" | "pollIntervalMs" | "concurrency" | "fairness" | "leaseMs" | "shutdownGraceMs"
   >;
   userAgent: string;
   random?: () => number;
@@ -27,8 +27,8 @@ export const GONE_REASON = "the receiver answered 410 Gone";
 
 /**
  * Sends due deliveries from the store's outbox. It polls every `pollIntervalMs` and is woken at once when
- * this process queues a delivery; it leases a batch (so replicas never send the same attempt twice), sends
- * up to `concurrency` at a time, and records each attempt with what comes next: done on 2xx, endpoint
+ * this process queues a delivery; it leases a batch (so replicas never send the same attempt twice), fairly
+ * across workspaces and endpoints (see `WebhookRepo.claimDue`), sends up to `concurrency` at a time, and records each attempt with what comes next: done on 2xx, endpoint
  * disabled on 410, otherwise a retry on the schedule until it is used up.
  * @example const worker = new DeliveryWorker(deps); worker.start(); … await worker.stop();
  */
@@ -94,7 +94,8 @@ export class DeliveryWorker {
     const room = this.deps.settings.concurrency - this.inFlight.size;
     if (room <= 0) return;
     try {
-      const claims = await this.deps.repo.claimDue(this.deps.clock.now(), room, this.deps.settings.leaseMs);
+      const { leaseMs, fairness } = this.deps.settings;
+      const claims = await this.deps.repo.claimDue(this.deps.clock.now(), room, leaseMs, fairness);
       for (const claim of claims) {
         const attempt: Promise<void> = this.attempt(claim)
           .catch((error: unknown) =>

@@ -1,6 +1,6 @@
 import { canSee, findVisible, type MockRequest, type OperationHandlers, ok } from "../context.js";
 import { pageNewestFirst } from "../paging.js";
-import { notFound, validationProblem } from "../problem.js";
+import { notFound, ProblemError, validationProblem } from "../problem.js";
 import type { EndpointRecord, WebhookEventType } from "../records.js";
 import type { MockState } from "../state.js";
 
@@ -28,6 +28,9 @@ export function isPrivateHost(hostname: string): boolean {
   );
 }
 
+/** The server's default `KNIFY_WEBHOOK_MAX_ENDPOINTS`, as the spec states it. */
+const MAX_ENDPOINTS_PER_WORKSPACE = 20;
+
 interface CreateEndpointBody {
   url: string;
   event_types?: WebhookEventType[];
@@ -53,6 +56,21 @@ export const webhookHandlers: OperationHandlers = {
       throw validationProblem([
         { location: "body", path: "/url", message: "must not point at a loopback, private or link-local address" },
       ]);
+    }
+    const siblings = [...state.endpoints.values()].filter((rec) => workspaceOfEndpoint(rec) === workspaceId);
+    const target = new URL(body.url).href;
+    const same = siblings.find((rec) => new URL(rec.endpoint.url).href === target);
+    if (same) {
+      throw new ProblemError(
+        "webhook_url_exists",
+        `Workspace ${workspaceId} already has endpoint ${same.endpoint.id} for this URL.`,
+      );
+    }
+    if (siblings.length >= MAX_ENDPOINTS_PER_WORKSPACE) {
+      throw new ProblemError(
+        "webhook_endpoint_limit",
+        `Workspace ${workspaceId} already has ${siblings.length} webhook endpoints, the most a workspace may have (${MAX_ENDPOINTS_PER_WORKSPACE}).`,
+      );
     }
     const seed = { workspace_id: workspaceId, url: body.url, description: body.description ?? null };
     return ok(state.createEndpoint(body.event_types ? { ...seed, event_types: body.event_types } : seed));

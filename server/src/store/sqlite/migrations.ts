@@ -6,7 +6,7 @@ import type Database from "better-sqlite3";
 import { idempotencyLeaseMigration } from "./idempotency.js";
 import { jobsMigration } from "./jobs.js";
 import { sandboxesMigration } from "./sandboxes.js";
-import { webhooksMigration } from "./webhooks.js";
+import { webhookFairnessMigration, webhooksMigration } from "./webhooks.js";
 import { workspaceNameScopeMigration, workspacesMigration } from "./workspaces.js";
 
 export interface Migration {
@@ -70,5 +70,6 @@ export const migrations: Migration[] = [
   webhooksMigration,
   idempotencyLeaseMigration,
   workspaceNameScopeMigration,
+  webhookFairnessMigration,
   sandboxesMigration,
 ];

@@ -5,6 +5,8 @@ import type { WebhookEventInput, WebhookEventType } from "../webhook-event.js";
 import type {
   AttemptOutcome,
   ClaimedDelivery,
+  DeliveryFairness,
+  EndpointRefusal,
   NewWebhookEndpoint,
   WebhookAttemptRecord,
   WebhookDeliveryRecord,
@@ -67,6 +69,21 @@ export const webhooksMigration: Migration = {
       duration_ms INTEGER NOT NULL
     );
     CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);
+  `,
+};
+
+/**
+ * The indexes the fair claim walks (#15 item 6): each endpoint's pending deliveries, oldest due first, and
+ * the leases held now (a lease is cleared when its attempt is recorded, so that index stays small).
+ */
+export const webhookFairnessMigration: Migration = {
+  version: 7,
+  name: "webhook delivery fairness",
+  sql: `
+    CREATE INDEX webhook_deliveries_endpoint_due ON webhook_deliveries(endpoint_id, next_attempt_at, id)
+      WHERE status = 'pending';
+    CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(claimed_until, endpoint_id)
+      WHERE claimed_until IS NOT NULL;
   `,
 };
 
@@ -143,7 +160,9 @@ export class SqliteWebhookRepo implements WebhookRepo {
   private readonly deliveryPage;
   private readonly attemptsOf;
   private readonly requeue;
+  private readonly fairDue;
   private readonly lease;
+  private readonly endpointsOfWorkspace;
   private readonly leased;
   private readonly claimOf;
   private readonly insertAttempt;
@@ -186,18 +205,57 @@ export class SqliteWebhookRepo implements WebhookRepo {
          claimed_until = NULL, claim_token = NULL
        WHERE id = @id AND endpoint_id = @endpoint`,
     );
+    // #15 item 6: one tenant's slow receivers must not hold every delivery slot. A live lease (claimed_until
+    // in the future, any replica) counts as in flight. A due delivery is eligible while its endpoint, and then
+    // its workspace, stays within its share once it is added; eligible ones are taken round-robin: every
+    // workspace's oldest first, then every workspace's second oldest, and so on.
+    this.fairDue = db.prepare(
+      `WITH live_endpoint AS MATERIALIZED (
+         -- Pinned to the small leases index: without statistics the planner would walk every delivery.
+         SELECT endpoint_id, count(*) AS n FROM webhook_deliveries INDEXED BY webhook_deliveries_leased
+         WHERE claimed_until > @now AND status = 'pending' GROUP BY endpoint_id
+       ),
+       live_workspace AS MATERIALIZED (
+         SELECT w.workspace_id, sum(l.n) AS n FROM live_endpoint l JOIN webhook_endpoints w ON w.id = l.endpoint_id
+         GROUP BY w.workspace_id
+       ),
+       open_endpoint AS (
+         SELECT w.id, w.workspace_id, coalesce(l.n, 0) AS busy
+         FROM webhook_endpoints w LEFT JOIN live_endpoint l ON l.endpoint_id = w.id
+         WHERE coalesce(l.n, 0) < @per_endpoint
+       ),
+       -- Only each endpoint's oldest few due deliveries are candidates (an index walk each), so the work
+       -- grows with the number of endpoints, not with the backlog.
+       due AS (
+         SELECT d.id, d.next_attempt_at, e.workspace_id,
+           ROW_NUMBER() OVER (PARTITION BY e.id ORDER BY d.next_attempt_at, d.id) + e.busy AS endpoint_load
+         FROM open_endpoint e JOIN webhook_deliveries d ON d.id IN (
+           SELECT x.id FROM webhook_deliveries x
+           WHERE x.endpoint_id = e.id AND x.status = 'pending' AND x.next_attempt_at <= @now
+             AND (x.claimed_until IS NULL OR x.claimed_until <= @now)
+           ORDER BY x.next_attempt_at, x.id LIMIT @per_endpoint
+         )
+       ),
+       eligible AS (
+         SELECT due.id, due.next_attempt_at, coalesce(lw.n, 0) AS workspace_busy,
+           ROW_NUMBER() OVER (PARTITION BY due.workspace_id ORDER BY due.next_attempt_at, due.id) AS turn
+         FROM due LEFT JOIN live_workspace lw ON lw.workspace_id = due.workspace_id
+         WHERE due.endpoint_load <= @per_endpoint
+       )
+       SELECT id FROM eligible WHERE turn + workspace_busy <= @per_workspace
+       ORDER BY turn, next_attempt_at, id LIMIT @limit`,
+    );
     this.lease = db.prepare(
       `UPDATE webhook_deliveries SET claimed_until = @until, claim_token = @token
-       WHERE id IN (SELECT id FROM webhook_deliveries
-                    WHERE status = 'pending' AND next_attempt_at <= @now AND (claimed_until IS NULL OR claimed_until <= @now)
-                    ORDER BY next_attempt_at LIMIT @limit)`,
+       WHERE id IN (SELECT value FROM json_each(@ids))`,
     );
+    this.endpointsOfWorkspace = db.prepare("SELECT id, url FROM webhook_endpoints WHERE workspace_id = ?");
     this.leased = db.prepare(
       `SELECT d.id, d.claim_token, d.event_id, e.body, d.round_attempts, d.endpoint_id, w.url, w.secret_sealed
        FROM webhook_deliveries d
        JOIN webhook_events e ON e.id = d.event_id
        JOIN webhook_endpoints w ON w.id = d.endpoint_id
-       WHERE d.claim_token = ?`,
+       WHERE d.id IN (SELECT value FROM json_each(@ids)) AND d.claim_token = @token`,
     );
     this.claimOf = db.prepare("SELECT claim_token, endpoint_id FROM webhook_deliveries WHERE id = ?");
     this.insertAttempt = db.prepare(
@@ -220,7 +278,29 @@ export class SqliteWebhookRepo implements WebhookRepo {
     );
   }
 
-  async createEndpoint(endpoint: NewWebhookEndpoint): Promise<WebhookEndpointRecord> {
+  async createEndpoint(
+    endpoint: NewWebhookEndpoint,
+    maxPerWorkspace: number,
+  ): Promise<WebhookEndpointRecord | EndpointRefusal> {
+    const refusal = this.db
+      .transaction((): EndpointRefusal | null => {
+        const existing = this.endpointsOfWorkspace.all(endpoint.workspaceId) as { id: string; url: string }[];
+        const target = new URL(endpoint.url).href;
+        const same = existing.find((row) => new URL(row.url).href === target);
+        if (same) return { refused: "duplicate", existingId: same.id };
+        if (existing.length >= maxPerWorkspace) return { refused: "limit", count: existing.length };
+        this.insertEndpointRow(endpoint);
+        return null;
+      })
+      // IMMEDIATE: the count and the insert hold the write lock together, so replicas cannot both pass the cap.
+      .immediate();
+    if (refusal) return refusal;
+    const created = await this.getEndpoint(endpoint.id);
+    if (!created) throw new Error(`endpoint ${endpoint.id} vanished after insert`);
+    return created;
+  }
+
+  private insertEndpointRow(endpoint: NewWebhookEndpoint): void {
     this.insertEndpoint.run({
       id: endpoint.id,
       workspace_id: endpoint.workspaceId,
@@ -230,9 +310,6 @@ export class SqliteWebhookRepo implements WebhookRepo {
       secret_sealed: endpoint.sealedSecret,
       created_at: endpoint.createdAt,
     });
-    const created = await this.getEndpoint(endpoint.id);
-    if (!created) throw new Error(`endpoint ${endpoint.id} vanished after insert`);
-    return created;
   }
 
   async getEndpoint(id: string): Promise<WebhookEndpointRecord | null> {
@@ -289,12 +366,24 @@ export class SqliteWebhookRepo implements WebhookRepo {
     return changed > 0 ? this.getDelivery(endpointId, deliveryId) : null;
   }
 
-  async claimDue(now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  async claimDue(now: number, limit: number, leaseMs: number, fairness: DeliveryFairness): Promise<ClaimedDelivery[]> {
     const token = randomUUID();
-    const rows = this.db.transaction(() => {
-      this.lease.run({ now, until: now + leaseMs, token, limit });
-      return this.leased.all(token) as ClaimRow[];
-    })();
+    const rows = this.db
+      .transaction(() => {
+        const ids = (
+          this.fairDue.all({
+            now,
+            limit,
+            per_endpoint: fairness.perEndpoint,
+            per_workspace: fairness.perWorkspace,
+          }) as { id: string }[]
+        ).map((row) => row.id);
+        if (ids.length === 0) return [];
+        this.lease.run({ until: now + leaseMs, token, ids: JSON.stringify(ids) });
+        return this.leased.all({ ids: JSON.stringify(ids), token }) as ClaimRow[];
+      })
+      // IMMEDIATE: the choice and the lease hold the write lock together, so two replicas never lease one row.
+      .immediate();
     return rows.map((row) => ({
       id: row.id,
       claimToken: row.claim_token,
