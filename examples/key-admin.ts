@@ -3,6 +3,7 @@
 //   KNIFY_API_KEY=<an admin:all key> KNIFY_BASE_URL=http://127.0.0.1:8080 npx tsx examples/key-admin.ts [ws_…]
 //
 // The new key is limited to one workspace (default ws_example; it need not hold files yet) and may only read jobs.
+// It is of the admin key's own type: a knify_test_ admin makes test keys, and never more than it holds itself.
 
 import { AuthenticationError, KnifyClient, PermissionDeniedError } from "@knify/sdk";
 
@@ -12,7 +13,6 @@ const workspaceId = process.argv[2] ?? "ws_example";
 // 1. Create: the secret `api_key` is in this response only, so hand it to its user now.
 const created = await admin.keys.create({
   name: "CI read-only",
-  type: "test",
   workspace_id: workspaceId,
   permissions: ["jobs:read"],
 });

@@ -4,7 +4,7 @@
 //
 // With a `knify_test_` key the job runs in the server's sandbox simulator: free, and done in a moment.
 
-import { type JobEvent, JobFailedError, KnifyClient } from "@knify/sdk";
+import { type JobError, type JobEvent, JobFailedError, KnifyClient } from "@knify/sdk";
 
 // Reads KNIFY_API_KEY and KNIFY_BASE_URL from the environment.
 const client = new KnifyClient();
@@ -34,8 +34,11 @@ for await (const event of client.jobs.events(job_id)) console.log(`  ${describe(
 function describe(event: JobEvent): string {
   const data = event.data;
   switch (event.type) {
-    case "status":
-      return `#${event.seq} status → ${String(data.status)}${data.error ? ` (${String(data.error)})` : ""}`;
+    case "status": {
+      // A failed status carries the job's `error`: `{ code, message }`.
+      const error = data.error as JobError | undefined;
+      return `#${event.seq} status → ${String(data.status)}${error ? ` (${error.message})` : ""}`;
+    }
     case "output":
       return `#${event.seq} ${String(data.stream)}: ${String(data.line)}`;
     case "turn":

@@ -107,7 +107,7 @@ function summarize(event: WebhookEvent): string {
     case "job.completed":
       return `job ${event.data.id} completed (${event.data.turns} turns)`;
     case "job.failed":
-      return `job ${event.data.id} failed: ${event.data.error ?? "no reason given"}`;
+      return `job ${event.data.id} failed: ${event.data.error?.message ?? "no reason given"}`;
     case "workspace.updated":
       return `workspace ${event.data.workspace_id} now has ${event.data.file_count} files`;
     default:

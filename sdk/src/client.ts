@@ -17,7 +17,7 @@ const DEFAULT_MAX_RETRIES = 2;
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
 
 /**
- * The Knify API client. Reads `KNIFY_API_KEY` and `KNIFY_BASE_URL` when not given; retries failed
+ * The Knify API client. Reads `KNIFY_API_KEY`, `KNIFY_BASE_URL` and `KNIFY_WORKSPACE_ID` when not given; retries failed
  * requests (with the same `Idempotency-Key` on POSTs) and throws typed errors.
  *
  * @example
@@ -29,7 +29,7 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"
 export class KnifyClient {
   /** Jobs: create, list, get, events, continue, cleanup, waitFor. */
   readonly jobs: Jobs;
-  /** API keys: create, list, get, revoke, verify, usage, rotate. */
+  /** API keys: create, list, get, update, revoke, verify, usage, rotate. */
   readonly keys: Keys;
   /** Workspaces: upload, list, get, replace, delete. */
   readonly workspaces: Workspaces;
@@ -54,6 +54,7 @@ export class KnifyClient {
     const env = typeof process !== "undefined" && process.env ? process.env : {};
     const apiKey = checkApiKey(given.apiKey ?? env.KNIFY_API_KEY);
     const baseURL = checkBaseURL(given.baseURL ?? (env.KNIFY_BASE_URL || DEFAULT_BASE_URL));
+    const workspaceId = checkWorkspaceId(given.workspaceId ?? (env.KNIFY_WORKSPACE_ID || undefined));
     const timeout = checkNumber("timeout", given.timeout ?? DEFAULT_TIMEOUT_MS, 1);
     const maxRetries = checkNumber("maxRetries", given.maxRetries ?? DEFAULT_MAX_RETRIES, 0);
     if (!Number.isInteger(maxRetries)) throw new KnifyError(`maxRetries must be a whole number, got ${maxRetries}.`);
@@ -68,6 +69,7 @@ export class KnifyClient {
     this.#core = new CoreClient({
       apiKey,
       baseURL,
+      workspaceId,
       timeout,
       deadline,
       maxRetries,
@@ -137,6 +139,16 @@ function checkBaseURL(baseURL: string): string {
     throw new KnifyError(`baseURL must use http or https; got ${url.protocol}`);
   }
   return baseURL.replace(/\/+$/, "");
+}
+
+function checkWorkspaceId(workspaceId: string | undefined): string | undefined {
+  // The spec's WorkspaceIdValue pattern: a typo fails here, not as a 400 on some later call.
+  if (workspaceId !== undefined && !/^ws_[A-Za-z0-9_]{1,64}$/.test(workspaceId)) {
+    throw new KnifyError(
+      `The workspace id (workspaceId option or KNIFY_WORKSPACE_ID) must look like ws_abc123; got ${JSON.stringify(workspaceId)}.`,
+    );
+  }
+  return workspaceId;
 }
 
 function checkNumber(name: string, value: number, min: number): number {

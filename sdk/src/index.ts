@@ -13,6 +13,7 @@ export {
   AuthenticationError,
   BadRequestError,
   ConflictError,
+  GoneError,
   InternalServerError,
   JobFailedError,
   NotFoundError,
@@ -32,6 +33,9 @@ export type { StreamEventsOptions } from "./resources/job-event-stream.js";
 export type {
   ContinueSpec,
   Job,
+  JobArchiveMethod,
+  JobChange,
+  JobError,
   JobEvent,
   JobEventsMethod,
   JobHandle,

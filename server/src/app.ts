@@ -3,6 +3,7 @@ import Koa from "koa";
 import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import { operations } from "./generated/operations.js";
+import { clientAddress } from "./http/forwarded.js";
 import type { Handlers } from "./http/operation.js";
 import { operationMiddleware } from "./http/pipeline.js";
 import { ProblemError, problemBody } from "./http/problem.js";
@@ -26,7 +27,8 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
-  app.proxy = false;
+  // KNIFY_TRUST_PROXY=1: scheme, host and client address come from the proxy's headers (issue 8, item 6).
+  app.proxy = deps.config.trustProxy;
   // Koa would otherwise print errors itself; ours are logged once, with the request id.
   app.silent = true;
 
@@ -39,6 +41,8 @@ export function createApp(deps: AppDeps): Koa {
 
   app.use(async function requestContext(ctx, next) {
     const started = performance.now();
+    // Read now: once a refused body is torn down, the request may no longer have its socket.
+    const client = clientAddress(ctx);
     const requestId = requestIdFrom(ctx.get("x-request-id") || undefined);
     ctx.state.requestId = requestId;
     ctx.state.publicUrl = deps.config.publicUrl;
@@ -66,6 +70,7 @@ export function createApp(deps: AppDeps): Koa {
           path: ctx.path,
           status: ctx.status,
           key_id: ctx.state.keyId,
+          client,
           ms: Math.round((performance.now() - started) * 10) / 10,
         },
         "request",

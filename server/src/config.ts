@@ -35,6 +35,10 @@ export interface ServerConfig {
   publicUrl: string | null;
   /** The longest grace period a rotated secret may keep working. */
   maxRotationGraceSeconds: number;
+  /** Most unrevoked keys one workspace may hold through `POST /keys` (keys without a workspace count together). */
+  maxKeysPerWorkspace: number;
+  /** Believe `Forwarded` / `X-Forwarded-*` from a reverse proxy (scheme, host, client address). */
+  trustProxy: boolean;
   version: string;
 }
 
@@ -117,6 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     replicaId: replicaIdFrom(env),
     publicUrl: publicUrlFrom(env),
     maxRotationGraceSeconds: 7 * 24 * 60 * 60,
+    maxKeysPerWorkspace: envInteger(env, "KNIFY_MAX_KEYS_PER_WORKSPACE", 100, 1, 100_000),
+    trustProxy: envInteger(env, "KNIFY_TRUST_PROXY", 0, 0, 1) === 1,
     version: spec.info.version,
   };
 }

@@ -3,6 +3,7 @@ import type { ServerConfig } from "./config.js";
 import type { Handlers } from "./http/operation.js";
 import type { Logger } from "./logger.js";
 import type { Store } from "./store/store.js";
+import type { PresetCatalog } from "./workspaces/presets.js";
 
 /** What every feature module gets. `env` carries the module's own KNIFY_* settings (tests pass their own). */
 export interface ModuleDeps {
@@ -11,6 +12,8 @@ export interface ModuleDeps {
   clock: Clock;
   logger: Logger;
   env: NodeJS.ProcessEnv;
+  /** The pre-configured workspaces (`KNIFY_PRESET_WORKSPACES_DIR`), read once at start. */
+  presets: PresetCatalog;
 }
 
 /**

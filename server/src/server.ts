@@ -12,6 +12,7 @@ import { openSqliteStore } from "./store/sqlite/index.js";
 import type { Store } from "./store/store.js";
 import { createWebhooksModule } from "./webhooks/module.js";
 import { createWorkspacesModule } from "./workspaces/module.js";
+import { loadPresetWorkspaces } from "./workspaces/presets.js";
 
 /** A running server and the means to stop it. */
 export interface RunningServer {
@@ -31,11 +32,14 @@ export async function startServer(
   logger: Logger,
   options: { clock?: Clock; store?: Store; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  // Read before the store opens, so a bad KNIFY_PRESET_WORKSPACES_DIR stops the start with nothing to close.
+  const presets = loadPresetWorkspaces(env, logger);
   const store = options.store ?? (await openSqliteStore(config.databasePath));
   const clock = options.clock ?? systemClock;
   // Any unfinished idempotency claim under this replica id was left by a process that died (issue 15, item 5).
   await store.idempotency.releaseOwnedBy(config.replicaId);
-  const deps = { store, clock, logger, config, env: options.env ?? process.env };
+  const deps = { store, clock, logger, config, env, presets };
   const modules: FeatureModule[] = [createWorkspacesModule(deps), createJobsModule(deps), createWebhooksModule(deps)];
   const handlers = Object.assign(
     { ...healthHandlers(config), ...keyHandlers(store, config) },
@@ -66,7 +70,15 @@ export async function startServer(
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());
   });
-  for (const module of modules) await module.start?.();
+  try {
+    for (const module of modules) await module.start?.();
+  } catch (error) {
+    // A module refused to start (e.g. no working jail for agents): stop what already runs, then report.
+    for (const module of modules) await module.stop?.();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await store.close();
+    throw error;
+  }
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   return {

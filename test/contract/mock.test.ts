@@ -3,23 +3,27 @@ import { setupServer } from "msw/node";
 import { afterAll, beforeAll } from "vitest";
 import { contractScenarios } from "./scenarios.js";
 import { type ContractTarget, validatingClient } from "./target.js";
+import { updateScenarios } from "./update-scenarios.js";
 
 // Target (a): the SDK over the spec-driven msw mock.
 const baseURL = "https://api.knify.io";
 const mock = createKnifyMock({ baseURL, allowPrivateWebhookUrls: true });
 const msw = setupServer(...mock.handlers);
 const violations: string[] = [];
+const testAdmin = mock.state.createKey({ name: "test admin", type: "test", permissions: ["admin:all"] });
 
 beforeAll(() => msw.listen({ onUnhandledRequest: "error" }));
 afterAll(() => msw.close());
 
-contractScenarios(
-  (): ContractTarget => ({
-    name: "mock",
-    baseURL,
-    adminKey: mock.adminKey,
-    violations,
-    privateWebhooks: true,
-    client: (apiKey) => validatingClient(baseURL, apiKey, violations),
-  }),
-);
+const target = (): ContractTarget => ({
+  name: "mock",
+  baseURL,
+  adminKey: mock.adminKey,
+  testAdminKey: testAdmin.api_key,
+  violations,
+  privateWebhooks: true,
+  client: (apiKey) => validatingClient(baseURL, apiKey, violations),
+});
+
+contractScenarios(target);
+updateScenarios(target);

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -7,6 +7,7 @@ import {
   AuthenticationError,
   BadRequestError,
   ConflictError,
+  GoneError,
   JobFailedError,
   type KnifyClient,
   NotFoundError,
@@ -26,7 +27,9 @@ export function contractScenarios(target: () => ContractTarget): void {
   const admin = () => target().client(target().adminKey);
   /** A new key made through the API, and a client for it. */
   const keyed = async (body: { workspace_id?: string; permissions?: Permission; type?: "live" | "test" } = {}) => {
-    const created = await admin().keys.create({ name: "contract", ...body });
+    // A key makes keys of its own type only, so test keys come from the test admin.
+    const creator = target().client(body.type === "test" ? target().testAdminKey : target().adminKey);
+    const created = await creator.keys.create({ name: "contract", ...body });
     return { key: created, client: target().client(created.api_key) };
   };
   const wait = { pollInterval: 10, timeout: 10_000 };
@@ -205,7 +208,71 @@ export function contractScenarios(target: () => ContractTarget): void {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ConflictError);
-      expect((error as ConflictError).code).toBe("job_cleaned_up");
+      expect((error as ConflictError).code).toBe("job_not_continuable");
+    });
+
+    it("continues with the docs' body, job_type included; another job_type or an unknown field is a BadRequestError", async () => {
+      const { client } = await keyed({ type: "test" });
+      const first = await client.jobs.createAndWait(
+        { job_type: "cursor_task", prompt: "Analyze this codebase and identify bottlenecks" },
+        wait,
+      );
+      // The Advanced Usage page's step 2, as written.
+      const handle = await client.jobs.continue(first.id, {
+        job_type: "cursor_task",
+        prompt: "Based on your analysis, implement optimizations",
+      });
+      expect(handle.job_id).toBe(first.id);
+      expect((await client.jobs.waitFor(first.id, wait)).turns).toBe(2);
+
+      const other = await client.jobs.continue(first.id, { job_type: "gemini_task", prompt: "x" }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(other).toBeInstanceOf(BadRequestError);
+      expect((other as BadRequestError).message).toContain("gemini_task");
+      expect((other as BadRequestError).message).toContain("cursor_task");
+      expect((other as BadRequestError).problem?.errors?.[0]?.path).toBe("/spec/job_type");
+      const unknown = await client
+        .request("POST", `/jobs/${first.id}/continue`, { body: { spec: { prompt: "x", priority: "high" } } })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(unknown).toBeInstanceOf(BadRequestError);
+      expect((await client.jobs.get(first.id)).turns).toBe(2);
+    });
+
+    it("cancels a running job: failed with error.code cancelled, then continued in the same sandbox", async () => {
+      const { client } = await keyed({ type: "test" });
+      const { job_id } = await client.jobs.create({
+        job_type: "cursor_task",
+        prompt: "Hold",
+        metadata: { simulate: "hold" },
+      });
+      let running = await client.jobs.get(job_id);
+      while (running.status !== "running") {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        running = await client.jobs.get(job_id);
+      }
+      const cancelled = await client.jobs.cancel(job_id);
+      expect(cancelled).toMatchObject({ id: job_id, status: "failed", error: { code: "cancelled" } });
+      const failed = await client.jobs.waitFor(job_id, wait).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(failed).toBeInstanceOf(JobFailedError);
+      expect((failed as JobFailedError).error?.code).toBe("cancelled");
+
+      await client.jobs.continue(job_id, { prompt: "Go on", metadata: {} });
+      const done = await client.jobs.waitFor(job_id, wait);
+      expect(done).toMatchObject({ status: "completed", turns: 2, sandbox_id: running.sandbox_id });
+      const again = await client.jobs.cancel(job_id).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(again).toBeInstanceOf(ConflictError);
+      expect((again as ConflictError).status).toBe(409);
     });
 
     it("lists every problem of an invalid spec in one BadRequestError", async () => {
@@ -311,6 +378,37 @@ export function contractScenarios(target: () => ContractTarget): void {
         wait,
       );
       expect(job.workspace_id).toBe(ws.workspace_id);
+    });
+
+    it("gives a job's sandbox as an archive and its changes; 404 for another workspace, 410 after cleanup", async () => {
+      const workspace_id = `ws_left_${unique()}`;
+      const { client } = await keyed({ type: "test", workspace_id });
+      const ws = await client.workspaces.upload({ name: `left-${unique()}`, path: makeDir() });
+      const job = await client.jobs.createAndWait(
+        { job_type: "cursor_task", prompt: "x", workspace_path: ws.path },
+        wait,
+      );
+
+      const dir = join(mkdtempSync(join(tmpdir(), "knify-contract-out-")), "out");
+      await client.jobs.archive.extractTo(job.id, dir);
+      expect(readFileSync(join(dir, "README.md"), "utf8")).toBe("# project\n");
+      expect(readFileSync(join(dir, "src", "main.ts"), "utf8")).toBe("console.log('hi');\n");
+      // The simulated agent changes nothing.
+      expect(await client.jobs.changes(job.id)).toEqual([]);
+
+      const { client: stranger } = await keyed({ type: "test", workspace_id: `ws_stranger_${unique()}` });
+      await expect(stranger.jobs.archive(job.id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(stranger.jobs.changes(job.id)).rejects.toBeInstanceOf(NotFoundError);
+
+      await client.jobs.cleanup(job.id);
+      for (const call of [client.jobs.archive(job.id), client.jobs.changes(job.id)]) {
+        const error = await call.then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(GoneError);
+        expect((error as GoneError).code).toBe("job_cleaned_up");
+      }
     });
 
     it("tarballs made by the system tar are accepted too", async () => {

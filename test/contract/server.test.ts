@@ -2,23 +2,28 @@ import { afterAll, beforeAll } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { contractScenarios } from "./scenarios.js";
 import { type ContractTarget, validatingClient } from "./target.js";
+import { updateScenarios } from "./update-scenarios.js";
 
 // Target (b): the SDK against the reference server on a loopback port (real SQLite, real runner).
 let server: TestServer;
+let testAdminKey: string;
 const violations: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ env: { KNIFY_WEBHOOK_ALLOW_PRIVATE: "1", KNIFY_SIMULATOR_DELAY_MS: "20" } });
+  testAdminKey = (await server.key({ name: "test admin", type: "test", permissions: ["admin:all"] })).apiKey;
 });
 afterAll(() => server.stop());
 
-contractScenarios(
-  (): ContractTarget => ({
-    name: "server",
-    baseURL: server.url,
-    adminKey: server.adminKey,
-    violations,
-    privateWebhooks: true,
-    client: (apiKey) => validatingClient(server.url, apiKey, violations),
-  }),
-);
+const target = (): ContractTarget => ({
+  name: "server",
+  baseURL: server.url,
+  adminKey: server.adminKey,
+  testAdminKey,
+  violations,
+  privateWebhooks: true,
+  client: (apiKey) => validatingClient(server.url, apiKey, violations),
+});
+
+contractScenarios(target);
+updateScenarios(target);

@@ -8,6 +8,8 @@ export interface ContractTarget {
   baseURL: string;
   /** An admin:all key without a workspace. */
   adminKey: string;
+  /** An admin:all `knify_test_` key without a workspace: only a test key may make test keys. */
+  testAdminKey: string;
   /** Every response that did not match the spec for its operation and status (checked on the client side). */
   violations: string[];
   /** A client whose every response is validated against the spec. */

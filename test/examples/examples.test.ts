@@ -119,7 +119,7 @@ describe.concurrent("examples run as programs", () => {
 
       expect(run.code).toBe(1);
       const jobId = createdJobId(run.stdout);
-      expect(run.stderr.trim()).toBe(`Job ${jobId} failed: simulated failure.`);
+      expect(run.stderr.trim()).toBe(`Job ${jobId} failed: simulated failure (agent_failed).`);
       expect(run.stdout).toContain("  status: failed\n");
       expect(run.stdout).toContain("  #7 status → failed (simulated failure)\n");
     });
@@ -146,7 +146,7 @@ describe.concurrent("examples run as programs", () => {
       expect(run.stdout.match(/status → completed/g)).toHaveLength(3);
       expect(run.stdout.match(/^Turn \d: /gm)).toHaveLength(3);
       expect(run.stdout).toContain(`Job ${jobId} is completed after 3 turns`);
-      expect(run.stdout).toContain(`Cleaned up job ${jobId}\nContinuing now is refused (409 job_cleaned_up)\n`);
+      expect(run.stdout).toContain(`Cleaned up job ${jobId}\nContinuing now is refused (409 job_not_continuable)\n`);
 
       const job = await admin.jobs.get(jobId);
       expect(job.turns).toBe(3);
@@ -188,7 +188,13 @@ describe.concurrent("examples run as programs", () => {
 
   describe("examples/key-admin.ts", () => {
     it("creates a scoped key, verifies it, reads usage, rotates and revokes it", async () => {
-      const run = await runExample("key-admin.ts", server.adminKey, ["ws_key_admin"]);
+      const testAdmin = await server.key({
+        name: "test admin",
+        type: "test",
+        permissions: ["admin:all"],
+        rateLimit: 1000,
+      });
+      const run = await runExample("key-admin.ts", testAdmin.apiKey, ["ws_key_admin"]);
 
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);

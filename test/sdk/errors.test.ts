@@ -105,22 +105,26 @@ describe("APIError.from: one class per status", () => {
   });
 
   it("can be built directly from a status, a body and headers", () => {
-    const error = APIError.from(409, { code: "job_cleaned_up", detail: "gone", request_id: "req_1" }, new Headers());
+    const error = APIError.from(
+      409,
+      { code: "job_not_continuable", detail: "gone", request_id: "req_1" },
+      new Headers(),
+    );
     expect(error).toBeInstanceOf(ConflictError);
-    expect(error.message).toBe("409 job_cleaned_up: gone (request req_1)");
+    expect(error.message).toBe("409 job_not_continuable: gone (request req_1)");
   });
 });
 
 describe("JobFailedError", () => {
   it("carries the job and its error", async () => {
-    const failed = job("failed", { error: "agent exited with code 2" });
+    const failed = job("failed", { error: { code: "agent_failed", message: "agent exited with code 2" } });
     const { fetch } = scriptedFetch(json(failed));
     const client = new KnifyClient(testOptions(fetch));
     const error = (await client.jobs.waitFor("job_1").catch((e: unknown) => e)) as JobFailedError;
     expect(error).toBeInstanceOf(JobFailedError);
     expect(error).toBeInstanceOf(KnifyError);
     expect(error.job).toEqual(failed);
-    expect(error.error).toBe("agent exited with code 2");
-    expect(error.message).toBe("Job job_1 failed: agent exited with code 2.");
+    expect(error.error).toEqual({ code: "agent_failed", message: "agent exited with code 2" });
+    expect(error.message).toBe("Job job_1 failed: agent exited with code 2 (agent_failed).");
   });
 });

@@ -29,6 +29,15 @@ const operations: [string, Call, string, string, unknown][] = [
     { spec: { prompt: "More" } },
   ],
   ["jobs.cleanup", (c) => c.jobs.cleanup("job_1"), "POST", "/jobs/job_1/cleanup", undefined],
+  ["jobs.cancel", (c) => c.jobs.cancel("job_1"), "POST", "/jobs/job_1/cancel", undefined],
+  ["jobs.changes", (c) => c.jobs.changes("job_1"), "GET", "/jobs/job_1/changes", undefined],
+  [
+    "jobs.continue with the docs' job_type",
+    (c) => c.jobs.continue("job_1", { job_type: "cursor_task", prompt: "More" }),
+    "POST",
+    "/jobs/job_1/continue",
+    { spec: { job_type: "cursor_task", prompt: "More" } },
+  ],
   [
     "keys.create",
     (c) => c.keys.create({ name: "CI", permissions: ["jobs:read"] }),
@@ -93,6 +102,32 @@ describe("one method, one operation", () => {
   it("a 204 resolves to undefined", async () => {
     const { fetch } = scriptedFetch(new Response(null, { status: 204 }));
     await expect(new KnifyClient(testOptions(fetch)).workspaces.delete("ws_1")).resolves.toBeUndefined();
+  });
+});
+
+describe("jobs.archive", () => {
+  it("gives the body as a stream, unparsed, and extractTo unpacks it into a directory", async () => {
+    const { create } = await import("tar");
+    const src = await mkdtemp(join(tmpdir(), "knify-archive-src-"));
+    await mkdir(join(src, "out"));
+    await writeFile(join(src, "out", "report.md"), "# report\n");
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of create({ gzip: true, cwd: src, portable: true }, ["out"]))
+      chunks.push(chunk as Uint8Array);
+    const bytes = Buffer.concat(chunks);
+    const archive = () => new Response(bytes, { headers: { "content-type": "application/gzip" } });
+    const { fetch, seen } = scriptedFetch(archive(), archive());
+    const client = new KnifyClient(testOptions(fetch));
+
+    const stream = await client.jobs.archive("job_1");
+    expect(stream).toBeInstanceOf(ReadableStream);
+    expect(Buffer.from(await new Response(stream).arrayBuffer())).toEqual(bytes);
+    expect(seen[0]?.url.pathname).toBe("/jobs/job_1/archive");
+
+    const dest = join(await mkdtemp(join(tmpdir(), "knify-archive-dest-")), "new", "dir");
+    await client.jobs.archive.extractTo("job_1", dest);
+    const { readFile } = await import("node:fs/promises");
+    expect(await readFile(join(dest, "out", "report.md"), "utf8")).toBe("# report\n");
   });
 });
 
@@ -221,11 +256,14 @@ describe("jobs.waitFor", () => {
   });
 
   it("throws JobFailedError when the job fails", async () => {
-    const { fetch } = scriptedFetch(json(job("running")), json(job("failed", { error: "model unavailable" })));
+    const { fetch } = scriptedFetch(
+      json(job("running")),
+      json(job("failed", { error: { code: "timed_out", message: "model unavailable" } })),
+    );
     const client = new KnifyClient(testOptions(fetch));
     await expect(client.jobs.waitFor("job_1")).rejects.toMatchObject({
       name: "JobFailedError",
-      error: "model unavailable",
+      error: { code: "timed_out", message: "model unavailable" },
     });
   });
 
@@ -271,7 +309,7 @@ describe("jobs.createAndWait", () => {
   it("throws JobFailedError for a failed job", async () => {
     const { fetch } = scriptedFetch(
       json({ job_id: "job_1", status: "pending" }),
-      json(job("failed", { error: "boom" })),
+      json(job("failed", { error: { code: "agent_failed", message: "boom" } })),
     );
     const client = new KnifyClient(testOptions(fetch));
     await expect(client.jobs.createAndWait({ job_type: "cursor_task", prompt: "Hi" })).rejects.toBeInstanceOf(

@@ -367,7 +367,7 @@ describe("job lifecycle", () => {
     });
     const job = (await call("GET", `/jobs/${data.job_id}`, { key: m.adminKey })).data;
     expect(job.status).toBe("failed");
-    expect(job.error).toMatch(/mock_fail/);
+    expect(job.error).toMatchObject({ code: "agent_failed", message: expect.stringMatching(/mock_fail/) });
   });
 
   it("continues only finished jobs, and never cleaned-up ones", async () => {
@@ -383,10 +383,14 @@ describe("job lifecycle", () => {
     expect(m.state.jobs.get(data.job_id)?.job.turns).toBe(2);
 
     const cleaned = await call("POST", `/jobs/${data.job_id}/cleanup`, { key: m.adminKey });
-    expect(cleaned.data).toMatchObject({ status: "failed", error: "cleaned up while running", sandbox_id: null });
+    expect(cleaned.data).toMatchObject({
+      status: "failed",
+      error: { code: "cleaned_up", message: "cleaned up while running" },
+      sandbox_id: null,
+    });
     expect(cleaned.data.cleaned_up_at).toBe("2025-11-17T10:00:01.000Z");
     const after = await call("POST", `/jobs/${data.job_id}/continue`, { key: m.adminKey, json: next });
-    expectProblem(after, 409, "job_cleaned_up");
+    expectProblem(after, 409, "job_not_continuable");
   });
 
   it("lets tests force a status with state.setJobStatus", async () => {
@@ -397,7 +401,7 @@ describe("job lifecycle", () => {
     m.state.setJobStatus(job.id, "failed", "model unavailable");
     expect((await call("GET", `/jobs/${job.id}`, { key: m.adminKey })).data).toMatchObject({
       status: "failed",
-      error: "model unavailable",
+      error: { code: "agent_failed", message: "model unavailable" },
     });
   });
 });
@@ -452,8 +456,9 @@ describe("job events as server-sent events", () => {
 describe("keys", () => {
   it("shows the secret on creation only", async () => {
     const m = start();
+    const testAdmin = m.state.createKey({ type: "test", permissions: ["admin:all"] });
     const created = await call("POST", "/keys", {
-      key: m.adminKey,
+      key: testAdmin.api_key,
       json: { name: "Team A Key", type: "test", workspace_id: "ws_team_a", permissions: ["jobs:read"] },
     });
     expect(created.data).toMatchObject({ type: "test", rate_limit: 100, workspace_id: "ws_team_a" });
@@ -461,6 +466,18 @@ describe("keys", () => {
     const listed = await call("GET", "/keys", { key: m.adminKey });
     expect(listed.data[0].key_id).toBe(created.data.key_id);
     expect(listed.data.some((k: object) => "api_key" in k)).toBe(false);
+  });
+
+  it("caps unrevoked keys per workspace like the server (maxKeysPerWorkspace → 409 key_limit_reached)", async () => {
+    const m = start({ maxKeysPerWorkspace: 2 });
+    const create = () => call("POST", "/keys", { key: m.adminKey, json: { name: "n", workspace_id: "ws_cap" } });
+    const first = await create();
+    expect((await create()).status).toBe(200);
+    const third = await create();
+    expect(third.status).toBe(409);
+    expect(third.data.code).toBe("key_limit_reached");
+    await call("DELETE", `/keys/${first.data.key_id}`, { key: m.adminKey });
+    expect((await create()).status).toBe(200);
   });
 
   it("gives a key without permissions every permission except admin:all", async () => {

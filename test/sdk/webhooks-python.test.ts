@@ -44,6 +44,9 @@ describe("the seed's Python signature against verify() and unwrap()", () => {
       expect(signature).toBe(sign({ payload, secret })["X-Knify-Signature"]);
       expect(verify(payload, signature, secret)).toBe(true);
     });
-    expect(unwrap(event, { "x-knify-signature": signatures[0] as string }, secret)).toEqual(JSON.parse(event));
+    // unwrap() takes the header alone only when told to (issue 8, item 7); verify() takes it as the seed does.
+    const legacyOnly = { "x-knify-signature": signatures[0] as string };
+    expect(unwrap(event, legacyOnly, secret, { allowLegacySignature: true })).toEqual(JSON.parse(event));
+    expect(() => unwrap(event, legacyOnly, secret)).toThrow(/allowLegacySignature/);
   });
 });

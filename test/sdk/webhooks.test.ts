@@ -264,6 +264,13 @@ describe("unwrap", () => {
     expectFailure(
       () => unwrap(body, { "content-type": "application/json" }, secret, { now }),
       "header_missing",
+      "webhook-id",
+      "webhook-timestamp",
+      "webhook-signature",
+    );
+    expectFailure(
+      () => unwrap(body, { "content-type": "application/json" }, secret, { now, allowLegacySignature: true }),
+      "header_missing",
       "webhook-signature",
       "X-Knify-Signature",
     );
@@ -337,21 +344,41 @@ describe("unwrap", () => {
   });
 });
 
-describe("unwrap with only X-Knify-Signature", () => {
+describe("unwrap cannot be downgraded to X-Knify-Signature (issue 8, item 7)", () => {
+  it("refuses a valid X-Knify-Signature alone by default, saying why and how to opt in", () => {
+    const { body, headers } = delivery();
+    expectFailure(() => unwrap(body, knifyOnly(headers), secret, { now }), "header_missing", "allowLegacySignature");
+  });
+
+  it("refuses a captured delivery whose webhook-* headers were stripped, however old", () => {
+    const { body, headers } = delivery({ timestamp: new Date(0) });
+    expectFailure(() => unwrap(body, headers, secret, { now }), "timestamp_too_old");
+    expectFailure(() => unwrap(body, knifyOnly(headers), secret, { now }), "header_missing");
+  });
+
+  it("checks the Standard Webhooks headers even when the legacy option is on", () => {
+    const { body, headers } = delivery({ timestamp: new Date(0) });
+    expectFailure(() => unwrap(body, headers, secret, { now, allowLegacySignature: true }), "timestamp_too_old");
+  });
+});
+
+describe("unwrap with only X-Knify-Signature and { allowLegacySignature: true }", () => {
+  const legacy = { now, allowLegacySignature: true };
+
   it("accepts a valid signature", () => {
     const { body, headers } = delivery();
-    expect(unwrap(body, knifyOnly(headers), secret, { now })).toEqual(event);
+    expect(unwrap(body, knifyOnly(headers), secret, legacy)).toEqual(event);
   });
 
   it("does not apply the timestamp window, which this scheme lacks", () => {
     const { body, headers } = delivery({ timestamp: new Date(0) });
-    expect(unwrap(body, knifyOnly(headers), secret, { now })).toEqual(event);
+    expect(unwrap(body, knifyOnly(headers), secret, legacy)).toEqual(event);
   });
 
   it("rejects a one-byte change of the body", () => {
     const { body, headers } = delivery();
     expectFailure(
-      () => unwrap(body.replace("Hello", "Jello"), knifyOnly(headers), secret, { now }),
+      () => unwrap(body.replace("Hello", "Jello"), knifyOnly(headers), secret, legacy),
       "no_signature_matched",
       "X-Knify-Signature",
     );
@@ -360,13 +387,13 @@ describe("unwrap with only X-Knify-Signature", () => {
   it("rejects a one-byte change of the signature", () => {
     const { body, headers } = delivery();
     const broken = { "x-knify-signature": flipLastChar(headers["X-Knify-Signature"] as string) };
-    expectFailure(() => unwrap(body, broken, secret, { now }), "no_signature_matched");
+    expectFailure(() => unwrap(body, broken, secret, legacy), "no_signature_matched");
   });
 
   it("rejects a malformed header", () => {
     const { body } = delivery();
     expectFailure(
-      () => unwrap(body, { "X-Knify-Signature": "md5=abc" }, secret, { now }),
+      () => unwrap(body, { "X-Knify-Signature": "md5=abc" }, secret, legacy),
       "header_malformed",
       "X-Knify-Signature",
     );

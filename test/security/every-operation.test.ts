@@ -67,6 +67,25 @@ describe.each(secured.filter((op) => op.permission !== null).map((op) => [`${op.
   },
 );
 
+describe.each(
+  secured.filter((op) => op.permission === "admin:all").map((op) => [`${op.method} ${op.path}`, op] as const),
+)("%s with a rotated-out admin secret", (_, op) => {
+  // Issue 15, item 2: a secret in its grace period makes ordinary calls only, never key administration.
+  it("answers 403 before looking at the request", async () => {
+    const admin = await server.key({ permissions: ["admin:all"] });
+    const rotated = await call(server.url, "POST", `/keys/${admin.id}/rotate`, {
+      key: admin.apiKey,
+      body: { grace_period_seconds: 3600 },
+    });
+    expect(rotated.status).toBe(200);
+    const res = await call(server.url, op.method, fill(op.path, sampleIds), { key: admin.apiKey });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe("forbidden");
+    expect(res.body.detail).toContain("rotated out");
+    expect((await call(server.url, "GET", "/jobs", { key: admin.apiKey })).status).toBe(200);
+  });
+});
+
 describe("objects of another workspace answer 404 to a scoped key, on every operation that names one", () => {
   const owned: Record<string, string> = {};
   beforeAll(async () => {
@@ -99,6 +118,12 @@ describe("objects of another workspace answer 404 to a scoped key, on every oper
     owned.delivery_id = delivery.body.id;
   });
 
+  // Bodies that pass validation, so that the answer is about the object, not the input.
+  const validBodies: Record<string, object> = {
+    continueJob: { spec: { prompt: "x" } },
+    updateKey: { name: "x" },
+    updateWebhookEndpoint: { description: "x" },
+  };
   const named = secured.filter((op) => /\{/.test(op.path));
   it.each(named.map((op) => [`${op.method} ${op.path}`, op] as const))("%s", async (_, op) => {
     for (const name of op.path.match(/\{(\w+)\}/g) ?? [])
@@ -106,7 +131,7 @@ describe("objects of another workspace answer 404 to a scoped key, on every oper
     const b = await server.key({ workspaceId: "ws_tenant_b", permissions: ["admin:all"] });
     const res = await call(server.url, op.method, fill(op.path, owned), {
       key: b.apiKey,
-      ...(op.body === "json" ? { body: op.operationId === "continueJob" ? { spec: { prompt: "x" } } : {} } : {}),
+      ...(op.body === "json" ? { body: validBodies[op.operationId] ?? {} } : {}),
     });
     expect(res.status).toBe(404);
     expect(res.body.code).toBe("not_found");

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,15 +9,19 @@ import { createKey } from "../../server/src/keys/create-key.js";
 import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
 import { sandboxDir } from "../../server/src/workspaces/paths.js";
+import { jobProcesses } from "../support/processes.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 // The command runner with a real agent process (test/fixtures/agents/fake-agent.mjs, scripted by its prompt).
 
-const AGENT = fileURLToPath(new URL("../fixtures/agents/fake-agent.mjs", import.meta.url));
+const AGENTS = fileURLToPath(new URL("../fixtures/agents", import.meta.url));
+const AGENT = join(AGENTS, "fake-agent.mjs");
+// Jailed (the default isolation): the fixture is mounted read-only at its own path, node comes from /usr.
 const COMMAND_ENV = {
   KNIFY_RATE_LIMIT_LIVE: "100000",
   KNIFY_RUNNER: "command",
   KNIFY_AGENT_COMMAND: `exec '${process.execPath}' '${AGENT}' "$1"`,
+  KNIFY_SANDBOX_READONLY_PATHS: AGENTS,
 };
 
 interface Job {
@@ -26,7 +30,7 @@ interface Job {
   sandbox_id: string | null;
   cursor_session_id: string | null;
   turns: number;
-  error?: string;
+  error?: { code: string; message: string };
 }
 interface JobEvent {
   seq: number;
@@ -88,19 +92,8 @@ async function printed(api: Api, id: string, name: string): Promise<number> {
   });
 }
 
-/** Alive and not a zombie (an orphan's zombie may linger when PID 1 does not reap). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
+/** The number of the job's live processes on the host (the pids an agent prints are its jail's own). */
+const running = (id: string) => jobProcesses(id).length;
 
 describe("the command runner", () => {
   let server: TestServer;
@@ -120,7 +113,7 @@ describe("the command runner", () => {
     expect(lines.slice(0, 2)).toEqual(["hello", "second line"]);
     const env = lines.find((l) => l.startsWith("env "));
     // The agent runs in its sandbox, with the job's variables and without the server's own settings.
-    expect(env).toContain(`cwd=${sandboxDir(server.dataDir, job.sandbox_id ?? "")}`);
+    expect(env).toContain("cwd=/workspace");
     expect(env).toContain(`job=${id} `);
     expect(env).toContain("turn=1 ");
     expect(env).toContain("prompt_env=true");
@@ -135,8 +128,9 @@ describe("the command runner", () => {
     const id = await run(api, `say:working;err:${long};err:model unavailable;exit:3`);
     const job = await finished(api, id);
     expect(job.status).toBe("failed");
-    expect(job.error).toMatch(/^agent exited with code 3: x+\nmodel unavailable$/);
-    expect((job.error ?? "").length).toBeLessThan(2100);
+    expect(job.error?.code).toBe("agent_failed");
+    expect(job.error?.message).toMatch(/^agent exited with code 3: x+\nmodel unavailable$/);
+    expect((job.error?.message ?? "").length).toBeLessThan(2100);
     expect(await outputLines(api, id, "stderr")).toEqual([long, "model unavailable"]);
   });
 
@@ -160,17 +154,22 @@ describe("the command runner", () => {
     const third = await run(api, "say:third;exit:0");
     for (const id of ids)
       await until(`${id} running`, async () => ((await getJob(api, id)).status === "running" ? true : undefined));
-    const agent = await printed(api, ids[0] ?? "", "pid");
-    const grandchild = await printed(api, ids[0] ?? "", "child");
-    expect(isAlive(agent) && isAlive(grandchild)).toBe(true);
+    await printed(api, ids[0] ?? "", "pid");
+    await printed(api, ids[0] ?? "", "child");
+    // The jail (bwrap, its init), setpriv→prlimit→sh exec'd into node, and node's `sleep` child.
+    expect(running(ids[0] ?? "")).toBeGreaterThanOrEqual(3);
     // Two run, so the third waits; give the scheduler a chance to (wrongly) start it.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await getJob(api, third)).toMatchObject({ status: "pending", sandbox_id: null });
 
     const sandbox = (await getJob(api, ids[0] ?? "")).sandbox_id ?? "";
     const cleaned = await api("POST", `/jobs/${ids[0]}/cleanup`);
-    expect(cleaned.body).toMatchObject({ status: "failed", error: "cleaned up while running", sandbox_id: null });
-    await until("the agent and its child to die", () => (!isAlive(agent) && !isAlive(grandchild) ? true : undefined));
+    expect(cleaned.body).toMatchObject({
+      status: "failed",
+      error: { code: "cleaned_up", message: "cleaned up while running" },
+      sandbox_id: null,
+    });
+    await until("the agent and its child to die", () => (running(ids[0] ?? "") === 0 ? true : undefined));
     expect(existsSync(sandboxDir(server.dataDir, sandbox))).toBe(false);
     // A place is free: the third job runs now.
     expect((await finished(api, third)).status).toBe("completed");
@@ -181,17 +180,17 @@ describe("the command runner", () => {
 describe("the command runner's timeout", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ env: { ...COMMAND_ENV, KNIFY_JOB_TIMEOUT_MS: "400" } });
+    server = await startTestServer({ env: { ...COMMAND_ENV, KNIFY_JOB_TIMEOUT_MS: "3000" } });
   });
   afterAll(() => server.stop());
 
   it("fails a turn that runs too long", async () => {
     const api = client(server.url, server.adminKey);
     const id = await run(api, "pid;sleep:30000");
-    const pid = await printed(api, id, "pid");
+    await printed(api, id, "pid");
     const job = await finished(api, id);
-    expect(job).toMatchObject({ status: "failed", error: "timed out after 400 ms" });
-    expect(isAlive(pid)).toBe(false);
+    expect(job).toMatchObject({ status: "failed", error: { code: "timed_out", message: "timed out after 3 s" } });
+    await until("the jail to go", () => (running(id) === 0 ? true : undefined));
   });
 });
 
@@ -205,20 +204,24 @@ describe("restart recovery", () => {
       const { apiKey } = await createKey(first.store, loadConfig(env), Date.now(), { name: "restart" });
       const before = client(first.url, apiKey);
       const id = await run(before, "pid;sleep:30000");
-      const pid = await printed(before, id, "pid");
+      await printed(before, id, "pid");
       expect((await getJob(before, id)).status).toBe("running");
+      expect(running(id)).toBeGreaterThan(0);
       await first.close(1000);
       // Stopping the server stops its agents too.
-      await until("the agent to die", () => (!isAlive(pid) ? true : undefined));
+      await until("the agent to die", () => (running(id) === 0 ? true : undefined));
 
       const second = await startServer(loadConfig(env), logger, { env });
       try {
         const after = client(second.url, apiKey);
-        expect(await getJob(after, id)).toMatchObject({ status: "failed", error: RESTART_ERROR });
+        expect(await getJob(after, id)).toMatchObject({
+          status: "failed",
+          error: { code: "interrupted", message: RESTART_ERROR },
+        });
         const tail = (await events(after, id)).slice(-2);
         expect(tail.map((e) => [e.type, e.data])).toEqual([
           ["system", { message: RESTART_ERROR }],
-          ["status", { status: "failed", error: RESTART_ERROR }],
+          ["status", { status: "failed", error: { code: "interrupted", message: RESTART_ERROR } }],
         ]);
         // The recovered job can be continued.
         expect((await after("POST", `/jobs/${id}/continue`, { spec: { prompt: "say:back" } })).status).toBe(200);

@@ -37,7 +37,7 @@ interface Job {
   cursor_session_id: string | null;
   turns: number;
   cleaned_up_at: string | null;
-  error?: string;
+  error?: { code: string; message: string };
 }
 
 interface JobEvent {
@@ -208,14 +208,20 @@ describe("jobs with the simulator", () => {
     it("fails a turn whose prompt asks the simulator to, with error only when failed", async () => {
       const id = await createJob(admin, { job_type: "claude_task", prompt: "break it [simulate:fail]" });
       const job = await waitForStatus(admin, id, ["completed", "failed"]);
-      expect(job).toMatchObject({ status: "failed", error: "simulated failure" });
-      expect((await allEvents(admin, id)).at(-1)?.data).toEqual({ status: "failed", error: "simulated failure" });
+      expect(job).toMatchObject({ status: "failed", error: { code: "agent_failed", message: "simulated failure" } });
+      expect((await allEvents(admin, id)).at(-1)?.data).toEqual({
+        status: "failed",
+        error: { code: "agent_failed", message: "simulated failure" },
+      });
       const viaMetadata = await createJob(admin, {
         job_type: "gemini_task",
         prompt: "x",
         metadata: { simulate: "fail" },
       });
-      expect((await waitForStatus(admin, viaMetadata, ["completed", "failed"])).error).toBe("simulated failure");
+      expect((await waitForStatus(admin, viaMetadata, ["completed", "failed"])).error).toEqual({
+        code: "agent_failed",
+        message: "simulated failure",
+      });
     });
 
     it("runs user_exam jobs and refuses a time range that ends before it starts", async () => {
@@ -330,6 +336,41 @@ describe("jobs with the simulator", () => {
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     });
 
+    it("waits for a running turn to end, then continues (the Advanced Usage page's back-to-back continues)", async () => {
+      const id = await createJob(admin, { job_type: "cursor_task", prompt: "turn 1" });
+      // Sent at once, while turn 1 is pending or running: the server holds it until turn 1 ends.
+      const second = await admin("POST", `/jobs/${id}/continue`, {
+        spec: { job_type: "cursor_task", prompt: "turn 2" },
+      });
+      expect(second.status).toBe(200);
+      const third = await admin("POST", `/jobs/${id}/continue`, {
+        spec: { job_type: "cursor_task", prompt: "turn 3" },
+      });
+      expect(third.status).toBe(200);
+      await until("turn 3", async () => {
+        const { body } = await admin("GET", `/jobs/${id}`);
+        return body.turns === 3 && body.status === "completed" ? body : undefined;
+      });
+      const statuses = (await allEvents(admin, id))
+        .filter((e) => e.type === "status" || e.type === "turn")
+        .map((e) => (e.type === "turn" ? `turn ${e.data.turn}` : String(e.data.status)));
+      // Each turn ran to its end before the next one was queued.
+      expect(statuses).toEqual([
+        "pending",
+        "turn 1",
+        "running",
+        "completed",
+        "pending",
+        "turn 2",
+        "running",
+        "completed",
+        "pending",
+        "turn 3",
+        "running",
+        "completed",
+      ]);
+    });
+
     it("continues a failed job", async () => {
       const id = await createJob(admin, { job_type: "cursor_task", prompt: "[simulate:fail]" });
       await waitForStatus(admin, id, ["failed"]);
@@ -363,7 +404,7 @@ describe("jobs with the simulator", () => {
       expect(events.filter((e) => e.type === "system")).toHaveLength(1);
       const cont = await admin("POST", `/jobs/${id}/continue`, { spec: { prompt: "more" } });
       expect(cont.status).toBe(409);
-      expect(cont.body.code).toBe("job_cleaned_up");
+      expect(cont.body.code).toBe("job_not_continuable");
       expect(cont.body.detail).toContain("cleaned up");
     });
   });
@@ -460,7 +501,7 @@ describe("jobs with the simulator", () => {
       expect(page2.headers.get("link")).toBeNull();
       const failed = await api("GET", "/jobs?status=failed");
       expect(failed.body.map((j: Job) => j.id)).toEqual([bad]);
-      expect(failed.body[0].error).toBe("simulated failure");
+      expect(failed.body[0].error).toEqual({ code: "agent_failed", message: "simulated failure" });
     });
   });
 
@@ -545,13 +586,18 @@ describe("jobs that stay running (slow simulator)", () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      env: { ...LIMITS, KNIFY_SIMULATOR_DELAY_MS: "60000", KNIFY_TEST_MODE_MAX_ACTIVE_JOBS: "2" },
+      env: {
+        ...LIMITS,
+        KNIFY_SIMULATOR_DELAY_MS: "60000",
+        KNIFY_TEST_MODE_MAX_ACTIVE_JOBS: "2",
+        KNIFY_CONTINUE_WAIT_MS: "300",
+      },
     });
     admin = client(server, server.adminKey);
   });
   afterAll(() => server.stop());
 
-  it("refuses to continue a running job (409 job_not_continuable)", async () => {
+  it("refuses to continue a job still running when KNIFY_CONTINUE_WAIT_MS runs out (409 job_not_continuable)", async () => {
     const id = await createJob(admin, { job_type: "cursor_task", prompt: "p" });
     await waitForStatus(admin, id, ["running"]);
     const res = await admin("POST", `/jobs/${id}/continue`, { spec: { prompt: "more" } });
@@ -566,11 +612,15 @@ describe("jobs that stay running (slow simulator)", () => {
     const running = await waitForStatus(admin, id, ["running"]);
     const res = await admin("POST", `/jobs/${id}/cleanup`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: "failed", error: "cleaned up while running", sandbox_id: null });
+    expect(res.body).toMatchObject({
+      status: "failed",
+      error: { code: "cleaned_up", message: "cleaned up while running" },
+      sandbox_id: null,
+    });
     expect(existsSync(sandboxDir(server.dataDir, running.sandbox_id ?? ""))).toBe(false);
     const events = await allEvents(admin, id);
     expect(events.slice(-2).map((e) => [e.type, e.data])).toEqual([
-      ["status", { status: "failed", error: "cleaned up while running" }],
+      ["status", { status: "failed", error: { code: "cleaned_up", message: "cleaned up while running" } }],
       ["system", { message: "sandbox deleted" }],
     ]);
     // The stream of an ended job ends at once.

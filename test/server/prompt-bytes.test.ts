@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KnifyClient } from "@knify/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,12 @@ let client: KnifyClient;
 
 beforeAll(async () => {
   server = await startTestServer({
-    env: { KNIFY_RUNNER: "command", KNIFY_AGENT_COMMAND: `exec '${process.execPath}' '${AGENT}' "$1"` },
+    env: {
+      KNIFY_RUNNER: "command",
+      KNIFY_AGENT_COMMAND: `exec '${process.execPath}' '${AGENT}' "$1"`,
+      // Jailed: the fixture is mounted read-only at its own path.
+      KNIFY_SANDBOX_READONLY_PATHS: dirname(AGENT),
+    },
   });
   client = new KnifyClient(server.adminKey, { baseURL: server.url, maxRetries: 0 });
 });

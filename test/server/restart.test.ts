@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { unwrap } from "@knify/sdk/webhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/src/config.js";
@@ -34,6 +34,8 @@ const env: NodeJS.ProcessEnv = {
   KNIFY_HOST: "127.0.0.1",
   KNIFY_RUNNER: "command",
   KNIFY_AGENT_COMMAND: `"${process.execPath}" "${agent}"`,
+  // Jailed: the fixture is mounted read-only at its own path.
+  KNIFY_SANDBOX_READONLY_PATHS: dirname(agent),
   KNIFY_WEBHOOK_ALLOW_PRIVATE: "1",
   KNIFY_WEBHOOK_RETRY_SCHEDULE_MS: Array.from({ length: 40 }, () => "50").join(","),
   KNIFY_WEBHOOK_POLL_INTERVAL_MS: "20",

@@ -114,6 +114,7 @@ describe("workspaces", () => {
         updated_at: "2025-11-17T10:00:00Z",
         file_count: 2,
         size_bytes: 8 + 12,
+        preset: false,
       });
       const dir = workspaceFilesDir(server.dataDir, String(body.workspace_id));
       expect(filesUnder(dir)).toEqual({ "my-dir/README.md": "# hello\n", "my-dir/src/main.py": "print('hi')\n" });

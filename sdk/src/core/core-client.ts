@@ -35,6 +35,8 @@ type UntypedRequest = (
 /** What the client core is built from. */
 export interface CoreConfig extends TransportConfig {
   baseURL: string;
+  /** The default `workspace_id` of operations that take one (`KNIFY_WORKSPACE_ID`). */
+  workspaceId: string | undefined;
 }
 
 /**
@@ -50,6 +52,8 @@ export class CoreClient {
   readonly random: () => number;
   readonly maxRetries: number;
   readonly logger: LevelLogger;
+  /** The default `workspace_id`, if the client has one; an explicit argument always wins. */
+  readonly workspaceId: string | undefined;
   readonly #transport: Transport;
   readonly #secrets: readonly string[];
 
@@ -60,6 +64,7 @@ export class CoreClient {
     this.random = config.random;
     this.maxRetries = config.maxRetries;
     this.logger = config.logger;
+    this.workspaceId = config.workspaceId;
     this.#secrets = [config.apiKey];
     this.#transport = new Transport(config);
     // Every operation passes its own `fetch` (the transport bound to its options); this default only
@@ -87,6 +92,24 @@ export class CoreClient {
     run: (fetch: OperationFetch) => Promise<RawResult<T[]>>,
   ): PagePromise<T> {
     return new PagePromise(this.#page(options, run), (url) => this.#page(options, (fetch) => this.#follow(url, fetch)));
+  }
+
+  /** The workspace an operation acts on: the explicit one, else the client's default, else a clear error. */
+  workspace(explicit: string | undefined): string {
+    const id = explicit ?? this.workspaceId;
+    if (id === undefined) {
+      throw new KnifyError(
+        "No workspace id: pass one, or set the KNIFY_WORKSPACE_ID environment variable (or the workspaceId option).",
+      );
+    }
+    return id;
+  }
+
+  /** A JSON body with the client's default `workspace_id` filled in when the caller gave none. */
+  withWorkspace<B extends { workspace_id?: string }>(body: B): B {
+    return body.workspace_id === undefined && this.workspaceId !== undefined
+      ? { ...body, workspace_id: this.workspaceId }
+      : body;
   }
 
   /** A request to any path, with the same auth, retries, errors and logging as the typed methods. */

@@ -6,6 +6,7 @@ export type Problem = components["schemas"]["Problem"];
 /** One entry of a 400's `errors`. */
 export type FieldError = components["schemas"]["FieldError"];
 type Job = components["schemas"]["Job"];
+type JobError = components["schemas"]["JobError"];
 
 /**
  * The server answered with an error status. `status`, `code`, `requestId` and `headers` are always
@@ -136,16 +137,23 @@ export class APIUserAbortError extends KnifyError {
   }
 }
 
+/** 410: the object is gone for good (e.g. `job_cleaned_up`: the job's sandbox was deleted). */
+export class GoneError extends APIError {
+  override name = "GoneError";
+}
+
 /** `jobs.waitFor` saw the job end in `failed`; `job` is its final state and `error` why it failed. */
 export class JobFailedError extends KnifyError {
   override name = "JobFailedError";
   /** The failed job. */
   readonly job: Job;
-  /** The job's `error`. */
-  readonly error: string | undefined;
+  /** The job's `error`: a machine `code` (`cancelled`, `timed_out`, …) and a `message`. */
+  readonly error: JobError | undefined;
 
   constructor(job: Job) {
-    super(`Job ${job.id} failed: ${job.error ?? "the server gave no reason"}.`);
+    super(
+      `Job ${job.id} failed: ${job.error ? `${job.error.message} (${job.error.code})` : "the server gave no reason"}.`,
+    );
     this.job = job;
     this.error = job.error;
   }
@@ -159,6 +167,7 @@ function errorClassFor(status: number): APIErrorClass {
   if (status === 403) return PermissionDeniedError;
   if (status === 404) return NotFoundError;
   if (status === 409) return ConflictError;
+  if (status === 410) return GoneError;
   if (status === 422) return UnprocessableEntityError;
   if (status === 429) return RateLimitError;
   if (status >= 500) return InternalServerError;

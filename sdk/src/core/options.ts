@@ -26,6 +26,12 @@ export interface ClientOptions {
   apiKey?: string | undefined;
   /** Default: the `KNIFY_BASE_URL` environment variable, else `https://api.knify.io`. */
   baseURL?: string | undefined;
+  /**
+   * The workspace of operations that take a `workspace_id` when the call names none (`keys.create`,
+   * `webhookEndpoints.create`, `workspaces.get/replace/delete`). Default: the `KNIFY_WORKSPACE_ID`
+   * environment variable (Knify's docs put it in `.env` next to `KNIFY_API_KEY`).
+   */
+  workspaceId?: string | undefined;
   /** Milliseconds one attempt may take until the response headers arrive. Default 60000. */
   timeout?: number | undefined;
   /** Milliseconds one call may take across all its attempts and waits. Default: no deadline. */

@@ -128,8 +128,13 @@ export interface paths {
         /**
          * Continue a job with a new prompt
          * @description Starts another turn of the same job, in the same sandbox, with the agent session carried
-         *     over. Only a `completed` or `failed` job can be continued; a running or pending job, or a
-         *     cleaned-up one, answers 409 saying why.
+         *     over. A `completed` or `failed` job (a cancelled one too: its sandbox stays) starts its next
+         *     turn at once. Knify's Advanced Usage page sends its continues back to back, so a continue of
+         *     a job whose turn is still `pending` or `running` waits for that turn to end (up to the
+         *     server's `KNIFY_CONTINUE_WAIT_MS`, 30 s by default, within the SDK's 60 s timeout; one waiting
+         *     continue per job) and then starts the next turn; past the wait, a second waiting continue, or
+         *     a cleaned-up job answer 409 saying why. Knify's guides write `spec.job_type` in every continue: it may be sent, and must
+         *     then be the job's own type (another type is a 400 naming both).
          */
         post: operations["continueJob"];
         delete?: never;
@@ -165,6 +170,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job's current turn
+         * @description Stops the job's current turn: a `pending` job never starts, a `running` turn's agent (its
+         *     whole process group) is killed. The job ends `failed` with `error.code` `cancelled` (no
+         *     new status: the four statuses are the contract), `job.failed` is sent, and the sandbox
+         *     stays, so the job can be continued. A job that is not pending or running answers 409.
+         */
+        post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Download what the agent left in the sandbox
+         * @description Streams the job's sandbox as a `.tar.gz`: regular files, directories and symbolic links
+         *     (stored as links, never followed), with paths relative to the sandbox. Take it while the
+         *     job is `completed` or `failed` for a consistent picture; during a turn it shows the files
+         *     as they are. After a cleanup the sandbox is gone: 410 `job_cleaned_up`.
+         */
+        get: operations["getJobArchive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the files the agent added, modified or deleted
+         * @description Compares the sandbox with the files it was provisioned with (the workspace as it was when
+         *     the job's sandbox was made) and lists every regular file or symbolic link that was
+         *     `added`, `modified` or `deleted`, sorted by path, as a bare array. `size` is the file's
+         *     size now (for `deleted`, the size it had). At most 10000 changes are listed; when there
+         *     are more, the response carries `X-Knify-Truncated: true`. After a cleanup: 410
+         *     `job_cleaned_up`.
+         */
+        get: operations["listJobChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workspaces": {
         parameters: {
             query?: never;
@@ -174,7 +259,9 @@ export interface paths {
         };
         /**
          * List workspaces
-         * @description The workspaces the key can see, newest first, as a bare array.
+         * @description The workspaces the key can see, newest first, as a bare array. Pre-configured workspaces
+         *     (the server's `KNIFY_PRESET_WORKSPACES_DIR`, e.g. `/workspaces/e2e-tests`) are visible to
+         *     every key and carry `"preset": true`.
          */
         get: operations["listWorkspaces"];
         put?: never;
@@ -217,13 +304,15 @@ export interface paths {
          * @description Replaces every file with the uploaded archive (same rules and caps as upload, the disk
          *     quota included: 413 when the new files do not fit beside the job sandboxes). The new tree is
          *     extracted aside and swapped in atomically: a refused upload leaves the old contents.
-         *     Running jobs keep the copy their sandbox was made from.
+         *     Running jobs keep the copy their sandbox was made from. A pre-configured workspace is
+         *     read-only: 409 `workspace_read_only`.
          */
         put: operations["replaceWorkspace"];
         post?: never;
         /**
          * Delete a workspace
-         * @description Deletes the workspace's files. Refused with 409 while jobs run in it.
+         * @description Deletes the workspace's files. Refused with 409 `workspace_busy` while jobs run in it, and
+         *     with 409 `workspace_read_only` for a pre-configured workspace.
          */
         delete: operations["deleteWorkspace"];
         options?: never;
@@ -248,7 +337,11 @@ export interface paths {
          * Create an API key
          * @description Creates a key. The secret `api_key` is in this response only. Without `permissions` a
          *     key gets every permission except `admin:all`. `workspace_id` may name a workspace that
-         *     holds no files yet.
+         *     holds no files yet. The new key is never more than the caller (see "Key administration"):
+         *     another `type`, a higher `rate_limit`, a permission the caller lacks or a later expiry is
+         *     refused with 403; without `type`, `rate_limit` or `expires_at` it takes the caller's type,
+         *     the lower of the type's default limit and the caller's, and the caller's expiry.
+         *     A workspace already holding `KNIFY_MAX_KEYS_PER_WORKSPACE` unrevoked keys answers 409.
          */
         post: operations["createKey"];
         delete?: never;
@@ -301,7 +394,15 @@ export interface paths {
         delete: operations["revokeKey"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update an API key
+         * @description Changes a key's `name`, `permissions`, `rate_limit` or `expires_at` (null: never
+         *     expires) in place; the very next request with the key is judged by the new settings.
+         *     Fields left out keep their value. The result obeys the rules of key creation: a key of
+         *     the caller's own type, with no more permissions, no higher `rate_limit` and no later
+         *     expiry than the caller (403 otherwise). A revoked key cannot be changed (409).
+         */
+        patch: operations["updateKey"];
         trace?: never;
     };
     "/keys/{key_id}/usage": {
@@ -344,7 +445,8 @@ export interface paths {
          * @description Issues a new secret for the same key (same id, settings and usage). The previous secret
          *     keeps working for `grace_period_seconds` (default 86400, at most 604800), then is
          *     rejected. A revoked key cannot be rotated (409 `key_revoked`), nor an expired one (409
-         *     `key_expired`).
+         *     `key_expired`). A secret that is itself in a grace period cannot rotate any key (403): it
+         *     could otherwise lock the key's owner out.
          */
         post: operations["rotateKey"];
         delete?: never;
@@ -413,7 +515,18 @@ export interface paths {
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update a webhook endpoint
+         * @description Changes the endpoint's `url` (checked like a new one: private, loopback and link-local
+         *     targets are refused unless `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`), `event_types`,
+         *     `description` (null clears it) or `enabled`. `enabled: true` re-enables an endpoint,
+         *     also one the server disabled after a 410, and clears `disabled_reason`; only events
+         *     after that are delivered. `enabled: false` pauses it: its pending deliveries fail.
+         *     A `url` another endpoint of the workspace already has is refused (409
+         *     `webhook_url_exists`), as at creation. Fields left out keep their value; the secret
+         *     never changes.
+         */
+        patch: operations["updateWebhookEndpoint"];
         trace?: never;
     };
     "/webhook-endpoints/{endpoint_id}/test": {
@@ -560,7 +673,7 @@ export interface webhooks {
         put?: never;
         /**
          * A job failed
-         * @description Sent when a turn fails. `data` is the job, with `error`.
+         * @description Sent when a turn fails or is cancelled. `data` is the job, with `error`.
          */
         post: operations["onJobFailed"];
         delete?: never;
@@ -745,8 +858,12 @@ export interface components {
         CreateJobRequest: {
             spec: components["schemas"]["JobSpec"] & components["schemas"]["JobTypeRules"];
         };
-        /** @description The next turn. `prompt` is required; `model` may change between turns. */
+        /**
+         * @description The next turn. `prompt` is required; `model` may change between turns. `job_type` may be
+         *     sent (Knify's guides do), and must be the job's own type.
+         */
         ContinueSpec: {
+            job_type?: components["schemas"]["JobType"];
             prompt: string;
             model?: components["schemas"]["Model"];
             metadata?: {
@@ -786,15 +903,38 @@ export interface components {
             turns: number;
             /** Format: date-time */
             cleaned_up_at: string | null;
-            /** @description Why the latest turn failed; present only when `status` is `failed`. */
-            error?: string;
+            error?: components["schemas"]["JobError"];
+        };
+        /** @description Why the latest turn failed; present only when `status` is `failed`. */
+        JobError: {
+            /**
+             * @description `agent_failed` (the agent exited non-zero or could not start), `timed_out`, `cancelled`
+             *     (`POST /jobs/{job_id}/cancel`), `cleaned_up` (cleaned up while pending or running),
+             *     `interrupted` (the server stopped during the turn), `sandbox_failed` (the sandbox could
+             *     not be provisioned), `sandbox_limit` (the turn ran into one of its sandbox's limits: CPU
+             *     time, memory, processes or file size; the message names the limit and its setting, e.g.
+             *     `the agent exceeded its CPU time limit (KNIFY_SANDBOX_CPU_SECONDS=1800)`), `runner_failed`
+             *     (an internal error). Extensible.
+             * @enum {string}
+             */
+            code: "agent_failed" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "sandbox_limit" | "runner_failed";
+            /** @description What happened, for people (e.g. the agent's stderr tail). */
+            message: string;
+        };
+        JobChange: {
+            /** @description Relative to the sandbox, `/`-separated, e.g. `src/app.ts`. */
+            path: string;
+            /** @enum {string} */
+            change: "added" | "modified" | "deleted";
+            /** @description Bytes now; for `deleted`, the bytes it had. */
+            size: number;
         };
         JobEvent: {
             /** @description Per-job sequence number, gapless from 1. */
             seq: number;
             job_id: string;
             /**
-             * @description `status` (data `{status, error?}`), `output` (data `{stream, line}`), `turn` (data `{turn, prompt}`), `system` (data `{message}`). Extensible.
+             * @description `status` (data `{status, error?}`, `error` a JobError), `output` (data `{stream, line}`), `turn` (data `{turn, prompt}`), `system` (data `{message}`). Extensible.
              * @enum {string}
              */
             type: "status" | "output" | "turn" | "system";
@@ -823,6 +963,12 @@ export interface components {
             updated_at: string;
             file_count: number;
             size_bytes: number;
+            /**
+             * @description A pre-configured workspace of the server (a sub-directory of `KNIFY_PRESET_WORKSPACES_DIR`):
+             *     visible to every key, read-only through the API. Jobs that name it run in their key's
+             *     workspace (or none) with a copy of its files.
+             */
+            preset: boolean;
         };
         CreateWorkspaceRequest: {
             /** @description A .tar.gz of the directory tree. */
@@ -864,18 +1010,30 @@ export interface components {
         };
         CreateKeyRequest: {
             name: string;
-            /** @default live */
+            /** @description Defaults to the calling key's type. */
             type?: components["schemas"]["KeyType"];
             workspace_id?: components["schemas"]["WorkspaceIdValue"];
             /** @description Defaults to every permission except `admin:all`. */
             permissions?: components["schemas"]["Permission"][];
-            /** @description Requests per minute; defaults by type. */
+            /** @description Requests per minute, at most the caller's; defaults by type (never above the caller's). */
             rate_limit?: number;
             /**
              * Format: date-time
-             * @description After this time the key is rejected.
+             * @description After this time the key is rejected; no later than the caller's expiry, which is the default.
              */
             expires_at?: string;
+        };
+        /** @description The fields to change; at least one. */
+        UpdateKeyRequest: {
+            name?: string;
+            permissions?: components["schemas"]["Permission"][];
+            /** @description Requests per minute. */
+            rate_limit?: number;
+            /**
+             * Format: date-time
+             * @description After this time the key is rejected; null means never.
+             */
+            expires_at?: string | null;
         };
         RotateKeyRequest: {
             /** @default 86400 */
@@ -932,6 +1090,16 @@ export interface components {
             event_types?: components["schemas"]["WebhookEventType"][];
             description?: string;
             workspace_id?: components["schemas"]["WorkspaceIdValue"];
+        };
+        /** @description The fields to change; at least one. */
+        UpdateWebhookEndpointRequest: {
+            /** Format: uri */
+            url?: string;
+            /** @description The event types sent; empty means all. */
+            event_types?: components["schemas"]["WebhookEventType"][];
+            description?: string | null;
+            /** @description true re-enables the endpoint (also after a 410); false pauses it. */
+            enabled?: boolean;
         };
         WebhookAttempt: {
             /** Format: date-time */
@@ -1188,6 +1356,26 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The job was cleaned up; its sandbox no longer exists. */
+        Gone: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://docs.knify.io/errors/job_cleaned_up",
+                 *       "title": "Gone",
+                 *       "status": 410,
+                 *       "detail": "Job job_01JD3Z8Q4W6T9X2B5N7M0PQRST was cleaned up at 2025-11-17T11:00:00Z; its sandbox is gone.",
+                 *       "code": "job_cleaned_up",
+                 *       "request_id": "req_01JD3Z8Q4W6T9X2B5N7M0PQRST"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is over the size limit. */
         PayloadTooLarge: {
             headers: {
@@ -1248,7 +1436,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The key's rate limit (or the test-mode job cap, its event-stream cap, or the workspace's disk quota) is exhausted. */
+        /** @description The key's rate limit, the test-mode job cap, its event-stream cap or the workspace's disk quota is exhausted. */
         TooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1352,7 +1540,6 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            429: components["responses"]["TooManyRequests"];
         };
     };
     listJobs: {
@@ -1505,7 +1692,10 @@ export interface operations {
                      *       "cursor_session_id": null,
                      *       "turns": 1,
                      *       "cleaned_up_at": null,
-                     *       "error": "agent exited with code 2: model unavailable"
+                     *       "error": {
+                     *         "code": "agent_failed",
+                     *         "message": "agent exited with code 2: model unavailable"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Job"];
@@ -1606,7 +1796,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "spec": {
-                 *         "prompt": "Now add tests for it"
+                 *         "job_type": "cursor_task",
+                 *         "prompt": "Based on your analysis, implement optimizations"
                  *       }
                  *     }
                  */
@@ -1700,6 +1891,155 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 hours (see the introduction). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, now failed with `error.code` `cancelled`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01JD3Z8Q4W6T9X2B5N7M0PQRST",
+                     *       "workspace_id": "ws_abc123",
+                     *       "spec": {
+                     *         "job_type": "cursor_task",
+                     *         "prompt": "Hello",
+                     *         "model": "auto"
+                     *       },
+                     *       "status": "failed",
+                     *       "created_at": "2025-11-17T10:00:00Z",
+                     *       "started_at": "2025-11-17T10:00:02Z",
+                     *       "completed_at": "2025-11-17T10:00:40Z",
+                     *       "sandbox_id": "sbx_01JD3Z8Q4W6T9X2B5N7M0PQRSV",
+                     *       "cursor_session_id": "ses_01JD3Z8Q4W6T9X2B5N7M0PQRSW",
+                     *       "turns": 1,
+                     *       "cleaned_up_at": null,
+                     *       "error": {
+                     *         "code": "cancelled",
+                     *         "message": "cancelled by request"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyConflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getJobArchive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sandbox as a gzip-compressed tar archive. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    /** @description `attachment; filename="<job_id>.tar.gz"`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listJobChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The changes, sorted by path. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    /** @description `true` when there were more than 10000 changes and only the first 10000 are listed. */
+                    "X-Knify-Truncated"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "path": "README.md",
+                     *         "change": "modified",
+                     *         "size": 2048
+                     *       },
+                     *       {
+                     *         "path": "reports/summary.md",
+                     *         "change": "added",
+                     *         "size": 913
+                     *       },
+                     *       {
+                     *         "path": "tmp/old.log",
+                     *         "change": "deleted",
+                     *         "size": 120
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["JobChange"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     listWorkspaces: {
         parameters: {
             query?: {
@@ -1734,7 +2074,18 @@ export interface operations {
                      *         "created_at": "2025-11-17T10:00:00Z",
                      *         "updated_at": "2025-11-17T10:00:00Z",
                      *         "file_count": 42,
-                     *         "size_bytes": 183204
+                     *         "size_bytes": 183204,
+                     *         "preset": false
+                     *       },
+                     *       {
+                     *         "workspace_id": "ws_preset_e2e_tests",
+                     *         "name": "e2e-tests",
+                     *         "path": "/workspaces/e2e-tests",
+                     *         "created_at": "2025-11-01T00:00:00Z",
+                     *         "updated_at": "2025-11-01T00:00:00Z",
+                     *         "file_count": 3,
+                     *         "size_bytes": 4210,
+                     *         "preset": true
                      *       }
                      *     ]
                      */
@@ -1787,7 +2138,8 @@ export interface operations {
                      *       "created_at": "2025-11-17T10:00:00Z",
                      *       "updated_at": "2025-11-17T10:00:00Z",
                      *       "file_count": 42,
-                     *       "size_bytes": 183204
+                     *       "size_bytes": 183204,
+                     *       "preset": false
                      *     }
                      */
                     "application/json": components["schemas"]["Workspace"];
@@ -1833,7 +2185,8 @@ export interface operations {
                      *       "created_at": "2025-11-17T10:00:00Z",
                      *       "updated_at": "2025-11-17T10:00:00Z",
                      *       "file_count": 42,
-                     *       "size_bytes": 183204
+                     *       "size_bytes": 183204,
+                     *       "preset": false
                      *     }
                      */
                     "application/json": components["schemas"]["Workspace"];
@@ -1885,7 +2238,8 @@ export interface operations {
                      *       "created_at": "2025-11-17T10:00:00Z",
                      *       "updated_at": "2025-11-18T09:00:00Z",
                      *       "file_count": 44,
-                     *       "size_bytes": 190112
+                     *       "size_bytes": 190112,
+                     *       "preset": false
                      *     }
                      */
                     "application/json": components["schemas"]["Workspace"];
@@ -1895,6 +2249,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2200,6 +2555,70 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    updateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key's id. */
+                key_id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "permissions": [
+                 *         "jobs:read"
+                 *       ],
+                 *       "rate_limit": 60
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key, updated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key_id": "key_xyz789",
+                     *       "name": "Team A Key",
+                     *       "type": "live",
+                     *       "prefix": "knify_live_3mJr",
+                     *       "workspace_id": "ws_team_a",
+                     *       "permissions": [
+                     *         "jobs:read"
+                     *       ],
+                     *       "rate_limit": 60,
+                     *       "created_at": "2025-11-17T10:00:00Z",
+                     *       "last_used": "2025-11-17T10:00:00Z",
+                     *       "revoked_at": null,
+                     *       "expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     getKeyUsage: {
         parameters: {
             query?: never;
@@ -2497,6 +2916,67 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                endpoint_id: components["parameters"]["EndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "event_types": [
+                 *         "job.completed"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, updated (without its secret). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_01JD3Z8Q4W6T9X2B5N7M0PQRSX",
+                     *       "workspace_id": "ws_abc123",
+                     *       "url": "https://hooks.example.com/knify",
+                     *       "event_types": [
+                     *         "job.completed"
+                     *       ],
+                     *       "description": null,
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "created_at": "2025-11-17T10:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -1,6 +1,7 @@
 import type { APIPromise } from "../core/api-promise.js";
 import type { CoreClient } from "../core/core-client.js";
 import { APITimeoutError, APIUserAbortError, JobFailedError } from "../core/errors.js";
+import { extractArchive } from "../core/extract-archive.js";
 import type { RequestOptions } from "../core/options.js";
 import type { PagePromise } from "../core/pagination.js";
 import { APIResource } from "../core/resource.js";
@@ -16,6 +17,10 @@ export type JobHandle = Schemas["JobHandle"];
 export type JobEvent = Schemas["JobEvent"];
 /** What a job does: `job_type` plus its fields. */
 export type JobSpec = Schemas["CreateJobRequest"]["spec"];
+/** Why a job failed: `code` (`cancelled`, `timed_out`, `agent_failed`, …) and `message`. */
+export type JobError = Schemas["JobError"];
+/** One file the agent added, modified or deleted in the sandbox. */
+export type JobChange = Schemas["JobChange"];
 /** The next turn of a job. */
 export type ContinueSpec = Schemas["ContinueSpec"];
 /** `pending`, `running`, `completed` or `failed` (extensible). */
@@ -37,6 +42,13 @@ export interface WaitForOptions {
   pollInterval?: number | undefined;
 }
 
+/** `jobs.archive`: the sandbox as a `.tar.gz` stream, plus `.extractTo()` to unpack it into a directory. */
+export interface JobArchiveMethod {
+  (jobId: string, options?: RequestOptions): APIPromise<ReadableStream<Uint8Array>>;
+  /** Downloads the sandbox and unpacks it into `dir` (Node only); see {@link Jobs.extractArchive}. */
+  extractTo(jobId: string, dir: string, options?: RequestOptions): Promise<void>;
+}
+
 /** `jobs.events`: a page of events, plus `.stream()` to follow them live. */
 export interface JobEventsMethod {
   (jobId: string, params?: ListJobEventsParams, options?: RequestOptions): PagePromise<JobEvent>;
@@ -55,6 +67,16 @@ export class Jobs extends APIResource {
    */
   readonly events: JobEventsMethod;
 
+  /**
+   * What the agent left: the job's sandbox as a `.tar.gz` stream (paths relative to the sandbox; links
+   * stored as links). `jobs.archive.extractTo(id, dir)` unpacks it. A cleaned-up job is a `GoneError`.
+   * `GET /jobs/{job_id}/archive`
+   *
+   * @example
+   * await client.jobs.archive.extractTo(job.id, "./out");
+   */
+  readonly archive: JobArchiveMethod;
+
   constructor(core: CoreClient) {
     super(core);
     const list = (jobId: string, params: ListJobEventsParams = {}, options?: RequestOptions): PagePromise<JobEvent> =>
@@ -64,6 +86,43 @@ export class Jobs extends APIResource {
     this.events = Object.assign(list, {
       stream: (jobId: string, options?: StreamEventsOptions) => this.streamEvents(jobId, options),
     });
+    const archive = (jobId: string, options?: RequestOptions): APIPromise<ReadableStream<Uint8Array>> =>
+      this.core.call(options, (fetch) =>
+        this.core.api.GET("/jobs/{job_id}/archive", {
+          params: { path: { job_id: jobId } },
+          parseAs: "stream",
+          fetch,
+        }),
+      ) as APIPromise<ReadableStream<Uint8Array>>;
+    this.archive = Object.assign(archive, {
+      extractTo: (jobId: string, dir: string, options?: RequestOptions) => this.extractArchive(jobId, dir, options),
+    });
+  }
+
+  /** Downloads the job's sandbox and unpacks it into `dir`, made if missing (Node only). */
+  async extractArchive(jobId: string, dir: string, options?: RequestOptions): Promise<void> {
+    await extractArchive(await this.archive(jobId, options), dir);
+  }
+
+  /**
+   * The files the agent added, modified or deleted: the sandbox against the files it started from, sorted
+   * by path. A cleaned-up job is a `GoneError`. `GET /jobs/{job_id}/changes`
+   */
+  changes(jobId: string, options?: RequestOptions): APIPromise<JobChange[]> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.GET("/jobs/{job_id}/changes", { params: { path: { job_id: jobId } }, fetch }),
+    );
+  }
+
+  /**
+   * Stops the job's current turn: a pending job never starts, a running agent is killed. The job ends
+   * `failed` with `error.code` `"cancelled"` and keeps its sandbox, so it can be continued. A job that is
+   * not pending or running is a `ConflictError`. `POST /jobs/{job_id}/cancel`
+   */
+  cancel(jobId: string, options?: RequestOptions): APIPromise<Job> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.POST("/jobs/{job_id}/cancel", { params: { path: { job_id: jobId } }, fetch }),
+    );
   }
 
   /**
@@ -93,7 +152,10 @@ export class Jobs extends APIResource {
     return streamJobEvents(this.core, (id, opts) => this.get(id, opts), jobId, options);
   }
 
-  /** Starts another turn in the same sandbox with a new prompt. `POST /jobs/{job_id}/continue` */
+  /**
+   * Starts another turn in the same sandbox with a new prompt. `spec.job_type` may be given (Knify's guides
+   * do) and must be the job's own type. `POST /jobs/{job_id}/continue`
+   */
   continue(jobId: string, spec: ContinueSpec, options?: RequestOptions): APIPromise<JobHandle> {
     return this.core.call(options, (fetch) =>
       this.core.api.POST("/jobs/{job_id}/continue", { params: { path: { job_id: jobId } }, body: { spec }, fetch }),

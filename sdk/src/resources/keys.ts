@@ -10,9 +10,14 @@ export type ListKeysParams = NonNullable<operations["listKeys"]["parameters"]["q
 
 /** API keys: create, inspect, rotate and revoke them (most operations need `admin:all`). */
 export class Keys extends APIResource {
-  /** Creates a key; its secret `api_key` is in this response only. `POST /keys` */
+  /**
+   * Creates a key; its secret `api_key` is in this response only. Without `workspace_id` it takes the
+   * client's default workspace (`KNIFY_WORKSPACE_ID`), if any. `POST /keys`
+   */
   create(body: Schemas["CreateKeyRequest"], options?: RequestOptions): APIPromise<Schemas["CreatedKey"]> {
-    return this.core.call(options, (fetch) => this.core.api.POST("/keys", { body, fetch }));
+    return this.core.call(options, (fetch) =>
+      this.core.api.POST("/keys", { body: this.core.withWorkspace(body), fetch }),
+    );
   }
 
   /** Every key, newest first, without secrets; iterate it with `for await` for all pages. `GET /keys` */
@@ -24,6 +29,19 @@ export class Keys extends APIResource {
   get(keyId: string, options?: RequestOptions): APIPromise<Schemas["ApiKey"]> {
     return this.core.call(options, (fetch) =>
       this.core.api.GET("/keys/{key_id}", { params: { path: { key_id: keyId } }, fetch }),
+    );
+  }
+
+  /**
+   * Changes a key's name, permissions, rate limit or expiry in place; the next request with it obeys them.
+   * `PATCH /keys/{key_id}`
+   *
+   * @example
+   * await client.keys.update(keyId, { permissions: ["jobs:read"], rate_limit: 60 });
+   */
+  update(keyId: string, body: Schemas["UpdateKeyRequest"], options?: RequestOptions): APIPromise<Schemas["ApiKey"]> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.PATCH("/keys/{key_id}", { params: { path: { key_id: keyId } }, body, fetch }),
     );
   }
 

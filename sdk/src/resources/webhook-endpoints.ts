@@ -12,12 +12,17 @@ export type ListWebhookDeliveriesParams = NonNullable<operations["listWebhookDel
 
 /** Webhook endpoints of a workspace and their deliveries. To check a delivery you received, see `client.webhooks`. */
 export class WebhookEndpoints extends APIResource {
-  /** Registers a URL for the workspace's events; the signing `secret` is in this response only. `POST /webhook-endpoints` */
+  /**
+   * Registers a URL for the workspace's events; the signing `secret` is in this response only. Without
+   * `workspace_id` it takes the client's default workspace (`KNIFY_WORKSPACE_ID`), if any. `POST /webhook-endpoints`
+   */
   create(
     body: Schemas["CreateWebhookEndpointRequest"],
     options?: RequestOptions,
   ): APIPromise<Schemas["CreatedWebhookEndpoint"]> {
-    return this.core.call(options, (fetch) => this.core.api.POST("/webhook-endpoints", { body, fetch }));
+    return this.core.call(options, (fetch) =>
+      this.core.api.POST("/webhook-endpoints", { body: this.core.withWorkspace(body), fetch }),
+    );
   }
 
   /** The endpoints the key can see, newest first. `GET /webhook-endpoints` */
@@ -31,6 +36,27 @@ export class WebhookEndpoints extends APIResource {
   get(endpointId: string, options?: RequestOptions): APIPromise<Schemas["WebhookEndpoint"]> {
     return this.core.call(options, (fetch) =>
       this.core.api.GET("/webhook-endpoints/{endpoint_id}", { params: { path: { endpoint_id: endpointId } }, fetch }),
+    );
+  }
+
+  /**
+   * Changes the endpoint's URL, event types, description or `enabled`; `enabled: true` also re-enables an
+   * endpoint the server disabled after a 410. `PATCH /webhook-endpoints/{endpoint_id}`
+   *
+   * @example
+   * await client.webhookEndpoints.update(endpointId, { enabled: true });
+   */
+  update(
+    endpointId: string,
+    body: Schemas["UpdateWebhookEndpointRequest"],
+    options?: RequestOptions,
+  ): APIPromise<Schemas["WebhookEndpoint"]> {
+    return this.core.call(options, (fetch) =>
+      this.core.api.PATCH("/webhook-endpoints/{endpoint_id}", {
+        params: { path: { endpoint_id: endpointId } },
+        body,
+        fetch,
+      }),
     );
   }
 

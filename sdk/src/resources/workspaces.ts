@@ -37,30 +37,56 @@ export class Workspaces extends APIResource {
     return this.core.list(options, (fetch) => this.core.api.GET("/workspaces", { params: { query: params }, fetch }));
   }
 
-  /** One workspace with its file count and size. `GET /workspaces/{workspace_id}` */
-  get(workspaceId: string, options?: RequestOptions): APIPromise<Workspace> {
+  /**
+   * One workspace with its file count and size; without an id, the client's default workspace
+   * (`KNIFY_WORKSPACE_ID`). `GET /workspaces/{workspace_id}`
+   */
+  get(workspaceId?: string, options?: RequestOptions): APIPromise<Workspace> {
     return this.core.call(options, (fetch) =>
-      this.core.api.GET("/workspaces/{workspace_id}", { params: { path: { workspace_id: workspaceId } }, fetch }),
+      this.core.api.GET("/workspaces/{workspace_id}", {
+        params: { path: { workspace_id: this.core.workspace(workspaceId) } },
+        fetch,
+      }),
     );
   }
 
-  /** Replaces every file, atomically, with a new directory or archive. `PUT /workspaces/{workspace_id}` */
-  replace(workspaceId: string, source: WorkspaceSource, options?: RequestOptions): APIPromise<Workspace> {
+  /**
+   * Replaces every file, atomically, with a new directory or archive; `replace(source)` acts on the client's
+   * default workspace (`KNIFY_WORKSPACE_ID`). `PUT /workspaces/{workspace_id}`
+   */
+  replace(source: WorkspaceSource, options?: RequestOptions): APIPromise<Workspace>;
+  replace(workspaceId: string | undefined, source: WorkspaceSource, options?: RequestOptions): APIPromise<Workspace>;
+  replace(
+    first: WorkspaceSource | string | undefined,
+    second?: WorkspaceSource | RequestOptions,
+    third?: RequestOptions,
+  ): APIPromise<Workspace> {
+    const named = typeof first !== "object";
+    const workspaceId = named ? first : undefined;
+    const source = (named ? second : first) as WorkspaceSource;
+    const options = named ? third : (second as RequestOptions | undefined);
     return this.core.call(options, async (fetch) => {
+      const workspace_id = this.core.workspace(workspaceId);
       const form = new FormData();
       form.append("workspace", await workspaceArchive(source), "workspace.tar.gz");
       return this.core.api.PUT("/workspaces/{workspace_id}", {
-        params: { path: { workspace_id: workspaceId } },
+        params: { path: { workspace_id } },
         body: multipart<Schemas["ReplaceWorkspaceRequest"]>(form),
         fetch,
       });
     });
   }
 
-  /** Deletes the workspace's files (409 while jobs run in it). `DELETE /workspaces/{workspace_id}` */
-  delete(workspaceId: string, options?: RequestOptions): APIPromise<void> {
+  /**
+   * Deletes the workspace's files (409 while jobs run in it); without an id, the client's default workspace.
+   * `DELETE /workspaces/{workspace_id}`
+   */
+  delete(workspaceId?: string, options?: RequestOptions): APIPromise<void> {
     return this.core.call(options, (fetch) =>
-      this.core.api.DELETE("/workspaces/{workspace_id}", { params: { path: { workspace_id: workspaceId } }, fetch }),
+      this.core.api.DELETE("/workspaces/{workspace_id}", {
+        params: { path: { workspace_id: this.core.workspace(workspaceId) } },
+        fetch,
+      }),
     );
   }
 }

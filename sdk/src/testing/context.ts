@@ -30,7 +30,7 @@ export interface MockResult {
   /** Defaults to `application/json` when there is a body. */
   contentType?: string;
   headers?: Record<string, string>;
-  /** A streamed body (server-sent events); `body` is then ignored. */
+  /** A streamed body (server-sent events, or `contentType` such as a `.tar.gz`); `body` is then ignored. */
   stream?: ReadableStream<Uint8Array>;
 }
 

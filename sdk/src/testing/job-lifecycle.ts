@@ -1,15 +1,20 @@
 import { newId } from "./ids.js";
-import type { JobEvent, JobRecord, JobStatus, WebhookEventType } from "./records.js";
+import type { JobError, JobEvent, JobRecord, JobStatus, WebhookEventType } from "./records.js";
 
 /** What the lifecycle needs from the mock: its clock, the simulated duration and the webhook emitter. */
 export interface LifecycleContext {
   now(): Date;
   jobDurationMs: number;
   emit(workspaceId: string | null, type: WebhookEventType, data: unknown): void;
+  /** The archive a job's first sandbox is made from (its workspace's upload), or null for an empty one. */
+  sandboxSource(rec: JobRecord): Uint8Array | null;
 }
 
 /** The message of a turn that failed because its metadata asked for it. */
-export const MOCK_FAIL_ERROR = "agent exited with code 1: metadata.mock_fail asked the mock to fail this turn";
+export const MOCK_FAIL_ERROR: JobError = {
+  code: "agent_failed",
+  message: "agent exited with code 1: metadata.mock_fail asked the mock to fail this turn",
+};
 
 /** `completed` and `failed` end a turn; only those can be continued. */
 export const isFinished = (status: JobStatus): boolean => status === "completed" || status === "failed";
@@ -24,6 +29,13 @@ export const wantsFailure = (metadata: unknown): boolean => {
   return m.simulate === "fail" || m.mock_fail === true;
 };
 
+/**
+ * Whether `metadata` asks the turn to keep running until it is cancelled or cleaned up: `simulate: "hold"`,
+ * the same hook as the reference server's simulated runner.
+ */
+export const wantsHold = (metadata: unknown): boolean =>
+  typeof metadata === "object" && metadata !== null && (metadata as Record<string, unknown>).simulate === "hold";
+
 function addEvent(rec: JobRecord, type: JobEvent["type"], data: Record<string, unknown>, at: Date): void {
   rec.events.push({ seq: rec.events.length + 1, job_id: rec.job.id, type, created_at: at.toISOString(), data });
 }
@@ -34,27 +46,37 @@ function statusEvent(rec: JobRecord, at: Date): void {
 }
 
 /** Opens a turn: the job is `pending` (its sandbox being provisioned). */
-export function startTurn(rec: JobRecord, prompt: string | null, fail: boolean, ctx: LifecycleContext): void {
+export function startTurn(
+  rec: JobRecord,
+  prompt: string | null,
+  fail: boolean,
+  ctx: LifecycleContext,
+  hold = false,
+): void {
   const now = ctx.now();
   Object.assign(rec.job, { status: "pending", started_at: null, completed_at: null });
   delete rec.job.error;
   rec.manual = false;
   rec.failTurn = fail;
+  rec.holdTurn = hold;
   statusEvent(rec, now);
   addEvent(rec, "turn", { turn: rec.job.turns, prompt }, now);
 }
 
-function provision(rec: JobRecord, now: Date): void {
+function provision(rec: JobRecord, now: Date, ctx: LifecycleContext): void {
   const { job } = rec;
   job.started_at = now.toISOString();
-  if (job.cleaned_up_at === null) job.sandbox_id ??= newId("sbx");
+  if (job.cleaned_up_at === null && job.sandbox_id === null) {
+    job.sandbox_id = newId("sbx");
+    rec.sandbox = ctx.sandboxSource(rec);
+  }
   job.cursor_session_id ??= job.spec.session_id ?? (job.spec.job_type === "cursor_task" ? newId("ses") : null);
 }
 
-function finishTurn(rec: JobRecord, status: "completed" | "failed", error: string | undefined, now: Date) {
+function finishTurn(rec: JobRecord, status: "completed" | "failed", error: JobError | undefined, now: Date) {
   rec.job.status = status;
   rec.job.completed_at = now.toISOString();
-  if (status === "failed") rec.job.error = error ?? "the turn failed";
+  if (status === "failed") rec.job.error = error ?? { code: "agent_failed", message: "the turn failed" };
   else delete rec.job.error;
   statusEvent(rec, now);
 }
@@ -69,12 +91,12 @@ export function advanceJob(rec: JobRecord, ctx: LifecycleContext): void {
   const { job } = rec;
   if (job.status === "pending") {
     job.status = "running";
-    provision(rec, now);
+    provision(rec, now, ctx);
     statusEvent(rec, now);
     addEvent(rec, "output", { stream: "stdout", line: `mock agent: starting turn ${job.turns}` }, now);
     ctx.emit(job.workspace_id, "job.running", structuredClone(job));
   }
-  if (job.status !== "running" || job.started_at === null) return;
+  if (job.status !== "running" || job.started_at === null || rec.holdTurn) return;
   if (now.getTime() - Date.parse(job.started_at) < ctx.jobDurationMs) return;
   addEvent(rec, "output", { stream: "stdout", line: `mock agent: turn ${job.turns} done` }, now);
   finishTurn(rec, rec.failTurn ? "failed" : "completed", MOCK_FAIL_ERROR, now);
@@ -82,7 +104,7 @@ export function advanceJob(rec: JobRecord, ctx: LifecycleContext): void {
 }
 
 /** Forces a status (for tests); the mock then leaves the job alone until it is continued. */
-export function forceJobStatus(rec: JobRecord, status: JobStatus, error: string | undefined, ctx: LifecycleContext) {
+export function forceJobStatus(rec: JobRecord, status: JobStatus, error: JobError | undefined, ctx: LifecycleContext) {
   const now = ctx.now();
   rec.manual = true;
   if (status === "pending") {
@@ -91,7 +113,7 @@ export function forceJobStatus(rec: JobRecord, status: JobStatus, error: string 
     statusEvent(rec, now);
     return;
   }
-  if (rec.job.started_at === null) provision(rec, now);
+  if (rec.job.started_at === null) provision(rec, now, ctx);
   if (status === "running") {
     Object.assign(rec.job, { status, completed_at: null });
     delete rec.job.error;
@@ -107,10 +129,24 @@ export function forceJobStatus(rec: JobRecord, status: JobStatus, error: string 
 export function cleanUpJob(rec: JobRecord, ctx: LifecycleContext): void {
   if (rec.job.cleaned_up_at !== null) return;
   const now = ctx.now();
-  if (!isFinished(rec.job.status)) finishTurn(rec, "failed", "cleaned up while running", now);
+  if (!isFinished(rec.job.status)) {
+    finishTurn(rec, "failed", { code: "cleaned_up", message: "cleaned up while running" }, now);
+    ctx.emit(rec.job.workspace_id, "job.failed", structuredClone(rec.job));
+  }
   rec.manual = true;
   rec.job.cleaned_up_at = now.toISOString();
   rec.job.sandbox_id = null;
+  rec.sandbox = null;
   addEvent(rec, "system", { message: "sandbox deleted" }, now);
   ctx.emit(rec.job.workspace_id, "job.cleaned_up", structuredClone(rec.job));
+}
+
+/**
+ * Cancels a pending or running turn: the job fails with `error.code` `cancelled` and `job.failed` is sent;
+ * the sandbox stays, so it can be continued. The caller checks that the job is pending or running.
+ */
+export function cancelJobTurn(rec: JobRecord, ctx: LifecycleContext): void {
+  finishTurn(rec, "failed", { code: "cancelled", message: "cancelled by request" }, ctx.now());
+  rec.manual = true;
+  ctx.emit(rec.job.workspace_id, "job.failed", structuredClone(rec.job));
 }

@@ -25,6 +25,8 @@ export interface KnifyMockOptions {
   jobDurationMs?: number;
   /** Accept loopback and private webhook URLs, as a server with `KNIFY_WEBHOOK_ALLOW_PRIVATE=1` does. */
   allowPrivateWebhookUrls?: boolean;
+  /** Most unrevoked keys per workspace through `POST /keys`, as the server's `KNIFY_MAX_KEYS_PER_WORKSPACE`. Default 100. */
+  maxKeysPerWorkspace?: number;
 }
 
 /** A spec-driven in-memory Knify API for msw. */
@@ -105,6 +107,7 @@ export function createKnifyMock(options: KnifyMockOptions = {}): KnifyMock {
     jobDurationMs: options.jobDurationMs ?? 0,
     permissions: permissionEnum,
     allowPrivateWebhookUrls: options.allowPrivateWebhookUrls ?? false,
+    maxKeysPerWorkspace: options.maxKeysPerWorkspace ?? 100,
   });
   const admin = state.createKey({
     name: "Mock admin key",

@@ -9,6 +9,7 @@ export type RotatedKey = Schemas["RotatedKey"];
 export type KeyType = Schemas["KeyType"];
 export type Permission = Schemas["Permission"];
 export type Job = Schemas["Job"];
+export type JobError = Schemas["JobError"];
 export type JobSpec = Schemas["JobSpec"];
 export type JobStatus = Schemas["JobStatus"];
 export type Workspace = Schemas["Workspace"];
@@ -51,12 +52,21 @@ export interface JobRecord {
   manual: boolean;
   /** Whether the current turn fails (`metadata.mock_fail: true`). */
   failTurn: boolean;
+  /** Whether the current turn runs until it is cancelled (`metadata.simulate: "hold"`). */
+  holdTurn: boolean;
+  /**
+   * What the sandbox holds, as a `.tar.gz`: the uploaded archive of the job's workspace when its first turn
+   * was provisioned (the mock runs no agent, so nothing changes it). Null before provisioning and after cleanup.
+   */
+  sandbox: Uint8Array | null;
   order: number;
 }
 
 /** A stored workspace. */
 export interface WorkspaceRecord {
   workspace: Workspace;
+  /** The uploaded `.tar.gz` (the mock does not unpack it); what a job's sandbox starts from. */
+  archive: Uint8Array | null;
   order: number;
   /** The namespace its name is unique in: its own id when a workspace-scoped key made it, else "". */
   nameScope: string;

@@ -33,9 +33,13 @@ export class MockSpecViolation extends Error {
   }
 }
 
+/** The key in `Authorization: Bearer <key>`, if the header has that shape. */
+const bearerToken = (request: Request): string | undefined =>
+  /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+
 function authenticate(state: MockState, request: Request): KeyRecord {
   const header = request.headers.get("authorization");
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
+  const token = bearerToken(request);
   const rec = token === undefined ? undefined : state.authenticate(token);
   if (rec) return rec;
   const challenge = header === null ? 'Bearer realm="knify"' : 'Bearer realm="knify", error="invalid_token"';
@@ -46,13 +50,22 @@ function authenticate(state: MockState, request: Request): KeyRecord {
   throw new ProblemError("unauthorized", detail, {}, { "WWW-Authenticate": challenge });
 }
 
-function authorize(op: SpecOperation, rec: KeyRecord, rawParams: Record<string, string>): void {
+function authorize(op: SpecOperation, rec: KeyRecord, rawParams: Record<string, string>, rotatedOut: boolean): void {
   const { permission } = op;
   if (permission === null) return;
+  // x-knify-self-access: a key may always read its own record and usage.
+  const own = op.selfAccess && rawParams.key_id === rec.key.key_id;
+  if (rotatedOut && permission === "admin:all" && !own) {
+    // The spec's "Key administration": a secret in its grace period makes ordinary calls only.
+    throw new ProblemError(
+      "forbidden",
+      "This secret was rotated out and only works for ordinary calls until its grace period ends; key administration needs the key's current secret.",
+      { missing_permission: permission },
+    );
+  }
   const granted = rec.key.permissions;
   if (granted.includes("admin:all") || granted.includes(permission as never)) return;
-  // x-knify-self-access: a key may always read its own record and usage.
-  if (op.selfAccess && rawParams.key_id === rec.key.key_id) return;
+  if (own) return;
   throw new ProblemError(
     "forbidden",
     `This operation needs the permission ${permission}, which the key does not have. Ask an administrator for a key with it.`,
@@ -76,7 +89,7 @@ function toResponse(result: MockResult, headers: Record<string, string>): Respon
   if (result.stream) {
     return new HttpResponse(result.stream, {
       status: result.status,
-      headers: { ...all, "Content-Type": "text/event-stream" },
+      headers: { ...all, "Content-Type": result.contentType ?? "text/event-stream" },
     });
   }
   if (result.body === undefined) return new HttpResponse(null, { status: result.status, headers: all });
@@ -134,7 +147,7 @@ export function createRouter(deps: RouterDeps): Route {
       caller.key = authenticate(state, request);
       // Every authenticated request counts, whatever its outcome (see "Usage accounting" in the spec).
       state.recordUsage(caller.key);
-      authorize(op, caller.key, rawParams);
+      authorize(op, caller.key, rawParams, state.isRotatedOut(bearerToken(request) ?? ""));
     }
     state.advanceJobs();
     const input = await readInput(op, request, url, rawParams, deps.validators);
@@ -200,7 +213,7 @@ export function createRouter(deps: RouterDeps): Route {
       // Streams are checked for their status and media type only (the schema is `type: string`).
       const body = result.stream ? "" : result.body;
       const contentType = result.stream
-        ? "text/event-stream"
+        ? (result.contentType ?? "text/event-stream")
         : result.body === undefined
           ? undefined
           : (result.contentType ?? "application/json");

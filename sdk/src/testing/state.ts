@@ -1,11 +1,13 @@
 import { newApiKeySecret, newId, newWebhookSecret } from "./ids.js";
 import {
   advanceJob,
+  cancelJobTurn,
   cleanUpJob,
   forceJobStatus,
   type LifecycleContext,
   startTurn,
   wantsFailure,
+  wantsHold,
 } from "./job-lifecycle.js";
 import { notFound, ProblemError } from "./problem.js";
 import type {
@@ -15,6 +17,7 @@ import type {
   EndpointRecord,
   IdempotentResponse,
   Job,
+  JobError,
   JobRecord,
   JobSpec,
   JobStatus,
@@ -48,6 +51,8 @@ export interface MockStateOptions {
   permissions: readonly Permission[];
   /** Accept loopback and private webhook URLs (the server's `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`). */
   allowPrivateWebhookUrls: boolean;
+  /** Most unrevoked keys per workspace through `POST /keys` (the server's `KNIFY_MAX_KEYS_PER_WORKSPACE`). */
+  maxKeysPerWorkspace: number;
 }
 
 const KEY_FORMAT = /^knify_(live|test)_[A-Za-z0-9_]+$/;
@@ -79,6 +84,8 @@ export class MockState {
       now: () => this.options.now(),
       jobDurationMs: options.jobDurationMs,
       emit: (workspaceId, type, data) => this.emit(workspaceId, type, data),
+      sandboxSource: (rec) =>
+        rec.job.workspace_id === null ? null : (this.workspaces.get(rec.job.workspace_id)?.archive ?? null),
     };
   }
 
@@ -131,6 +138,15 @@ export class MockState {
     return undefined;
   }
 
+  /** Whether `secret` is a rotated-out secret of its key, still in its grace period. */
+  isRotatedOut(secret: string): boolean {
+    for (const rec of this.keys.values()) {
+      const match = rec.secrets.find((s) => s.secret === secret);
+      if (match) return match.expiresAt !== null;
+    }
+    return false;
+  }
+
   /** Counts a request against the key's UTC day and month, and stamps `last_used`. */
   recordUsage(rec: KeyRecord): void {
     const iso = this.now().toISOString();
@@ -179,7 +195,14 @@ export class MockState {
    * Stores a workspace. Names are unique per namespace, as on the server: one with a given `workspace_id`
    * (a workspace-scoped key's) has its own, the others share one; a duplicate is a 409 `workspace_exists`.
    */
-  createWorkspace(seed: { name: string; workspace_id?: string; size_bytes?: number; file_count?: number }): Workspace {
+  createWorkspace(seed: {
+    name: string;
+    workspace_id?: string;
+    size_bytes?: number;
+    file_count?: number;
+    /** The uploaded `.tar.gz`; jobs of the workspace start with it as their sandbox. */
+    archive?: Uint8Array;
+  }): Workspace {
     const nameScope = seed.workspace_id ?? "";
     for (const { workspace, nameScope: scope } of this.workspaces.values()) {
       if ((workspace.name === seed.name && scope === nameScope) || workspace.workspace_id === seed.workspace_id) {
@@ -198,8 +221,10 @@ export class MockState {
       updated_at: at,
       file_count: seed.file_count ?? 0,
       size_bytes: seed.size_bytes ?? 0,
+      preset: false,
     };
-    this.workspaces.set(workspace.workspace_id, { workspace, order: this.nextOrder(), nameScope });
+    const archive = seed.archive ?? null;
+    this.workspaces.set(workspace.workspace_id, { workspace, archive, order: this.nextOrder(), nameScope });
     this.emit(workspace.workspace_id, "workspace.updated", structuredClone(workspace));
     return structuredClone(workspace);
   }
@@ -221,9 +246,17 @@ export class MockState {
       turns: 1,
       cleaned_up_at: null,
     };
-    const rec: JobRecord = { job, events: [], manual: false, failTurn: false, order: this.nextOrder() };
+    const rec: JobRecord = {
+      job,
+      events: [],
+      manual: false,
+      failTurn: false,
+      holdTurn: false,
+      sandbox: null,
+      order: this.nextOrder(),
+    };
     this.jobs.set(job.id, rec);
-    startTurn(rec, spec.prompt ?? null, wantsFailure(spec.metadata), this.lifecycle);
+    startTurn(rec, spec.prompt ?? null, wantsFailure(spec.metadata), this.lifecycle, wantsHold(spec.metadata));
     this.emit(workspaceId, "job.created", structuredClone(job));
     return structuredClone(job);
   }
@@ -233,7 +266,7 @@ export class MockState {
     const rec = this.job(jobId);
     rec.job.turns += 1;
     if (spec.model !== undefined) rec.job.spec.model = spec.model;
-    startTurn(rec, spec.prompt, wantsFailure(spec.metadata), this.lifecycle);
+    startTurn(rec, spec.prompt, wantsFailure(spec.metadata), this.lifecycle, wantsHold(spec.metadata));
     this.emit(rec.job.workspace_id, "job.continued", structuredClone(rec.job));
     return structuredClone(rec.job);
   }
@@ -243,9 +276,20 @@ export class MockState {
     for (const rec of this.jobs.values()) advanceJob(rec, this.lifecycle);
   }
 
-  /** Forces a job's status, with `error` for `failed`; the job then stays put until it is continued. */
-  setJobStatus(jobId: string, status: JobStatus, error?: string): void {
-    forceJobStatus(this.job(jobId), status, error, this.lifecycle);
+  /**
+   * Forces a job's status, with `error` for `failed` (a message is an `agent_failed` error); the job then
+   * stays put until it is continued.
+   */
+  setJobStatus(jobId: string, status: JobStatus, error?: string | JobError): void {
+    const jobError = typeof error === "string" ? { code: "agent_failed" as const, message: error } : error;
+    forceJobStatus(this.job(jobId), status, jobError, this.lifecycle);
+  }
+
+  /** Cancels a job's pending or running turn, like `POST /jobs/{job_id}/cancel`. */
+  cancelJob(jobId: string): Job {
+    const rec = this.job(jobId);
+    cancelJobTurn(rec, this.lifecycle);
+    return structuredClone(rec.job);
   }
 
   /** Cleans up a job's sandbox, like `POST /jobs/{job_id}/cleanup`. */

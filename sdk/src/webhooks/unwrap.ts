@@ -19,6 +19,13 @@ export interface UnwrapOptions {
   toleranceSeconds?: number;
   /** The current time; inject it in tests. Default: the system clock. */
   now?: Date;
+  /**
+   * Also accept a delivery that carries only the timestamp-less `X-Knify-Signature`. Off by default: that
+   * header alone cannot expire, so anyone who captured one delivery could replay it forever, and an attacker
+   * who strips the Standard Webhooks headers would downgrade the check to it. Turn it on only for a sender
+   * that cannot send `webhook-*` headers; `verify()` checks that header on its own, as the seed's Python does.
+   */
+  allowLegacySignature?: boolean;
 }
 
 const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
@@ -27,9 +34,11 @@ const STANDARD_HEADERS = [WEBHOOK_ID_HEADER, WEBHOOK_TIMESTAMP_HEADER, WEBHOOK_S
 /**
  * Verifies a webhook delivery and returns its typed event.
  *
- * Checks the Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) and that
- * the timestamp lies within `toleranceSeconds` of `now`, which rejects replays. When none of those headers
- * is present it falls back to `X-Knify-Signature`. Pass several secrets while rotating an endpoint's secret.
+ * Requires the Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) and that
+ * the timestamp lies within `toleranceSeconds` of `now`, which rejects replays. A delivery with only the
+ * timestamp-less `X-Knify-Signature` is refused unless `allowLegacySignature: true` is passed (issue 8,
+ * item 7: a silent fallback would let a captured delivery replay forever). Pass several secrets while
+ * rotating an endpoint's secret.
  *
  * @throws {WebhookVerificationError} with a message that says what was wrong and what to do.
  * @example
@@ -58,8 +67,20 @@ export function unwrap(
 
   const [id, timestamp, signature] = STANDARD_HEADERS.map((name) => readHeader(headers, name));
   if (id === undefined && timestamp === undefined && signature === undefined) {
-    verifyKnifySignature(body, readHeader(headers, KNIFY_SIGNATURE_HEADER), secrets);
-    return parseEvent(body);
+    const legacy = readHeader(headers, KNIFY_SIGNATURE_HEADER);
+    if (options.allowLegacySignature === true) {
+      verifyKnifySignature(body, legacy, secrets);
+      return parseEvent(body);
+    }
+    throw new WebhookVerificationError(
+      "header_missing",
+      legacy === undefined
+        ? `Missing webhook signature headers: expected ${STANDARD_HEADERS.join(", ")} (Standard Webhooks). ` +
+            "Check that the request comes from Knify and that your framework passes all request headers."
+        : `Missing ${STANDARD_HEADERS.join(", ")}: the delivery carries only ${KNIFY_SIGNATURE_HEADER}, which has no timestamp, ` +
+            "so a captured delivery could be replayed forever. Knify sends both; a proxy may be dropping headers. " +
+            "To accept the legacy header alone, pass { allowLegacySignature: true }.",
+    );
   }
   if (id === undefined || timestamp === undefined || signature === undefined) {
     const missing = STANDARD_HEADERS.filter((name) => readHeader(headers, name) === undefined);

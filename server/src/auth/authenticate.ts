@@ -1,5 +1,5 @@
 import { ProblemError } from "../http/problem.js";
-import type { KeyRecord, Store } from "../store/store.js";
+import type { AuthenticatedKey, Store } from "../store/store.js";
 import { hashApiKey, parseApiKey } from "./key-format.js";
 
 const challenge = (error?: "invalid_token") => ({
@@ -20,7 +20,7 @@ export async function authenticate(
   store: Store,
   now: number,
   headerCount = header ? 1 : 0,
-): Promise<KeyRecord> {
+): Promise<AuthenticatedKey> {
   // Node keeps only the first of several Authorization headers; which one a proxy or the client meant is
   // anyone's guess, so the request is refused rather than authenticated by one of them (issue 15, item 9).
   if (headerCount > 1) {

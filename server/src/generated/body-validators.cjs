@@ -652,7 +652,7 @@ validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 exports.continueJobBody = validate26;
 const schema39 = {"$ref":"spec#/$defs/ContinueJobRequest"};
 const schema40 = {"type":"object","required":["spec"],"additionalProperties":false,"properties":{"spec":{"$ref":"spec#/$defs/ContinueSpec"}}};
-const schema41 = {"type":"object","description":"The next turn. `prompt` is required; `model` may change between turns.","required":["prompt"],"additionalProperties":false,"properties":{"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model"},"metadata":{"type":"object","maxProperties":50,"additionalProperties":true}}};
+const schema41 = {"type":"object","description":"The next turn. `prompt` is required; `model` may change between turns. `job_type` may be\nsent (Knify's guides do), and must be the job's own type.\n","required":["prompt"],"additionalProperties":false,"properties":{"job_type":{"$ref":"spec#/$defs/JobType"},"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model"},"metadata":{"type":"object","maxProperties":50,"additionalProperties":true}}};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -676,7 +676,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(((key0 === "prompt") || (key0 === "model")) || (key0 === "metadata"))){
+if(!((((key0 === "job_type") || (key0 === "prompt")) || (key0 === "model")) || (key0 === "metadata"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -687,11 +687,10 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.prompt !== undefined){
-let data0 = data.prompt;
-if(typeof data0 === "string"){
-if(func1(data0) > 100000){
-const err2 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/maxLength",keyword:"maxLength",params:{limit: 100000},message:"must NOT have more than 100000 characters"};
+if(data.job_type !== undefined){
+let data0 = data.job_type;
+if(typeof data0 !== "string"){
+const err2 = {instancePath:instancePath+"/job_type",schemaPath:"spec#/$defs/JobType/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -700,8 +699,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(func1(data0) < 1){
-const err3 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!(((((data0 === "cursor_task") || (data0 === "gemini_task")) || (data0 === "claude_task")) || (data0 === "fh_e2e_tools")) || (data0 === "user_exam"))){
+const err3 = {instancePath:instancePath+"/job_type",schemaPath:"spec#/$defs/JobType/enum",keyword:"enum",params:{allowedValues: schema35.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -710,8 +709,12 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(new TextEncoder().encode(data0).length > 100000){
-const err4 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/x-knify-max-bytes",keyword:"x-knify-max-bytes",params:{},message:"must be at most 100000 bytes in UTF-8"};
+}
+if(data.prompt !== undefined){
+let data1 = data.prompt;
+if(typeof data1 === "string"){
+if(func1(data1) > 100000){
+const err4 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/maxLength",keyword:"maxLength",params:{limit: 100000},message:"must NOT have more than 100000 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -720,9 +723,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-else {
-const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func1(data1) < 1){
+const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -731,11 +733,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-if(data.model !== undefined){
-let data1 = data.model;
-if(typeof data1 !== "string"){
-const err6 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(new TextEncoder().encode(data1).length > 100000){
+const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/x-knify-max-bytes",keyword:"x-knify-max-bytes",params:{},message:"must be at most 100000 bytes in UTF-8"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -744,8 +743,9 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(((((data1 === "auto") || (data1 === "sonnet-4.5")) || (data1 === "opus-4.1")) || (data1 === "composer-1")) || (data1 === "gpt-5"))){
-const err7 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -755,11 +755,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.metadata !== undefined){
-let data2 = data.metadata;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-if(Object.keys(data2).length > 50){
-const err8 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
+if(data.model !== undefined){
+let data2 = data.model;
+if(typeof data2 !== "string"){
+const err8 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -768,9 +767,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-else {
-const err9 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!(((((data2 === "auto") || (data2 === "sonnet-4.5")) || (data2 === "opus-4.1")) || (data2 === "composer-1")) || (data2 === "gpt-5"))){
+const err9 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -780,14 +778,39 @@ vErrors.push(err9);
 errors++;
 }
 }
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.metadata !== undefined){
+let data3 = data.metadata;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(Object.keys(data3).length > 50){
+const err10 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
 if(vErrors === null){
 vErrors = [err10];
 }
 else {
 vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
 }
 errors++;
 }
@@ -873,11 +896,11 @@ return errors === 0;
 validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.createKeyBody = validate31;
-const schema43 = {"$ref":"spec#/$defs/CreateKeyRequest"};
-const schema44 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"type":{"$ref":"spec#/$defs/KeyType","default":"live"},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"},"permissions":{"type":"array","description":"Defaults to every permission except `admin:all`.","minItems":1,"uniqueItems":true,"items":{"$ref":"spec#/$defs/Permission"}},"rate_limit":{"type":"integer","minimum":1,"maximum":1000000,"description":"Requests per minute; defaults by type."},"expires_at":{"type":"string","format":"date-time","description":"After this time the key is rejected."}}};
-const schema45 = {"type":"string","enum":["live","test"]};
-const schema46 = {"type":"string","pattern":"^ws_[A-Za-z0-9_]{1,64}$"};
-const schema47 = {"type":"string","enum":["jobs:create","jobs:read","jobs:continue","jobs:cleanup","workspaces:read","workspaces:write","admin:all"]};
+const schema44 = {"$ref":"spec#/$defs/CreateKeyRequest"};
+const schema45 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"type":{"$ref":"spec#/$defs/KeyType","description":"Defaults to the calling key's type."},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"},"permissions":{"type":"array","description":"Defaults to every permission except `admin:all`.","minItems":1,"uniqueItems":true,"items":{"$ref":"spec#/$defs/Permission"}},"rate_limit":{"type":"integer","minimum":1,"maximum":1000000,"description":"Requests per minute, at most the caller's; defaults by type (never above the caller's)."},"expires_at":{"type":"string","format":"date-time","description":"After this time the key is rejected; no later than the caller's expiry, which is the default."}}};
+const schema46 = {"type":"string","enum":["live","test"]};
+const schema47 = {"type":"string","pattern":"^ws_[A-Za-z0-9_]{1,64}$"};
+const schema48 = {"type":"string","enum":["jobs:create","jobs:read","jobs:continue","jobs:cleanup","workspaces:read","workspaces:write","admin:all"]};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern5 = new RegExp("^ws_[A-Za-z0-9_]{1,64}$", "u");
 
@@ -892,9 +915,6 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-data.type = "live";
-}
 if(data.name === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
@@ -952,6 +972,7 @@ vErrors.push(err4);
 errors++;
 }
 }
+if(data.type !== undefined){
 let data1 = data.type;
 if(typeof data1 !== "string"){
 const err5 = {instancePath:instancePath+"/type",schemaPath:"spec#/$defs/KeyType/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -964,7 +985,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((data1 === "live") || (data1 === "test"))){
-const err6 = {instancePath:instancePath+"/type",schemaPath:"spec#/$defs/KeyType/enum",keyword:"enum",params:{allowedValues: schema45.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/type",schemaPath:"spec#/$defs/KeyType/enum",keyword:"enum",params:{allowedValues: schema46.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -972,6 +993,7 @@ else {
 vErrors.push(err6);
 }
 errors++;
+}
 }
 if(data.workspace_id !== undefined){
 let data2 = data.workspace_id;
@@ -1025,7 +1047,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!(((((((data4 === "jobs:create") || (data4 === "jobs:read")) || (data4 === "jobs:continue")) || (data4 === "jobs:cleanup")) || (data4 === "workspaces:read")) || (data4 === "workspaces:write")) || (data4 === "admin:all"))){
-const err11 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/enum",keyword:"enum",params:{allowedValues: schema47.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/enum",keyword:"enum",params:{allowedValues: schema48.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1163,14 +1185,251 @@ return errors === 0;
 }
 validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.rotateKeyBody = validate34;
-const schema48 = {"$ref":"spec#/$defs/RotateKeyRequest"};
-const schema49 = {"type":"object","additionalProperties":false,"properties":{"grace_period_seconds":{"type":"integer","minimum":0,"maximum":604800,"default":86400}}};
+exports.updateKeyBody = validate34;
+const schema49 = {"$ref":"spec#/$defs/UpdateKeyRequest"};
+const schema50 = {"type":"object","description":"The fields to change; at least one.","minProperties":1,"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"permissions":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"spec#/$defs/Permission"}},"rate_limit":{"type":"integer","minimum":1,"maximum":1000000,"description":"Requests per minute."},"expires_at":{"type":["string","null"],"format":"date-time","description":"After this time the key is rejected; null means never."}}};
+
+function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate35.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(Object.keys(data).length < 1){
+const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((key0 === "name") || (key0 === "permissions")) || (key0 === "rate_limit")) || (key0 === "expires_at"))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data0 = data.name;
+if(typeof data0 === "string"){
+if(func1(data0) > 200){
+const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(func1(data0) < 1){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.permissions !== undefined){
+let data1 = data.permissions;
+if(Array.isArray(data1)){
+if(data1.length < 1){
+const err5 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+let data2 = data1[i0];
+if(typeof data2 !== "string"){
+const err6 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(!(((((((data2 === "jobs:create") || (data2 === "jobs:read")) || (data2 === "jobs:continue")) || (data2 === "jobs:cleanup")) || (data2 === "workspaces:read")) || (data2 === "workspaces:write")) || (data2 === "admin:all"))){
+const err7 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/enum",keyword:"enum",params:{allowedValues: schema48.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let i1 = data1.length;
+let j0;
+if(i1 > 1){
+outer0:
+for(;i1--;){
+for(j0 = i1; j0--;){
+if(func0(data1[i1], data1[j0])){
+const err8 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+break outer0;
+}
+}
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.rate_limit !== undefined){
+let data3 = data.rate_limit;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err10 = {instancePath:instancePath+"/rate_limit",schemaPath:"#/properties/rate_limit/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 1000000 || isNaN(data3)){
+const err11 = {instancePath:instancePath+"/rate_limit",schemaPath:"#/properties/rate_limit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(data3 < 1 || isNaN(data3)){
+const err12 = {instancePath:instancePath+"/rate_limit",schemaPath:"#/properties/rate_limit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+if(data.expires_at !== undefined){
+let data4 = data.expires_at;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err13 = {instancePath:instancePath+"/expires_at",schemaPath:"#/properties/expires_at/type",keyword:"type",params:{type: schema50.properties.expires_at.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(typeof data4 === "string"){
+if(!(formats0.validate(data4))){
+const err14 = {instancePath:instancePath+"/expires_at",schemaPath:"#/properties/expires_at/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+validate35.errors = vErrors;
+return errors === 0;
+}
+validate35.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
 
 function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate34.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate35(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+errors = vErrors.length;
+}
+validate34.errors = vErrors;
+return errors === 0;
+}
+validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.rotateKeyBody = validate37;
+const schema52 = {"$ref":"spec#/$defs/RotateKeyRequest"};
+const schema53 = {"type":"object","additionalProperties":false,"properties":{"grace_period_seconds":{"type":"integer","minimum":0,"maximum":604800,"default":86400}}};
+
+function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate37.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1237,22 +1496,22 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate34.errors = vErrors;
+validate37.errors = vErrors;
 return errors === 0;
 }
-validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate37.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.createWebhookEndpointBody = validate35;
-const schema50 = {"$ref":"spec#/$defs/CreateWebhookEndpointRequest"};
-const schema51 = {"type":"object","required":["url"],"additionalProperties":false,"properties":{"url":{"type":"string","format":"uri","maxLength":2048,"pattern":"^https?://"},"event_types":{"type":"array","uniqueItems":true,"items":{"$ref":"spec#/$defs/WebhookEventType"}},"description":{"type":"string","maxLength":500},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"}}};
-const schema52 = {"type":"string","description":"Extensible.","enum":["job.created","job.running","job.completed","job.failed","job.continued","job.cleaned_up","workspace.updated","webhook.test"]};
-const formats6 = require("ajv-formats/dist/formats").fullFormats.uri;
+exports.createWebhookEndpointBody = validate38;
+const schema54 = {"$ref":"spec#/$defs/CreateWebhookEndpointRequest"};
+const schema55 = {"type":"object","required":["url"],"additionalProperties":false,"properties":{"url":{"type":"string","format":"uri","maxLength":2048,"pattern":"^https?://"},"event_types":{"type":"array","uniqueItems":true,"items":{"$ref":"spec#/$defs/WebhookEventType"}},"description":{"type":"string","maxLength":500},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"}}};
+const schema56 = {"type":"string","description":"Extensible.","enum":["job.created","job.running","job.completed","job.failed","job.continued","job.cleaned_up","workspace.updated","webhook.test"]};
+const formats8 = require("ajv-formats/dist/formats").fullFormats.uri;
 const pattern6 = new RegExp("^https?://", "u");
 
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate36.evaluated;
+const evaluated0 = validate39.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1305,7 +1564,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(!(formats6(data0))){
+if(!(formats8(data0))){
 const err4 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -1344,7 +1603,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!((((((((data2 === "job.created") || (data2 === "job.running")) || (data2 === "job.completed")) || (data2 === "job.failed")) || (data2 === "job.continued")) || (data2 === "job.cleaned_up")) || (data2 === "workspace.updated")) || (data2 === "webhook.test"))){
-const err7 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/enum",keyword:"enum",params:{allowedValues: schema52.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/enum",keyword:"enum",params:{allowedValues: schema56.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1447,28 +1706,242 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate36.errors = vErrors;
+validate39.errors = vErrors;
 return errors === 0;
 }
-validate36.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate39.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate35.evaluated;
+const evaluated0 = validate38.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate36(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
+if(!(validate39(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
 errors = vErrors.length;
 }
-validate35.errors = vErrors;
+validate38.errors = vErrors;
 return errors === 0;
 }
-validate35.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.updateWebhookEndpointBody = validate41;
+const schema58 = {"$ref":"spec#/$defs/UpdateWebhookEndpointRequest"};
+const schema59 = {"type":"object","description":"The fields to change; at least one.","minProperties":1,"additionalProperties":false,"properties":{"url":{"type":"string","format":"uri","maxLength":2048,"pattern":"^https?://"},"event_types":{"type":"array","uniqueItems":true,"description":"The event types sent; empty means all.","items":{"$ref":"spec#/$defs/WebhookEventType"}},"description":{"type":["string","null"],"maxLength":500},"enabled":{"type":"boolean","description":"true re-enables the endpoint (also after a 410); false pauses it."}}};
+
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate42.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(Object.keys(data).length < 1){
+const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((key0 === "url") || (key0 === "event_types")) || (key0 === "description")) || (key0 === "enabled"))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+let data0 = data.url;
+if(typeof data0 === "string"){
+if(func1(data0) > 2048){
+const err2 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(!pattern6.test(data0)){
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(!(formats8(data0))){
+const err4 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.event_types !== undefined){
+let data1 = data.event_types;
+if(Array.isArray(data1)){
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+let data2 = data1[i0];
+if(typeof data2 !== "string"){
+const err6 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(!((((((((data2 === "job.created") || (data2 === "job.running")) || (data2 === "job.completed")) || (data2 === "job.failed")) || (data2 === "job.continued")) || (data2 === "job.cleaned_up")) || (data2 === "workspace.updated")) || (data2 === "webhook.test"))){
+const err7 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/enum",keyword:"enum",params:{allowedValues: schema56.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+let i1 = data1.length;
+let j0;
+if(i1 > 1){
+outer0:
+for(;i1--;){
+for(j0 = i1; j0--;){
+if(func0(data1[i1], data1[j0])){
+const err8 = {instancePath:instancePath+"/event_types",schemaPath:"#/properties/event_types/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+break outer0;
+}
+}
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/event_types",schemaPath:"#/properties/event_types/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.description !== undefined){
+let data3 = data.description;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err10 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: schema59.properties.description.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func1(data3) > 500){
+const err11 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.enabled !== undefined){
+if(typeof data.enabled !== "boolean"){
+const err12 = {instancePath:instancePath+"/enabled",schemaPath:"#/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate42.errors = vErrors;
+return errors === 0;
+}
+validate42.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate41.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate42(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+errors = vErrors.length;
+}
+validate41.errors = vErrors;
+return errors === 0;
+}
+validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 

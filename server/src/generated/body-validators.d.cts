@@ -4,5 +4,7 @@ import type { operations } from "./schema.js";
 export declare const createJobBody: ValidateFunction<NonNullable<operations["createJob"]["requestBody"]>["content"]["application/json"]>;
 export declare const continueJobBody: ValidateFunction<NonNullable<operations["continueJob"]["requestBody"]>["content"]["application/json"]>;
 export declare const createKeyBody: ValidateFunction<NonNullable<operations["createKey"]["requestBody"]>["content"]["application/json"]>;
+export declare const updateKeyBody: ValidateFunction<NonNullable<operations["updateKey"]["requestBody"]>["content"]["application/json"]>;
 export declare const rotateKeyBody: ValidateFunction<NonNullable<operations["rotateKey"]["requestBody"]>["content"]["application/json"]>;
 export declare const createWebhookEndpointBody: ValidateFunction<NonNullable<operations["createWebhookEndpoint"]["requestBody"]>["content"]["application/json"]>;
+export declare const updateWebhookEndpointBody: ValidateFunction<NonNullable<operations["updateWebhookEndpoint"]["requestBody"]>["content"]["application/json"]>;

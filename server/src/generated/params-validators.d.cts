@@ -10,6 +10,10 @@ export declare const continueJobParams: ValidateFunction<Record<string, unknown>
 export declare const continueJobHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const cleanupJobParams: ValidateFunction<Record<string, unknown>>;
 export declare const cleanupJobHeaders: ValidateFunction<Record<string, unknown>>;
+export declare const cancelJobParams: ValidateFunction<Record<string, unknown>>;
+export declare const cancelJobHeaders: ValidateFunction<Record<string, unknown>>;
+export declare const getJobArchiveParams: ValidateFunction<Record<string, unknown>>;
+export declare const listJobChangesParams: ValidateFunction<Record<string, unknown>>;
 export declare const listWorkspacesQuery: ValidateFunction<Record<string, unknown>>;
 export declare const createWorkspaceHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const getWorkspaceParams: ValidateFunction<Record<string, unknown>>;
@@ -19,6 +23,7 @@ export declare const listKeysQuery: ValidateFunction<Record<string, unknown>>;
 export declare const createKeyHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const getKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const revokeKeyParams: ValidateFunction<Record<string, unknown>>;
+export declare const updateKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const getKeyUsageParams: ValidateFunction<Record<string, unknown>>;
 export declare const rotateKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const rotateKeyHeaders: ValidateFunction<Record<string, unknown>>;
@@ -26,6 +31,7 @@ export declare const listWebhookEndpointsQuery: ValidateFunction<Record<string, 
 export declare const createWebhookEndpointHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const getWebhookEndpointParams: ValidateFunction<Record<string, unknown>>;
 export declare const deleteWebhookEndpointParams: ValidateFunction<Record<string, unknown>>;
+export declare const updateWebhookEndpointParams: ValidateFunction<Record<string, unknown>>;
 export declare const testWebhookEndpointParams: ValidateFunction<Record<string, unknown>>;
 export declare const testWebhookEndpointHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const listWebhookDeliveriesParams: ValidateFunction<Record<string, unknown>>;

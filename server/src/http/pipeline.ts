@@ -3,6 +3,7 @@ import type { ValidateFunction } from "ajv";
 import type { Middleware } from "koa";
 import { authenticate } from "../auth/authenticate.js";
 import { grants, type Permission } from "../auth/permissions.js";
+import { refuseRotatedOutAdministration } from "../auth/rotated-out.js";
 import type { Clock } from "../clock.js";
 import type { ServerConfig } from "../config.js";
 import * as bodyValidators from "../generated/body-validators.cjs";
@@ -40,7 +41,13 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
     const params = { ...(ctx as unknown as { params: Record<string, string> }).params };
     let key: RequestInput["key"] = null;
     if (op.auth) {
-      key = await authenticate(ctx.get("authorization") || undefined, deps.store, now, countAuthorization(ctx));
+      const authenticated = await authenticate(
+        ctx.get("authorization") || undefined,
+        deps.store,
+        now,
+        countAuthorization(ctx),
+      );
+      key = authenticated;
       ctx.state.keyId = key.id;
       const admission = await deps.store.requests.admit(key.id, key.rateLimit, now);
       setRateLimitHeaders(ctx, admission);
@@ -61,6 +68,7 @@ export function operationMiddleware(op: Operation, handler: Handler, deps: Pipel
           { missing_permission: op.permission },
         );
       }
+      refuseRotatedOutAdministration(authenticated, op.permission, own);
     }
 
     const problems: FieldError[] = [];

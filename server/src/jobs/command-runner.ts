@@ -1,5 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { StringDecoder } from "node:string_decoder";
+import type { JobErrorCode } from "../store/jobs-repo.js";
+import type { Isolation, PreparedJail, SandboxLimits } from "./isolation/isolation.js";
+import { detectLimit, limitError } from "./isolation/limits.js";
+import { spawnJailed } from "./isolation/spawn-jailed.js";
 import type { RunContext, Runner, RunOutcome } from "./runner.js";
 
 /** Longest output line kept in an event; longer lines are cut (an agent printing a 1 GB line must not OOM us). */
@@ -14,68 +18,81 @@ export interface CommandRunnerOptions {
   /** Run with `/bin/sh -c`; the prompt is `"$1"` and `$KNIFY_PROMPT`. */
   command: string;
   timeoutMs: number;
-  /** The environment the agent inherits (the server's own `KNIFY_*` settings are removed). */
-  baseEnv?: NodeJS.ProcessEnv;
+  /** The jail every turn runs in (`NoIsolation` only when the operator set KNIFY_SANDBOX_ISOLATION=none). */
+  isolation: Isolation;
+  /** The limits the isolation applies, to name the one a failed turn ran into. */
+  limits: SandboxLimits;
 }
 
 /**
- * Runs the configured agent command for a turn, in the sandbox directory:
+ * Runs the configured agent command for a turn, jailed in its sandbox (see `Isolation`):
  * `/bin/sh -c "$KNIFY_AGENT_COMMAND" knify-agent "<prompt>"`, with `KNIFY_PROMPT`, `KNIFY_SESSION_ID`,
- * `KNIFY_JOB_ID`, `KNIFY_TURN`, `KNIFY_MODEL`, `KNIFY_JOB_SPEC` (JSON) and `KNIFY_SANDBOX_DIR` set.
+ * `KNIFY_JOB_ID`, `KNIFY_TURN`, `KNIFY_MODEL`, `KNIFY_JOB_SPEC` (JSON) and `KNIFY_SANDBOX_DIR` set, and nothing of
+ * the server's environment but the credentials KNIFY_SANDBOX_PASS_ENV names.
  * stdout and stderr lines become output events; a stdout line `KNIFY_SESSION_ID=<id>` sets the session.
- * Exit 0 completes the turn; anything else fails it with the stderr tail. The agent runs in its own process
- * group, so a timeout, a cleanup or the end of the turn stops everything it started.
+ * Exit 0 completes the turn; anything else fails it with the stderr tail, or with `error.code` `sandbox_limit` when it ran
+ * into a limit. The jail runs in its own process group, so a timeout, a cleanup or the end of the turn stops
+ * everything it started.
  */
 export class CommandRunner implements Runner {
   constructor(private readonly options: CommandRunnerOptions) {}
 
-  run(context: RunContext): Promise<RunOutcome> {
+  async run(context: RunContext): Promise<RunOutcome> {
     const { job } = context;
+    const { isolation } = this.options;
     const prompt = job.spec.prompt ?? "";
-    const env: NodeJS.ProcessEnv = {};
-    for (const [name, value] of Object.entries(this.options.baseEnv ?? process.env)) {
-      // The server's settings (database path, secrets) are none of the agent's business.
-      if (!name.startsWith("KNIFY_")) env[name] = value;
-    }
-    Object.assign(env, {
+    const env = {
       KNIFY_PROMPT: prompt,
-      KNIFY_SESSION_ID: context.sessionId,
+      KNIFY_SESSION_ID: context.sessionId ?? "",
       KNIFY_JOB_ID: job.id,
       KNIFY_TURN: String(job.turns),
       KNIFY_MODEL: job.spec.model ?? "auto",
       KNIFY_JOB_SPEC: JSON.stringify(job.spec),
-      KNIFY_SANDBOX_DIR: context.sandboxPath,
-    });
+      KNIFY_SANDBOX_DIR: isolation.agentPath(context.sandboxPath),
+    };
+    let jail: PreparedJail;
+    try {
+      jail = await isolation.prepare({
+        sandboxPath: context.sandboxPath,
+        argv: ["/bin/sh", "-c", this.options.command, "knify-agent", prompt],
+        env,
+      });
+    } catch (error) {
+      return { status: "failed", error: `could not prepare the sandbox: ${(error as Error).message}` };
+    }
+    try {
+      return await this.supervise(context, jail);
+    } finally {
+      jail.release();
+    }
+  }
 
+  /** Spawns the jail and turns its output and end into events and an outcome. */
+  private supervise(context: RunContext, jail: PreparedJail): Promise<RunOutcome> {
     return new Promise<RunOutcome>((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn("/bin/sh", ["-c", this.options.command, "knify-agent", prompt], {
-          cwd: context.sandboxPath,
-          env,
-          detached: true,
-          stdio: ["ignore", "pipe", "pipe"],
-        });
+        child = spawnJailed(jail);
       } catch (error) {
         resolve({ status: "failed", error: `could not start the agent: ${(error as Error).message}` });
         return;
       }
       let stderrTail = "";
-      let stopReason: string | null = null;
+      let stopReason: { message: string; code: JobErrorCode } | null = null;
       let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
       let killTimer: NodeJS.Timeout | undefined;
 
-      const stop = (reason: string) => {
+      const stop = (reason: { message: string; code: JobErrorCode }) => {
         if (stopReason !== null || exit !== null) return;
         stopReason = reason;
         killGroup(child, "SIGTERM");
         killTimer = setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS);
       };
       const timeout = setTimeout(
-        () => stop(`timed out after ${formatDuration(this.options.timeoutMs)}`),
+        () => stop({ message: `timed out after ${formatDuration(this.options.timeoutMs)}`, code: "timed_out" }),
         this.options.timeoutMs,
       );
-      const onAbort = () => stop("aborted");
+      const onAbort = () => stop({ message: "aborted", code: "cancelled" });
       context.signal.addEventListener("abort", onAbort, { once: true });
       if (context.signal.aborted) onAbort();
 
@@ -96,8 +113,11 @@ export class CommandRunner implements Runner {
         clearTimeout(timeout);
         clearTimeout(killTimer);
         context.signal.removeEventListener("abort", onAbort);
-        if (stopReason !== null) return resolve({ status: "failed", error: stopReason });
+        if (stopReason !== null) return resolve({ status: "failed", error: stopReason.message, code: stopReason.code });
         if (exit?.code === 0) return resolve({ status: "completed" });
+        const limit = exit === null ? null : detectLimit(exit, stderrTail);
+        if (limit !== null)
+          return resolve({ status: "failed", code: "sandbox_limit", error: limitError(limit, this.options.limits) });
         const tail = stderrTail.trim();
         const how =
           exit?.code === null || exit === null
@@ -117,7 +137,7 @@ export class CommandRunner implements Runner {
         }, KILL_GRACE_MS).unref();
       });
       child.once("error", (error) => {
-        stopReason ??= `could not start the agent: ${error.message}`;
+        stopReason ??= { message: `could not start the agent: ${error.message}`, code: "agent_failed" };
         setTimeout(settle, KILL_GRACE_MS).unref();
       });
       // "close" comes after both pipes are drained, so every output line is delivered before the outcome.

@@ -21,6 +21,8 @@ export interface JobsConfig {
   sseKeepAliveMs: number;
   /** Event streams one key may hold open at once on this replica (429 `too_many_streams` beyond). */
   maxStreamsPerKey: number;
+  /** How long a continue of a job whose turn still runs waits for it to end (0: 409 at once); under the SDK's 60 s timeout. */
+  continueWaitMs: number;
   /** A workspace's disk quota (its files plus its jobs' sandboxes), shared with the workspaces feature. */
   diskQuotaBytes: number;
   /** A finished job idle this long is cleaned up (its sandbox deleted). */
@@ -55,6 +57,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     replicaId: replicaIdFrom(env),
     sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
     maxStreamsPerKey: envInteger(env, "KNIFY_MAX_STREAMS_PER_KEY", 20, 1, 10_000),
+    continueWaitMs: envInteger(env, "KNIFY_CONTINUE_WAIT_MS", 30_000, 0, 3_600_000),
     diskQuotaBytes: readDiskQuota(env),
     sandboxTtlMs: envInteger(env, "KNIFY_SANDBOX_TTL_MS", DEFAULT_SANDBOX_TTL_MS, 1000, 365 * DEFAULT_SANDBOX_TTL_MS),
   };

@@ -8,18 +8,22 @@ import type { Logger } from "../logger.js";
 import { decodeCursor, nextPageLink, page } from "../routes/pagination.js";
 import type { JobRecord, JobSpec, JobStatus, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
-import { sandboxDir } from "../workspaces/paths.js";
+import { sandboxBaseFile, sandboxDir } from "../workspaces/paths.js";
+import type { PresetCatalog } from "../workspaces/presets.js";
 import { jobOverQuota } from "../workspaces/quota.js";
 import type { JobsConfig } from "./config.js";
 import type { JobNotifier } from "./notifier.js";
 import { presentEvent, presentJob } from "./present.js";
-import { checkSpecRules, continueConflict } from "./rules.js";
+import { checkSpecRules, continueConflict, isFinished } from "./rules.js";
 import { copiesWorkspace, removeSandbox } from "./sandbox.js";
+import { packSandbox } from "./sandbox-archive.js";
+import { removeSandboxBase, sandboxChanges } from "./sandbox-changes.js";
 import type { RunRegistry } from "./scheduler.js";
 import { followJobEvents } from "./sse.js";
 import { streamAccessCheck } from "./stream-access.js";
 import { StreamSlots } from "./stream-slots.js";
-import { workspaceIdForPath } from "./workspace-lookup.js";
+import { waitForTurnEnd } from "./turn-end.js";
+import { presetForPath, workspaceIdForPath } from "./workspace-lookup.js";
 
 export interface JobHandlerDeps {
   store: Store;
@@ -30,12 +34,15 @@ export interface JobHandlerDeps {
   notifier: JobNotifier;
   runs: RunRegistry;
   webhook: JobWebhookFactory;
+  presets: PresetCatalog;
 }
 
 /** Handlers for the `/jobs` operations; permissions, validation and idempotency come from the pipeline. */
 export function jobHandlers(deps: JobHandlerDeps): Handlers {
   const { store, config, notifier } = deps;
   const streamSlots = new StreamSlots(config.maxStreamsPerKey);
+  /** Jobs with a continue waiting for their turn to end (see `untilContinuable`). */
+  const waiting = new Set<string>();
 
   /** The job in the path, if the caller's workspace scope lets it see it (404 otherwise, never 403). */
   async function visibleJob(input: RequestInput): Promise<JobRecord> {
@@ -50,9 +57,12 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
     return job;
   }
 
-  /** The workspace a new job belongs to: `spec.workspace_path`'s, else a scoped key's own. */
+  /**
+   * The workspace a new job belongs to: `spec.workspace_path`'s, else a scoped key's own. A preset belongs to
+   * no one: its jobs stay in the key's workspace (or none) and only copy the preset's files.
+   */
   async function workspaceFor(key: KeyRecord, spec: JobSpec): Promise<string | null> {
-    if (spec.workspace_path === undefined) return key.workspaceId;
+    if (spec.workspace_path === undefined || presetForPath(deps.presets, spec.workspace_path)) return key.workspaceId;
     const id = await workspaceIdForPath(store, spec.workspace_path, key);
     // One message for "no such path" and "another workspace's path", so a scoped key learns nothing.
     if (id === null || !canSee(key, id)) {
@@ -169,10 +179,11 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
 
     continueJob: async (input) => {
       const key = keyOf(input);
-      const job = await visibleJob(input);
+      const job = await untilContinuable(await visibleJob(input), input);
       const conflict = continueConflict(job);
       if (conflict) throw conflict;
       const next = (input.body as JsonBody<"continueJob">).spec;
+      checkContinueType(job, next.job_type);
       const spec: JobSpec = { ...job.spec, prompt: next.prompt };
       if (next.model !== undefined) spec.model = next.model;
       if (next.metadata !== undefined) spec.metadata = next.metadata;
@@ -205,8 +216,109 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       notifier.jobChanged(job.id);
       // The store says "failed" first, so the turn's own ending (if it runs here) is a no-op; then stop it.
       await deps.runs.abort(job.id);
-      if (result.sandboxId !== null) await removeSandbox(sandboxDir(deps.dataDir, result.sandboxId));
+      if (result.sandboxId !== null) {
+        await removeSandbox(sandboxDir(deps.dataDir, result.sandboxId));
+        await removeSandboxBase(sandboxBaseFile(deps.dataDir, result.sandboxId));
+      }
       return { body: presentJob(result.job) };
     },
+
+    cancelJob: async (input) => {
+      const job = await visibleJob(input);
+      const result = await store.jobs.cancel(job.id, input.now, deps.webhook);
+      if (result === null) throw new ProblemError("not_found", `No job ${job.id} is visible to this key.`);
+      if ("conflict" in result) throw cancelConflict(result.job);
+      notifier.jobChanged(job.id);
+      // The store says "failed" first, so the turn's own ending is a no-op; then its agent's process group is
+      // killed (a pending turn that was being provisioned never starts). The sandbox stays for a continue.
+      await deps.runs.abort(job.id);
+      return { body: presentJob(result.job) };
+    },
+
+    getJobArchive: async (input) => {
+      const sandbox = sandboxOf(await visibleJob(input));
+      const stream = await packSandbox(sandbox.path);
+      stream.on("error", (err: unknown) =>
+        deps.logger.error({ err, job_id: sandbox.jobId }, "archiving a sandbox failed"),
+      );
+      input.ctx.status = 200;
+      input.ctx.type = "application/gzip";
+      input.ctx.set("Content-Disposition", `attachment; filename="${sandbox.jobId}.tar.gz"`);
+      input.ctx.body = stream;
+      return { streamed: true };
+    },
+
+    listJobChanges: async (input) => {
+      const sandbox = sandboxOf(await visibleJob(input));
+      if (sandbox.path === null || sandbox.baseFile === null) return { body: [] };
+      const { changes, truncated } = await sandboxChanges(sandbox.path, sandbox.baseFile);
+      return { body: changes, headers: truncated ? { "X-Knify-Truncated": "true" } : {} };
+    },
   };
+
+  /**
+   * The job once its current turn has ended, waiting up to `continueWaitMs` when it is pending or running.
+   * One waiting continue per job (a caller cannot pile up held connections on one job); a second one, or a
+   * wait that runs out, gets the usual 409.
+   */
+  async function untilContinuable(job: JobRecord, input: RequestInput): Promise<JobRecord> {
+    if (isFinished(job.status) || job.cleanedUpAt !== null || config.continueWaitMs === 0 || waiting.has(job.id))
+      return job;
+    waiting.add(job.id);
+    const left = new AbortController();
+    const onClose = () => left.abort();
+    input.ctx.req.once("close", onClose);
+    try {
+      const deadline = deps.clock.now() + config.continueWaitMs;
+      return (await waitForTurnEnd(store, notifier, job.id, deadline, left.signal, () => deps.clock.now())) ?? job;
+    } finally {
+      input.ctx.req.off("close", onClose);
+      waiting.delete(job.id);
+    }
+  }
+
+  /**
+   * Where a job's sandbox is on disk: 410 once it was cleaned up. A job whose first turn has not been
+   * provisioned yet (or was cancelled before it was) has an empty sandbox: nothing there yet.
+   */
+  function sandboxOf(job: JobRecord): { jobId: string; path: string | null; baseFile: string | null } {
+    if (job.cleanedUpAt !== null) {
+      throw new ProblemError(
+        "job_cleaned_up",
+        `Job ${job.id} was cleaned up at ${new Date(job.cleanedUpAt).toISOString()}; its sandbox is gone. Take the archive or the changes before POST /jobs/{job_id}/cleanup next time.`,
+      );
+    }
+    if (job.sandboxId === null) return { jobId: job.id, path: null, baseFile: null };
+    return {
+      jobId: job.id,
+      path: sandboxDir(deps.dataDir, job.sandboxId),
+      baseFile: sandboxBaseFile(deps.dataDir, job.sandboxId),
+    };
+  }
+}
+
+/** A cancel of a job that is not pending or running, as a 409 that says what it is. */
+function cancelConflict(job: JobRecord): ProblemError {
+  const what =
+    job.cleanedUpAt !== null
+      ? `was cleaned up at ${new Date(job.cleanedUpAt).toISOString()}`
+      : `is ${job.status}${job.error ? ` (${job.error.code})` : ""}`;
+  return new ProblemError(
+    "conflict",
+    `Job ${job.id} ${what}: only a pending or running job can be cancelled. To run it again, continue it (POST /jobs/${job.id}/continue).`,
+  );
+}
+
+/** `spec.job_type` of a continue may be sent (Knify's guides do), but a job keeps its type across turns. */
+function checkContinueType(job: JobRecord, jobType: JobSpec["job_type"] | undefined): void {
+  if (jobType === undefined || jobType === job.spec.job_type) return;
+  throw new ProblemError(
+    "validation_failed",
+    `The request has 1 problem: body /spec/job_type is ${jobType}, but job ${job.id} is a ${job.spec.job_type} job; a job keeps its type across turns. Send job_type ${job.spec.job_type} (or leave it out), or create a new ${jobType} job.`,
+    {
+      errors: [
+        { location: "body", path: "/spec/job_type", message: `must be the job's own type, ${job.spec.job_type}` },
+      ],
+    },
+  );
 }

@@ -4,6 +4,9 @@ import { CommandRunner } from "./command-runner.js";
 import { loadJobsConfig } from "./config.js";
 import { jobHandlers } from "./handlers.js";
 import { idleSweepIntervalMs, sweepIdleSandboxes } from "./idle-sweep.js";
+import { loadSandboxConfig } from "./isolation/config.js";
+import { createIsolation } from "./isolation/create-isolation.js";
+import type { Isolation } from "./isolation/isolation.js";
 import { JobNotifier } from "./notifier.js";
 import { jobWebhooks } from "./present.js";
 import { sweepOrphanSandboxes } from "./sandbox.js";
@@ -39,11 +42,22 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
     webhook,
     dataDir: deps.config.dataDir,
     replicaId: config.replicaId,
+    presets: deps.presets,
   };
   // Simulated turns are timers, not processes, so they do not count against KNIFY_MAX_CONCURRENT_JOBS.
   const schedulers = [new Scheduler(schedulerDeps, "simulated", new SimulatedRunner(config.simulatorDelayMs), 1000)];
+  // The simulated runner runs no code, so only the command runner needs a jail (issue 16).
+  let isolation: Isolation | null = null;
   if (config.agentCommand !== null && config.runner === "command") {
-    const runner = new CommandRunner({ command: config.agentCommand, timeoutMs: config.jobTimeoutMs });
+    // The command runner runs a local command: no network unless the operator opens it.
+    const sandbox = loadSandboxConfig(deps.env, { defaultNetwork: "none", dataDir: deps.config.dataDir });
+    isolation = createIsolation(sandbox, deps.env);
+    const runner = new CommandRunner({
+      command: config.agentCommand,
+      timeoutMs: config.jobTimeoutMs,
+      isolation,
+      limits: sandbox.limits,
+    });
     schedulers.push(new Scheduler(schedulerDeps, "command", runner, config.maxConcurrentJobs));
   }
   let maintenance: NodeJS.Timeout | undefined;
@@ -71,9 +85,28 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   }
 
   return {
-    handlers: jobHandlers({ store, clock, logger, config, dataDir: deps.config.dataDir, notifier, runs, webhook }),
+    handlers: jobHandlers({
+      store,
+      clock,
+      logger,
+      config,
+      dataDir: deps.config.dataDir,
+      notifier,
+      runs,
+      webhook,
+      presets: deps.presets,
+    }),
 
     async start() {
+      if (isolation !== null) {
+        // Fail closed: no jailed runner starts without a jail that works (the error says what to install).
+        if (isolation.jailed) await isolation.probe();
+        else {
+          logger.warn(
+            "KNIFY_SANDBOX_ISOLATION=none: agent turns run UNJAILED as the server's user and can read its data dir, secret key and every sandbox",
+          );
+        }
+      }
       // Nothing of this replica runs yet, so any turn still claimed by it died with the previous process.
       const recovered = await store.jobs.recover(config.replicaId, clock.now(), RESTART_ERROR, webhook);
       if (recovered.failed.length + recovered.requeued.length > 0) {

@@ -20,7 +20,7 @@ export function presentJob(job: JobRecord): Schemas["Job"] {
     cursor_session_id: job.sessionId,
     turns: job.turns,
     cleaned_up_at: isoOrNull(job.cleanedUpAt),
-    ...(job.status === "failed" ? { error: job.error ?? "the turn failed" } : {}),
+    ...(job.status === "failed" ? { error: job.error ?? { code: "agent_failed", message: "the turn failed" } } : {}),
   };
 }
 

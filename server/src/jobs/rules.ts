@@ -20,11 +20,15 @@ export function checkSpecRules(spec: JobSpec): void {
   }
 }
 
-/** Why a job cannot be continued now, as a 409; null when it can. */
+/**
+ * Why a job cannot be continued now, as a 409; null when it can. A cleaned-up job is a 409 too (knify-api.md:
+ * "409 with a clear message"): the job exists, its state forbids the turn. `job_cleaned_up` (410) is for
+ * reading a sandbox that is gone.
+ */
 export function continueConflict(job: JobRecord): ProblemError | null {
   if (job.cleanedUpAt !== null) {
     return new ProblemError(
-      "job_cleaned_up",
+      "job_not_continuable",
       `Job ${job.id} was cleaned up at ${new Date(job.cleanedUpAt).toISOString()}; its sandbox is gone, so it cannot be continued. Create a new job instead.`,
     );
   }

@@ -1,7 +1,7 @@
-import type { JobRecord } from "../store/jobs-repo.js";
+import type { JobErrorCode, JobRecord } from "../store/jobs-repo.js";
 
-/** How a turn ended. */
-export type RunOutcome = { status: "completed" } | { status: "failed"; error: string };
+/** How a turn ended. A failure without a `code` is the agent's own (`agent_failed`). */
+export type RunOutcome = { status: "completed" } | { status: "failed"; error: string; code?: JobErrorCode };
 
 /** What a runner gets for one turn of a job. */
 export interface RunContext {
@@ -11,7 +11,10 @@ export interface RunContext {
   sandboxPath: string;
   /** The agent session to resume. */
   sessionId: string;
-  /** Aborted when the job is cleaned up or the server stops; the runner then stops the agent and returns. */
+  /**
+   * Aborted when the job is cancelled or cleaned up, or the server stops: the runner then stops the agent
+   * (its whole process group) and returns; the scheduler has already recorded why.
+   */
   signal: AbortSignal;
   /** One line of agent output (becomes an `output` event). */
   output(stream: "stdout" | "stderr", line: string): void;

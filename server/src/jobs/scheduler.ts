@@ -3,11 +3,14 @@ import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
 import type { JobRecord, JobWebhookFactory } from "../store/jobs-repo.js";
 import type { Store } from "../store/store.js";
-import { sandboxDir, workspaceFilesDir } from "../workspaces/paths.js";
+import { sandboxBaseFile, sandboxDir } from "../workspaces/paths.js";
+import type { PresetCatalog } from "../workspaces/presets.js";
 import type { JobNotifier } from "./notifier.js";
 import { OutputSink } from "./output-sink.js";
 import type { Runner, RunOutcome } from "./runner.js";
 import { copiesWorkspace, measureSandbox, provisionSandbox, removeSandbox } from "./sandbox.js";
+import { recordSandboxBase, removeSandboxBase } from "./sandbox-changes.js";
+import { sandboxSourceDir } from "./workspace-lookup.js";
 
 /** How long a claim holds without renewal; replicas renew theirs well within it (see the jobs module). */
 export const LEASE_MS = 60_000;
@@ -54,6 +57,7 @@ export interface SchedulerDeps {
   replicaId: string;
   webhook: JobWebhookFactory;
   runs: RunRegistry;
+  presets: PresetCatalog;
 }
 
 /**
@@ -132,28 +136,39 @@ export class Scheduler {
     const fresh = claimed.sandboxId === null;
     const sandboxId = claimed.sandboxId ?? newId("sbx");
     const path = sandboxDir(this.deps.dataDir, sandboxId);
+    const baseFile = sandboxBaseFile(this.deps.dataDir, sandboxId);
+    const discardFresh = async () => {
+      if (fresh) await Promise.all([removeSandbox(path), removeSandboxBase(baseFile)]);
+    };
     const finish = async (outcome: RunOutcome) => {
-      const error = outcome.status === "failed" ? outcome.error : null;
+      const error =
+        outcome.status === "failed"
+          ? { code: outcome.code ?? ("agent_failed" as const), message: outcome.error }
+          : null;
       await store.jobs.finish(claimed.id, replicaId, { status: outcome.status, error, now: clock.now() }, webhook);
       notifier.jobChanged(claimed.id);
     };
 
     try {
-      const copy = fresh && claimed.workspaceId !== null && copiesWorkspace(claimed);
-      const filesDir = copy && claimed.workspaceId ? workspaceFilesDir(this.deps.dataDir, claimed.workspaceId) : null;
-      await provisionSandbox(path, filesDir);
+      // A test key's simulated job gets an empty sandbox unless asked for a copy (#15: disk).
+      const source =
+        fresh && copiesWorkspace(claimed) ? sandboxSourceDir(this.deps.dataDir, this.deps.presets, claimed) : null;
+      await provisionSandbox(path, source);
+      if (fresh) await recordSandboxBase(path, baseFile);
     } catch (error) {
       logger.error({ err: error, job_id: claimed.id }, "provisioning a sandbox failed");
       if (fresh) await this.recordSize(claimed.id, null);
-      if (!signal.aborted) await finish({ status: "failed", error: "could not provision the sandbox" });
+      if (!signal.aborted)
+        await finish({ status: "failed", error: "could not provision the sandbox", code: "sandbox_failed" });
       return;
     }
     // The reservation made at creation becomes the copy's real size (the workspace may have changed since).
     if (fresh) await this.recordSize(claimed.id, path);
     if (signal.aborted) {
-      // Stopped before it started: a shutdown gives the turn back to the queue (a cleanup already failed it).
+      // Stopped before it started: a shutdown gives the turn back to the queue (a cancel or cleanup already
+      // failed it).
       await store.jobs.release(claimed.id, replicaId);
-      if (fresh) await removeSandbox(path);
+      await discardFresh();
       return;
     }
     const sessionId = claimed.sessionId ?? claimed.spec.session_id ?? newId("ses");
@@ -164,8 +179,8 @@ export class Scheduler {
       webhook,
     );
     if (!job) {
-      // Cleaned up while we provisioned: the sandbox we just made belongs to nobody.
-      if (fresh) await removeSandbox(path);
+      // Cancelled or cleaned up while we provisioned: the sandbox we just made belongs to nobody.
+      await discardFresh();
       return;
     }
     notifier.jobChanged(job.id);
@@ -193,10 +208,11 @@ export class Scheduler {
       });
     } catch (error) {
       logger.error({ err: error, job_id: job.id }, "the runner threw");
-      outcome = { status: "failed", error: "the runner failed unexpectedly" };
+      outcome = { status: "failed", error: "the runner failed unexpectedly", code: "runner_failed" };
     }
     if (signal.aborted) {
-      // A cleanup already ended the turn in the store, or the server is stopping (the next start recovers it).
+      // A cancel or cleanup already ended the turn in the store, or the server is stopping (the next start
+      // recovers it).
       sink.discard();
       return;
     }

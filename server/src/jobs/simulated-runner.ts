@@ -4,6 +4,17 @@ import type { RunContext, Runner, RunOutcome } from "./runner.js";
 export const SIMULATE_FAIL_MARKER = "[simulate:fail]";
 export const SIMULATED_FAILURE = "simulated failure";
 
+/** The longest a `metadata.simulate = "hold"` turn runs before it completes on its own. */
+export const SIMULATED_HOLD_MS = 10 * 60 * 1000;
+
+/**
+ * Whether a turn asks the simulator to keep running until it is cancelled or cleaned up (at most
+ * SIMULATED_HOLD_MS): `metadata.simulate` is "hold". For SDK users' tests of cancel flows.
+ */
+export function wantsSimulatedHold(spec: RunContext["job"]["spec"]): boolean {
+  return spec.metadata?.simulate === "hold";
+}
+
 /** Whether a turn asks the simulator to fail: the prompt holds `[simulate:fail]` or `metadata.simulate` is "fail". */
 export function wantsSimulatedFailure(spec: RunContext["job"]["spec"]): boolean {
   return (spec.prompt ?? "").includes(SIMULATE_FAIL_MARKER) || spec.metadata?.simulate === "fail";
@@ -23,8 +34,8 @@ export class SimulatedRunner implements Runner {
       `simulator: turn ${job.turns} of ${job.id} (${job.spec.job_type}, model ${job.spec.model})`,
     );
     for (const line of describeTurn(job.spec)) context.output("stdout", line);
-    await delay(this.delayMs, context.signal);
-    if (context.signal.aborted) return { status: "failed", error: "aborted" };
+    await delay(wantsSimulatedHold(job.spec) ? SIMULATED_HOLD_MS : this.delayMs, context.signal);
+    if (context.signal.aborted) return { status: "failed", error: "aborted", code: "cancelled" };
     if (wantsSimulatedFailure(job.spec)) {
       context.output("stderr", "simulator: failing as asked");
       return { status: "failed", error: SIMULATED_FAILURE };

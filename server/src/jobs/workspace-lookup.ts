@@ -1,7 +1,12 @@
+import type { JobRecord } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
+import { workspaceFilesDir } from "../workspaces/paths.js";
+import type { PresetCatalog, PresetWorkspace } from "../workspaces/presets.js";
 
 /** The prefix of every workspace `path` (`/workspaces/<name>`). */
 const PATH_PREFIX = "/workspaces/";
+
+const nameOf = (path: string): string | null => (path.startsWith(PATH_PREFIX) ? path.slice(PATH_PREFIX.length) : null);
 
 /**
  * The workspace id of a `spec.workspace_path` as `key` sees it, or null when it names none. The one place the
@@ -20,4 +25,20 @@ export async function workspaceIdForPath(store: Store, path: string, key: KeyRec
   if (shared) return shared.id;
   const named = await store.workspaces.listByName(name, 2);
   return named.length === 1 ? (named[0]?.id ?? null) : null;
+}
+
+/** The pre-configured workspace at a `spec.workspace_path`, if it names one (presets win over uploads). */
+export function presetForPath(presets: PresetCatalog, path: string | undefined): PresetWorkspace | undefined {
+  const name = path === undefined ? null : nameOf(path);
+  return name === null ? undefined : presets.byName(name);
+}
+
+/**
+ * Where a job's first sandbox is copied from: the preset its `workspace_path` names, else its workspace's
+ * files, else nothing (an empty sandbox).
+ */
+export function sandboxSourceDir(dataDir: string, presets: PresetCatalog, job: JobRecord): string | null {
+  const preset = presetForPath(presets, job.spec.workspace_path);
+  if (preset) return preset.dir;
+  return job.workspaceId ? workspaceFilesDir(dataDir, job.workspaceId) : null;
 }

@@ -1,6 +1,7 @@
 import { generateApiKey, hashApiKey } from "../auth/key-format.js";
 import { defaultPermissions, type Permission } from "../auth/permissions.js";
 import type { ServerConfig } from "../config.js";
+import { ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
 import type { KeyRecord, KeyType, Store } from "../store/store.js";
 
@@ -11,6 +12,8 @@ export interface CreateKeyInput {
   permissions?: readonly Permission[];
   rateLimit?: number;
   expiresAt?: number | null;
+  /** Refuse (409 `key_limit_reached`) when the key's workspace already holds this many unrevoked keys. */
+  maxUnrevokedInWorkspace?: number;
 }
 
 /**
@@ -25,18 +28,28 @@ export async function createKey(
 ): Promise<{ key: KeyRecord; apiKey: string }> {
   const type = input.type ?? "live";
   const { apiKey, prefix } = generateApiKey(type);
-  const key = await store.keys.create({
-    id: newId("key"),
-    name: input.name,
-    type,
-    prefix,
-    workspaceId: input.workspaceId ?? null,
-    permissions: [...new Set(input.permissions ?? defaultPermissions)],
-    rateLimit: input.rateLimit ?? config.rateLimits[type],
-    createdAt: now,
-    expiresAt: input.expiresAt ?? null,
-    secretHash: hashApiKey(apiKey),
-  });
+  const key = await store.keys.create(
+    {
+      id: newId("key"),
+      name: input.name,
+      type,
+      prefix,
+      workspaceId: input.workspaceId ?? null,
+      permissions: [...new Set(input.permissions ?? defaultPermissions)],
+      rateLimit: input.rateLimit ?? config.rateLimits[type],
+      createdAt: now,
+      expiresAt: input.expiresAt ?? null,
+      secretHash: hashApiKey(apiKey),
+    },
+    input.maxUnrevokedInWorkspace,
+  );
+  if (!key) {
+    const where = input.workspaceId ? `Workspace ${input.workspaceId}` : "The keys without a workspace";
+    throw new ProblemError(
+      "key_limit_reached",
+      `${where} already hold${input.workspaceId ? "s" : ""} ${input.maxUnrevokedInWorkspace} unrevoked keys, the limit (KNIFY_MAX_KEYS_PER_WORKSPACE); revoke keys that are no longer used first.`,
+    );
+  }
   return { key, apiKey };
 }
 

@@ -1,11 +1,24 @@
+import { defaultPermissions } from "../auth/permissions.js";
 import type { ServerConfig } from "../config.js";
 import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
 import { ProblemError } from "../http/problem.js";
 import { parseTimestamp } from "../http/timestamp.js";
 import { createKey, rotateKey } from "../keys/create-key.js";
-import type { KeyRecord, Store } from "../store/store.js";
+import { assertWithinGrant, grantDefaults } from "../keys/grant.js";
+import type { KeyChanges, KeyRecord, Store } from "../store/store.js";
 import { decodeCursor, page } from "./pagination.js";
 import { iso, isoOrNull, presentKey } from "./present.js";
+
+/** `expires_at` as epoch ms; a time that has passed is a 400, since the key would be dead on arrival. */
+function futureTime(value: string, now: number): number {
+  const at = parseTimestamp(value, "/expires_at");
+  if (at <= now) {
+    throw new ProblemError("validation_failed", "expires_at is in the past; give a future time or leave it out.", {
+      errors: [{ location: "body", path: "/expires_at", message: "must be in the future" }],
+    });
+  }
+  return at;
+}
 
 /** Handlers for the `/keys` operations. Key administration needs admin:all (enforced from the spec). */
 export function keyHandlers(store: Store, config: ServerConfig): Handlers {
@@ -28,21 +41,45 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
       if (caller.workspaceId !== null && workspaceId !== caller.workspaceId) {
         throw new ProblemError("not_found", `No workspace ${workspaceId} is visible to this key.`);
       }
-      const expiresAt = body.expires_at === undefined ? null : parseTimestamp(body.expires_at, "/expires_at");
-      if (expiresAt !== null && expiresAt <= input.now) {
-        throw new ProblemError("validation_failed", "expires_at is in the past; give a future time or leave it out.", {
-          errors: [{ location: "body", path: "/expires_at", message: "must be in the future" }],
-        });
-      }
+      const defaults = grantDefaults(caller, config, body.type);
+      const grant = {
+        type: defaults.type,
+        permissions: body.permissions ?? [...defaultPermissions],
+        rateLimit: body.rate_limit ?? defaults.rateLimit,
+        expiresAt: body.expires_at === undefined ? defaults.expiresAt : futureTime(body.expires_at, input.now),
+      };
+      assertWithinGrant(caller, grant);
       const created = await createKey(store, config, input.now, {
         name: body.name,
         workspaceId,
-        expiresAt,
-        ...(body.type ? { type: body.type } : {}),
-        ...(body.permissions ? { permissions: body.permissions } : {}),
-        ...(body.rate_limit ? { rateLimit: body.rate_limit } : {}),
+        ...grant,
+        maxUnrevokedInWorkspace: config.maxKeysPerWorkspace,
       });
       return { body: { ...presentKey(created.key), api_key: created.apiKey } };
+    },
+
+    updateKey: async (input) => {
+      const key = await visibleKey(input);
+      if (key.revokedAt !== null) {
+        throw new ProblemError(
+          "key_revoked",
+          `Key ${key.id} is revoked and cannot be changed; create a new key instead.`,
+        );
+      }
+      const body = input.body as JsonBody<"updateKey">;
+      const changes: KeyChanges = {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.permissions !== undefined ? { permissions: body.permissions } : {}),
+        ...(body.rate_limit !== undefined ? { rateLimit: body.rate_limit } : {}),
+        ...(body.expires_at !== undefined
+          ? { expiresAt: body.expires_at === null ? null : futureTime(body.expires_at, input.now) }
+          : {}),
+      };
+      // The rule judges the key as it would be afterwards, exactly as for a new key.
+      assertWithinGrant(keyOf(input), { ...key, ...changes });
+      const updated = await store.keys.update(key.id, changes);
+      if (!updated) throw new ProblemError("not_found", `No key ${key.id} is visible to this key.`);
+      return { body: presentKey(updated) };
     },
 
     listKeys: async (input) => {

@@ -1,4 +1,5 @@
 import type { ParameterizedContext } from "koa";
+import { forwardedOrigin } from "../http/forwarded.js";
 import { ProblemError } from "../http/problem.js";
 
 /** Cursors are opaque to clients: base64url of the last id of the previous page. */
@@ -16,7 +17,7 @@ export function decodeCursor(cursor: unknown): string | undefined {
 /**
  * The `Link: <…>; rel="next"` header (RFC 8288) of a page: the request's path and query with `next` set.
  * The one place list links are built. The target is absolute under `KNIFY_PUBLIC_URL` when configured,
- * else a relative reference (§3.2: resolved against the request's URL) — never built from `Host`, which
+ * else under the origin a trusted proxy reports (`KNIFY_TRUST_PROXY=1`, issue 8 item 6), else a relative reference (§3.2: resolved against the request's URL) — never built from `Host`, which
  * the client controls: a missing or malformed one gave a 500, a foreign one was reflected (issue 15, item 9).
  */
 export function nextPageLink(ctx: ParameterizedContext, next: Record<string, string>): string {
@@ -24,7 +25,7 @@ export function nextPageLink(ctx: ParameterizedContext, next: Record<string, str
   for (const [name, value] of Object.entries(next)) query.set(name, value);
   // One leading slash: "//host/…" would be a network-path reference to another origin.
   const path = `/${ctx.path.replace(/^\/+/, "")}`;
-  const base: string = (ctx.state as { publicUrl?: string | null }).publicUrl ?? "";
+  const base: string = (ctx.state as { publicUrl?: string | null }).publicUrl ?? forwardedOrigin(ctx) ?? "";
   return `<${base}${path}?${query.toString()}>; rel="next"`;
 }
 

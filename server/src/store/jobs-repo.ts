@@ -4,6 +4,9 @@ import type { WebhookEventInput, WebhookEventType } from "./webhook-event.js";
 export type JobStatus = components["schemas"]["JobStatus"];
 export type JobSpec = components["schemas"]["JobSpec"];
 export type JobEventType = components["schemas"]["JobEvent"]["type"];
+/** Why a turn failed: a machine `code` and a message for people (spec schema `JobError`). */
+export type JobError = components["schemas"]["JobError"];
+export type JobErrorCode = JobError["code"];
 
 /** A job as stored. Times are epoch milliseconds. */
 export interface JobRecord {
@@ -18,7 +21,7 @@ export interface JobRecord {
   sessionId: string | null;
   turns: number;
   cleanedUpAt: number | null;
-  error: string | null;
+  error: JobError | null;
   /** The runner of the current turn (`simulated`, `command`). */
   runner: string;
   /** The current turn was requested with a `knify_test_` key (counts against the test-mode cap). */
@@ -94,6 +97,9 @@ export type ContinueJobResult =
   | { conflict: "not_finished" | "cleaned_up"; job: JobRecord }
   | null;
 
+/** The cancelled job; `conflict` when it was not pending or running; null when there is no such job. */
+export type CancelJobResult = { job: JobRecord } | { conflict: true; job: JobRecord } | null;
+
 export interface CleanupResult {
   job: JobRecord;
   /** The sandbox the job had before this cleanup (null when it had none, or was already cleaned up). */
@@ -145,7 +151,7 @@ export interface JobRepo {
   finish(
     id: string,
     replicaId: string,
-    outcome: { status: "completed" | "failed"; error: string | null; now: number },
+    outcome: { status: "completed" | "failed"; error: JobError | null; now: number },
     webhook: JobWebhookFactory,
   ): Promise<JobRecord | null>;
   /** Gives a claimed, still pending turn back to the queue. */
@@ -160,6 +166,11 @@ export interface JobRepo {
    * otherwise null, as for a missing job.
    */
   cleanup(id: string, now: number, webhook: JobWebhookFactory, idleSince?: number): Promise<CleanupResult | null>;
+  /**
+   * Fails a pending or running turn with `error.code` `cancelled` (and `job.failed`), keeping the sandbox so
+   * the job can be continued. The runner, if any, is stopped by the caller.
+   */
+  cancel(id: string, now: number, webhook: JobWebhookFactory): Promise<CancelJobResult>;
   /** Events with `seq > after`, in order. */
   events(id: string, after: number, limit: number): Promise<JobEventRecord[]>;
   /** Extends the leases of this replica's turns; returns the ids it still holds. */

@@ -22,6 +22,14 @@ export interface NewWebhookEndpoint extends Omit<WebhookEndpointRecord, "enabled
   sealedSecret: string;
 }
 
+/** What `PATCH /webhook-endpoints/{endpoint_id}` may change; absent fields keep their value. */
+export interface WebhookEndpointChanges {
+  url?: string;
+  eventTypes?: WebhookEventType[];
+  description?: string | null;
+  enabled?: { enabled: true } | { enabled: false; reason: string };
+}
+
 export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed";
 
 /** One HTTP attempt of a delivery. `statusCode` is null when no response came (refused, timed out, …). */
@@ -92,6 +100,15 @@ export interface WebhookRepo {
   getEndpoint(id: string): Promise<WebhookEndpointRecord | null>;
   /** Newest first; only `workspaceId`'s endpoints when given. */
   listEndpoints(page: PageQuery & { workspaceId?: string }): Promise<WebhookEndpointRecord[]>;
+  /**
+   * Changes an endpoint in place; null when there is none. `enabled: true` also clears `disabledReason`;
+   * `enabled: false` records `disabledReason` and fails the endpoint's pending deliveries, as a 410 does.
+   * A new `url` that another endpoint of the workspace already has is refused, as at creation.
+   */
+  updateEndpoint(
+    id: string,
+    changes: WebhookEndpointChanges,
+  ): Promise<WebhookEndpointRecord | Extract<EndpointRefusal, { refused: "duplicate" }> | null>;
   /** Deletes the endpoint and drops its deliveries; false when there was none. */
   deleteEndpoint(id: string): Promise<boolean>;
 

@@ -20,6 +20,17 @@ export interface WebhookHandlerDeps {
   resolveAll?: ResolveAll;
 }
 
+/** 409 for a URL another endpoint of the workspace already has, on creation and on a change of URL alike. */
+function urlExists(workspaceId: string, existingId: string): ProblemError {
+  return new ProblemError(
+    "webhook_url_exists",
+    `Workspace ${workspaceId} already has endpoint ${existingId} for this URL; one endpoint per URL receives every event once. Change that one's event types instead, or delete it first.`,
+  );
+}
+
+/** The `disabled_reason` of an endpoint paused with `PATCH … {"enabled": false}`. */
+export const DISABLED_BY_API = "disabled through the API (PATCH /webhook-endpoints/{endpoint_id})";
+
 /** The text of every `webhook.test` event. */
 export const TEST_MESSAGE = "This is a test event from Knify: your endpoint received and can verify deliveries.";
 
@@ -39,6 +50,19 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
     return endpoint;
   }
 
+  /** The same SSRF checks for a new endpoint's URL and a changed one. */
+  async function assertAcceptableUrl(url: string): Promise<void> {
+    const problem = await checkWebhookUrl(url, {
+      allowPrivate: deps.allowPrivate,
+      ...(deps.resolveAll ? { resolveAll: deps.resolveAll } : {}),
+    });
+    if (problem) {
+      throw new ProblemError("validation_failed", problem, {
+        errors: [{ location: "body", path: "/url", message: problem }],
+      });
+    }
+  }
+
   return {
     createWebhookEndpoint: async (input) => {
       const caller = keyOf(input);
@@ -56,15 +80,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
       if (body.workspace_id !== undefined && !canSee(caller, body.workspace_id)) {
         throw new ProblemError("not_found", `No workspace ${body.workspace_id} is visible to this key.`);
       }
-      const problem = await checkWebhookUrl(body.url, {
-        allowPrivate: deps.allowPrivate,
-        ...(deps.resolveAll ? { resolveAll: deps.resolveAll } : {}),
-      });
-      if (problem) {
-        throw new ProblemError("validation_failed", problem, {
-          errors: [{ location: "body", path: "/url", message: problem }],
-        });
-      }
+      await assertAcceptableUrl(body.url);
       const id = newId("we");
       const secret = generateWebhookSecret();
       const endpoint = await store.webhooks.createEndpoint(
@@ -81,10 +97,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
       );
       if ("refused" in endpoint) {
         throw endpoint.refused === "duplicate"
-          ? new ProblemError(
-              "webhook_url_exists",
-              `Workspace ${workspaceId} already has endpoint ${endpoint.existingId} for this URL; one endpoint per URL receives every event once. Change that one's event types instead, or delete it first.`,
-            )
+          ? urlExists(workspaceId, endpoint.existingId)
           : new ProblemError(
               "webhook_endpoint_limit",
               `Workspace ${workspaceId} already has ${endpoint.count} webhook endpoints, the most a workspace may have (${deps.maxEndpointsPerWorkspace}). Delete one it no longer needs.`,
@@ -107,6 +120,23 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
     },
 
     getWebhookEndpoint: async (input) => ({ body: presentEndpoint(await visibleEndpoint(input)) }),
+
+    updateWebhookEndpoint: async (input) => {
+      const endpoint = await visibleEndpoint(input);
+      const body = input.body as JsonBody<"updateWebhookEndpoint">;
+      if (body.url !== undefined) await assertAcceptableUrl(body.url);
+      const updated = await store.webhooks.updateEndpoint(endpoint.id, {
+        ...(body.url !== undefined ? { url: body.url } : {}),
+        ...(body.event_types !== undefined ? { eventTypes: body.event_types } : {}),
+        ...(body.description !== undefined ? { description: body.description } : {}),
+        ...(body.enabled !== undefined
+          ? { enabled: body.enabled ? { enabled: true } : { enabled: false, reason: DISABLED_BY_API } }
+          : {}),
+      });
+      if (!updated) throw new ProblemError("not_found", `No webhook endpoint ${endpoint.id} is visible to this key.`);
+      if ("refused" in updated) throw urlExists(endpoint.workspaceId, updated.existingId);
+      return { body: presentEndpoint(updated) };
+    },
 
     deleteWebhookEndpoint: async (input) => {
       const endpoint = await visibleEndpoint(input);

@@ -17,6 +17,7 @@ import type { ArchiveLimits } from "./limits.js";
 import { parseWorkspaceUpload, type WorkspaceUpload } from "./multipart.js";
 import { workspaceFilesDir } from "./paths.js";
 import { presentWorkspace, workspaceUpdatedEvent } from "./present.js";
+import type { PresetCatalog } from "./presets.js";
 import { quotaLeft, uploadOverQuota } from "./quota.js";
 import { replaceDirectoryAtomically } from "./swap.js";
 
@@ -27,6 +28,7 @@ export interface WorkspaceHandlerDeps {
   clock: Clock;
   logger: Logger;
   limits: ArchiveLimits;
+  presets: PresetCatalog;
   /** A workspace's disk quota: its files plus its jobs' sandboxes (see `quota.ts`). */
   diskQuotaBytes: number;
 }
@@ -45,13 +47,14 @@ const CURSOR = /^(\d{1,16})\.(ws_[A-Za-z0-9_]{1,64})$/;
  * the row (with its `workspace.updated` event) written, so a row never points at missing or half-written files.
  */
 export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
-  const { store, config, clock, logger, limits, diskQuotaBytes } = deps;
+  const { store, config, clock, logger, limits, presets, diskQuotaBytes } = deps;
   const tmpDir = join(config.dataDir, "tmp");
   const serial = new KeyedSerializer();
 
   /** The workspace in the path, if the key may see it; 404 otherwise (never 403: see knify-api.md). */
   async function visibleWorkspace(input: RequestInput): Promise<WorkspaceRecord> {
     const id = input.params.workspace_id ?? "";
+    if (presets.byId(id)) throw readOnly(id, input);
     const workspace = canSee(keyOf(input), id) ? await store.workspaces.get(id) : null;
     if (!workspace) throw notFound(id);
     return workspace;
@@ -109,6 +112,8 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
       const upload = await readUpload(input, true);
       try {
         const name = checkName(upload.name);
+        const preset = presets.byName(name);
+        if (preset) throw presetNameTaken(preset);
         // Names are unique per namespace: a scoped key's own, or the one keys without a workspace share.
         const taken = await store.workspaces.getByName(name, scope);
         if (taken) throw nameTaken(taken, scope);
@@ -141,16 +146,26 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
       const scope = keyOf(input).workspaceId;
       const limit = input.query.limit as number;
       const after = decodeWorkspaceCursor(input.query.cursor);
-      const items = await store.workspaces.list({
+      const stored = await store.workspaces.list({
         limit: limit + 1,
         ...(after ? { after } : {}),
         ...(scope !== null ? { workspaceId: scope } : {}),
       });
+      // Presets are visible to every key; they join the same newest-first order, so the cursor pages both.
+      const items = [...stored, ...presets.list().filter((p) => !after || newerFirst(p, after) > 0)]
+        .sort(newerFirst)
+        .slice(0, limit + 1);
       const result = page(input.ctx, items, limit, (w) => `${w.createdAt}.${w.id}`);
-      return { body: result.body.map(presentWorkspace), headers: result.headers };
+      return {
+        body: result.body.map((w) => presentWorkspace(w, presets.byId(w.id) !== undefined)),
+        headers: result.headers,
+      };
     },
 
-    getWorkspace: async (input) => ({ body: presentWorkspace(await visibleWorkspace(input)) }),
+    getWorkspace: async (input) => {
+      const preset = presets.byId(input.params.workspace_id ?? "");
+      return { body: preset ? presentWorkspace(preset, true) : presentWorkspace(await visibleWorkspace(input)) };
+    },
 
     replaceWorkspace: async (input) => {
       const existing = await visibleWorkspace(input);
@@ -224,6 +239,30 @@ export function decodeWorkspaceCursor(cursor: unknown): WorkspacePosition | unde
     });
   }
   return { createdAt, id: match[2] };
+}
+
+/** Newest first: `created_at`, then id, descending (the order of `WorkspaceRepo.list`); > 0 when `b` comes first. */
+function newerFirst(a: WorkspacePosition, b: WorkspacePosition): number {
+  return b.createdAt - a.createdAt || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0);
+}
+
+/** A PUT or DELETE of a preset: the operator's files, not the API's. */
+function readOnly(id: string, input: RequestInput): ProblemError {
+  // A refused PUT leaves its multipart body unread; closing the connection keeps it from being read as a request.
+  const headers: Record<string, string> = input.ctx.req.complete ? {} : { Connection: "close" };
+  return new ProblemError(
+    "workspace_read_only",
+    `Workspace ${id} is pre-configured on the server (KNIFY_PRESET_WORKSPACES_DIR), so it is read-only through the API. Jobs can use it as it is; to change its files, upload a workspace of your own (POST /workspaces) under another name.`,
+    {},
+    headers,
+  );
+}
+
+function presetNameTaken(preset: WorkspaceRecord): ProblemError {
+  return new ProblemError(
+    "workspace_exists",
+    `The name ${preset.name} belongs to a pre-configured workspace (${preset.id}, path /workspaces/${preset.name}); choose another name.`,
+  );
 }
 
 function notFound(id: string): ProblemError {

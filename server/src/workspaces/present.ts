@@ -6,8 +6,8 @@ import type { WorkspaceRecord } from "../store/workspaces-repo.js";
 
 type Workspace = components["schemas"]["Workspace"];
 
-/** A workspace as the API shows it (spec schema `Workspace`). */
-export function presentWorkspace(workspace: WorkspaceRecord): Workspace {
+/** A workspace as the API shows it (spec schema `Workspace`); `preset` for the server's pre-configured ones. */
+export function presentWorkspace(workspace: WorkspaceRecord, preset = false): Workspace {
   return {
     workspace_id: workspace.id,
     name: workspace.name,
@@ -16,6 +16,7 @@ export function presentWorkspace(workspace: WorkspaceRecord): Workspace {
     updated_at: iso(workspace.updatedAt),
     file_count: workspace.fileCount,
     size_bytes: workspace.sizeBytes,
+    preset,
   };
 }
 

@@ -56,7 +56,7 @@ export const jobHandlers: OperationHandlers = {
     const { id, status } = rec.job;
     if (rec.job.cleaned_up_at !== null) {
       throw new ProblemError(
-        "job_cleaned_up",
+        "job_not_continuable",
         `Job ${id} was cleaned up at ${rec.job.cleaned_up_at}: its sandbox is gone, so it cannot be continued. Create a new job.`,
       );
     }
@@ -66,7 +66,24 @@ export const jobHandlers: OperationHandlers = {
         `Job ${id} is ${status}; wait until it is completed or failed, then continue it.`,
       );
     }
-    const { spec } = req.body as { spec: { prompt: string; model?: JobSpec["model"]; metadata?: unknown } };
+    const { spec } = req.body as {
+      spec: { job_type?: JobSpec["job_type"]; prompt: string; model?: JobSpec["model"]; metadata?: unknown };
+    };
+    if (spec.job_type !== undefined && spec.job_type !== rec.job.spec.job_type) {
+      throw new ProblemError(
+        "validation_failed",
+        `The request has 1 problem: body /spec/job_type is ${spec.job_type}, but job ${id} is a ${rec.job.spec.job_type} job; a job keeps its type across turns.`,
+        {
+          errors: [
+            {
+              location: "body",
+              path: "/spec/job_type",
+              message: `must be the job's own type, ${rec.job.spec.job_type}`,
+            },
+          ],
+        },
+      );
+    }
     const job = state.continueJob(id, spec);
     return ok({ job_id: job.id, status: job.status });
   },
@@ -74,4 +91,51 @@ export const jobHandlers: OperationHandlers = {
   cleanupJob(req, state) {
     return ok(state.cleanupJob(visibleJob(state, req).job.id));
   },
+
+  cancelJob(req, state) {
+    const rec = visibleJob(state, req);
+    const { id, status } = rec.job;
+    if (isFinished(status)) {
+      throw new ProblemError(
+        "conflict",
+        `Job ${id} is ${status}: only a pending or running job can be cancelled. To run it again, continue it.`,
+      );
+    }
+    return ok(state.cancelJob(id));
+  },
+
+  getJobArchive(req, state) {
+    const rec = sandboxOf(state, req);
+    // The mock runs no agent, so the sandbox is exactly what it was made from: an empty archive, or the upload.
+    const stream = rec.sandbox === null ? emptyTarGz() : new Blob([rec.sandbox.slice()]).stream();
+    return {
+      status: 200,
+      stream,
+      contentType: "application/gzip",
+      headers: { "Content-Disposition": `attachment; filename="${rec.job.id}.tar.gz"` },
+    };
+  },
+
+  listJobChanges(req, state) {
+    sandboxOf(state, req);
+    // Nothing ever changes a mock sandbox.
+    return ok([]);
+  },
 };
+
+/** The job whose sandbox is asked for: 410 once it was cleaned up. */
+function sandboxOf(state: MockState, req: MockRequest): JobRecord {
+  const rec = visibleJob(state, req);
+  if (rec.job.cleaned_up_at !== null) {
+    throw new ProblemError(
+      "job_cleaned_up",
+      `Job ${rec.job.id} was cleaned up at ${rec.job.cleaned_up_at}; its sandbox is gone.`,
+    );
+  }
+  return rec;
+}
+
+/** A `.tar.gz` with no entries: the two 512-byte zero blocks that end a tar archive, gzipped. */
+function emptyTarGz(): ReadableStream<Uint8Array> {
+  return new Blob([new Uint8Array(1024)]).stream().pipeThrough(new CompressionStream("gzip"));
+}

@@ -1,8 +1,15 @@
-import { type MockRequest, type OperationHandlers, ok } from "../context.js";
+import { findVisible, type MockRequest, type OperationHandlers, ok } from "../context.js";
+import { assertWithinGrant } from "../key-grant.js";
 import { pageNewestFirst } from "../paging.js";
-import { notFound } from "../problem.js";
-import type { KeyRecord } from "../records.js";
+import { notFound, ProblemError, validationProblem } from "../problem.js";
+import type { ApiKey, KeyRecord } from "../records.js";
 import type { MockState, SeedKey } from "../state.js";
+
+const DEFAULT_RATE_LIMIT = { live: 1000, test: 100 } as const;
+
+/** The key named in the path, if the caller's workspace scope lets it see it. */
+const visibleKey = (state: MockState, req: MockRequest): KeyRecord =>
+  findVisible(state.keys, String(req.params.key_id), (rec) => rec.key.workspace_id, req.key, "key");
 
 function keyOf(state: MockState, req: MockRequest): KeyRecord {
   const id = String(req.params.key_id);
@@ -11,10 +18,47 @@ function keyOf(state: MockState, req: MockRequest): KeyRecord {
   return rec;
 }
 
-/** Keys: create, list, verify, get, revoke, usage and rotate. */
+/** Keys: create, list, verify, get, update, revoke, usage and rotate. */
 export const keyHandlers: OperationHandlers = {
   createKey(req, state) {
-    return ok(state.createKey(req.body as SeedKey));
+    const caller = (req.key as KeyRecord).key;
+    const body = req.body as SeedKey & { name: string };
+    const workspaceId = body.workspace_id ?? caller.workspace_id;
+    if (caller.workspace_id !== null && workspaceId !== caller.workspace_id)
+      throw notFound("workspace", String(workspaceId));
+    const type = body.type ?? caller.type;
+    const grant = {
+      type,
+      permissions: body.permissions ?? state.options.permissions.filter((p) => p !== "admin:all"),
+      rate_limit: body.rate_limit ?? Math.min(DEFAULT_RATE_LIMIT[type], caller.rate_limit),
+      expires_at: body.expires_at ?? caller.expires_at,
+    };
+    assertWithinGrant(caller, grant);
+    const unrevoked = [...state.keys.values()].filter(
+      (rec) => rec.key.workspace_id === workspaceId && rec.key.revoked_at === null,
+    ).length;
+    if (unrevoked >= state.options.maxKeysPerWorkspace) {
+      throw new ProblemError(
+        "key_limit_reached",
+        `The workspace already holds ${unrevoked} unrevoked keys, the limit; revoke unused keys first.`,
+      );
+    }
+    return ok(state.createKey({ ...body, ...grant, workspace_id: workspaceId }));
+  },
+
+  updateKey(req, state) {
+    const rec = visibleKey(state, req);
+    if (rec.key.revoked_at !== null) {
+      throw new ProblemError("key_revoked", `Key ${rec.key.key_id} is revoked and cannot be changed.`);
+    }
+    const changes = req.body as Partial<Pick<ApiKey, "name" | "permissions" | "rate_limit" | "expires_at">>;
+    if (changes.expires_at && Date.parse(changes.expires_at) <= state.now().getTime()) {
+      throw validationProblem([{ location: "body", path: "/expires_at", message: "must be in the future" }]);
+    }
+    const updated = { ...rec.key, ...changes };
+    assertWithinGrant((req.key as KeyRecord).key, updated);
+    rec.key = updated;
+    return ok(rec.key);
   },
 
   listKeys(req, state) {

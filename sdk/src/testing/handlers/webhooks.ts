@@ -28,8 +28,29 @@ export function isPrivateHost(hostname: string): boolean {
   );
 }
 
+/** The SSRF check for a new endpoint's URL and a changed one. */
+function assertAcceptableUrl(state: MockState, url: string): void {
+  if (!state.options.allowPrivateWebhookUrls && isPrivateHost(new URL(url).hostname)) {
+    throw validationProblem([
+      { location: "body", path: "/url", message: "must not point at a loopback, private or link-local address" },
+    ]);
+  }
+}
+
 /** The server's default `KNIFY_WEBHOOK_MAX_ENDPOINTS`, as the spec states it. */
 const MAX_ENDPOINTS_PER_WORKSPACE = 20;
+
+/** One endpoint per URL in a workspace, on creation and on a change of URL alike. */
+function assertUrlFree(siblings: EndpointRecord[], url: string, workspaceId: string): void {
+  const target = new URL(url).href;
+  const same = siblings.find((rec) => new URL(rec.endpoint.url).href === target);
+  if (same) {
+    throw new ProblemError(
+      "webhook_url_exists",
+      `Workspace ${workspaceId} already has endpoint ${same.endpoint.id} for this URL.`,
+    );
+  }
+}
 
 interface CreateEndpointBody {
   url: string;
@@ -52,20 +73,9 @@ export const webhookHandlers: OperationHandlers = {
         { location: "body", path: "/workspace_id", message: "is required for a key without a workspace" },
       ]);
     }
-    if (!state.options.allowPrivateWebhookUrls && isPrivateHost(new URL(body.url).hostname)) {
-      throw validationProblem([
-        { location: "body", path: "/url", message: "must not point at a loopback, private or link-local address" },
-      ]);
-    }
+    assertAcceptableUrl(state, body.url);
     const siblings = [...state.endpoints.values()].filter((rec) => workspaceOfEndpoint(rec) === workspaceId);
-    const target = new URL(body.url).href;
-    const same = siblings.find((rec) => new URL(rec.endpoint.url).href === target);
-    if (same) {
-      throw new ProblemError(
-        "webhook_url_exists",
-        `Workspace ${workspaceId} already has endpoint ${same.endpoint.id} for this URL.`,
-      );
-    }
+    assertUrlFree(siblings, body.url, workspaceId);
     if (siblings.length >= MAX_ENDPOINTS_PER_WORKSPACE) {
       throw new ProblemError(
         "webhook_endpoint_limit",
@@ -87,6 +97,32 @@ export const webhookHandlers: OperationHandlers = {
 
   getWebhookEndpoint(req, state) {
     return ok(visibleEndpoint(state, req).endpoint);
+  },
+
+  updateWebhookEndpoint(req, state) {
+    const rec = visibleEndpoint(state, req);
+    const body = req.body as Partial<CreateEndpointBody> & { description?: string | null; enabled?: boolean };
+    const { endpoint } = rec;
+    if (body.url !== undefined) {
+      assertAcceptableUrl(state, body.url);
+      const others = [...state.endpoints.values()].filter(
+        (other) => other !== rec && workspaceOfEndpoint(other) === endpoint.workspace_id,
+      );
+      assertUrlFree(others, body.url, endpoint.workspace_id);
+    }
+    if (body.url !== undefined) endpoint.url = body.url;
+    if (body.event_types !== undefined) endpoint.event_types = body.event_types;
+    if (body.description !== undefined) endpoint.description = body.description;
+    if (body.enabled === true) Object.assign(endpoint, { enabled: true, disabled_reason: null });
+    if (body.enabled === false) {
+      Object.assign(endpoint, { enabled: false, disabled_reason: "disabled through the API" });
+      for (const { delivery } of state.deliveries.values()) {
+        if (delivery.endpoint_id === endpoint.id && delivery.status === "pending") {
+          Object.assign(delivery, { status: "failed", next_attempt_at: null });
+        }
+      }
+    }
+    return ok(endpoint);
   },
 
   deleteWebhookEndpoint(req, state) {

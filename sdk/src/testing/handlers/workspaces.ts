@@ -31,7 +31,7 @@ export const workspaceHandlers: OperationHandlers = {
     const bytes = archive(req);
     const scope = req.key?.key.workspace_id ?? null;
     // A scoped key creates exactly its own workspace (keeping the id); if it exists, that is a 409.
-    const seed = { name: String(req.parts.name), size_bytes: bytes.byteLength };
+    const seed = { name: String(req.parts.name), size_bytes: bytes.byteLength, archive: bytes };
     return ok(state.createWorkspace(scope === null ? seed : { ...seed, workspace_id: scope }));
   },
 
@@ -51,6 +51,7 @@ export const workspaceHandlers: OperationHandlers = {
   replaceWorkspace(req, state) {
     const rec = visibleWorkspace(state, req);
     const bytes = archive(req);
+    rec.archive = bytes;
     Object.assign(rec.workspace, {
       size_bytes: bytes.byteLength,
       file_count: 0,

@@ -1,8 +1,11 @@
 import type Database from "better-sqlite3";
 import type {
+  CancelJobResult,
   CleanupResult,
   ContinueJobResult,
   CreateJobResult,
+  JobError,
+  JobErrorCode,
   JobEventRecord,
   JobListQuery,
   JobRecord,
@@ -64,6 +67,16 @@ export const jobsMigration: Migration = {
   `,
 };
 
+/**
+ * `jobs.error_code`: the machine half of a failed turn's `error` (`JobError.code` in the spec). Rows failed
+ * before it existed keep a null code and read as `agent_failed`.
+ */
+export const jobErrorCodeMigration: Migration = {
+  version: 8,
+  name: "job error codes",
+  sql: "ALTER TABLE jobs ADD COLUMN error_code TEXT;",
+};
+
 interface JobRow {
   id: string;
   workspace_id: string | null;
@@ -77,6 +90,7 @@ interface JobRow {
   turns: number;
   cleaned_up_at: number | null;
   error: string | null;
+  error_code: string | null;
   runner: string;
   test_mode: number;
   claimed_by: string | null;
@@ -103,7 +117,7 @@ const toRecord = (row: JobRow): JobRecord => ({
   sessionId: row.session_id,
   turns: row.turns,
   cleanedUpAt: row.cleaned_up_at,
-  error: row.error,
+  error: row.error === null ? null : { code: (row.error_code ?? "agent_failed") as JobErrorCode, message: row.error },
   runner: row.runner,
   testMode: row.test_mode === 1,
   claimedBy: row.claimed_by,
@@ -147,7 +161,8 @@ export class SqliteJobRepo implements JobRepo {
          ORDER BY id DESC LIMIT @limit`,
       ),
       requeue: p(
-        `UPDATE jobs SET status = 'pending', spec = @spec, turns = turns + 1, error = NULL, started_at = NULL,
+        `UPDATE jobs SET status = 'pending', spec = @spec, turns = turns + 1, error = NULL, error_code = NULL,
+           started_at = NULL,
            completed_at = NULL, runner = @runner, test_mode = @test_mode, queued_at = @now,
            claimed_by = NULL, lease_until = NULL
          WHERE id = @id AND status IN ('completed', 'failed') AND cleaned_up_at IS NULL`,
@@ -164,7 +179,8 @@ export class SqliteJobRepo implements JobRepo {
          WHERE id = @id AND status = 'pending' AND claimed_by = @replica AND cleaned_up_at IS NULL`,
       ),
       finish: p(
-        `UPDATE jobs SET status = @status, error = @error, completed_at = @now, claimed_by = NULL, lease_until = NULL
+        `UPDATE jobs SET status = @status, error = @error, error_code = @code, completed_at = @now, claimed_by = NULL,
+           lease_until = NULL
          WHERE id = @id AND status IN ('pending', 'running') AND claimed_by = @replica`,
       ),
       release: p(
@@ -175,7 +191,7 @@ export class SqliteJobRepo implements JobRepo {
       sessionAnywhere: p("SELECT 1 FROM jobs WHERE session_id = ? LIMIT 1"),
       sessionIn: p("SELECT 1 FROM jobs WHERE session_id = ? AND workspace_id = ? LIMIT 1"),
       stop: p(
-        `UPDATE jobs SET status = 'failed', error = @error, completed_at = @now, claimed_by = NULL,
+        `UPDATE jobs SET status = 'failed', error = @error, error_code = @code, completed_at = @now, claimed_by = NULL,
            lease_until = NULL
          WHERE id = @id AND status IN ('pending', 'running')`,
       ),
@@ -305,17 +321,19 @@ export class SqliteJobRepo implements JobRepo {
   async finish(
     id: string,
     replicaId: string,
-    outcome: { status: "completed" | "failed"; error: string | null; now: number },
+    outcome: { status: "completed" | "failed"; error: JobError | null; now: number },
     webhook: JobWebhookFactory,
   ): Promise<JobRecord | null> {
     return this.db
       .transaction(() => {
-        const error = outcome.status === "failed" ? (outcome.error ?? "the turn failed") : null;
+        const error =
+          outcome.status === "failed" ? (outcome.error ?? { code: "agent_failed", message: "the turn failed" }) : null;
         const changed = this.s.finish.run({
           id,
           replica: replicaId,
           status: outcome.status,
-          error,
+          error: error?.message ?? null,
+          code: error?.code ?? null,
           now: outcome.now,
         }).changes;
         if (changed === 0) return null;
@@ -360,8 +378,8 @@ export class SqliteJobRepo implements JobRepo {
           if (!idle || current.cleanedUpAt !== null) return null;
         }
         if (current.cleanedUpAt !== null) return { job: current, sandboxId: null, stopped: false };
-        const error = "cleaned up while running";
-        const stopped = this.s.stop.run({ id, error, now }).changes > 0;
+        const error: JobError = { code: "cleaned_up", message: "cleaned up while running" };
+        const stopped = this.s.stop.run({ id, error: error.message, code: error.code, now }).changes > 0;
         if (stopped) {
           this.append(id, now, [statusEvent("failed", error)]);
           this.notify(id, "job.failed", webhook);
@@ -370,6 +388,21 @@ export class SqliteJobRepo implements JobRepo {
         const message = idleSince === undefined ? "sandbox deleted" : "sandbox deleted: idle longer than its TTL";
         this.append(id, now, [{ type: "system", data: { message } }]);
         return { job: this.notify(id, "job.cleaned_up", webhook), sandboxId: current.sandboxId, stopped };
+      })
+      .immediate();
+  }
+
+  async cancel(id: string, now: number, webhook: JobWebhookFactory): Promise<CancelJobResult> {
+    return this.db
+      .transaction((): CancelJobResult => {
+        const current = this.row(id);
+        if (!current) return null;
+        const error: JobError = { code: "cancelled", message: "cancelled by request" };
+        if (this.s.stop.run({ id, error: error.message, code: error.code, now }).changes === 0) {
+          return { conflict: true, job: current };
+        }
+        this.append(id, now, [statusEvent("failed", error)]);
+        return { job: this.notify(id, "job.failed", webhook) };
       })
       .immediate();
   }
@@ -398,8 +431,9 @@ export class SqliteJobRepo implements JobRepo {
             result.requeued.push(row.id);
             continue;
           }
-          this.s.stop.run({ id: row.id, error: message, now });
-          this.append(row.id, now, [{ type: "system", data: { message } }, statusEvent("failed", message)]);
+          this.s.stop.run({ id: row.id, error: message, code: "interrupted", now });
+          const error: JobError = { code: "interrupted", message };
+          this.append(row.id, now, [{ type: "system", data: { message } }, statusEvent("failed", error)]);
           this.notify(row.id, "job.failed", webhook);
           result.failed.push(row.id);
         }
@@ -436,7 +470,7 @@ export class SqliteJobRepo implements JobRepo {
   }
 }
 
-function statusEvent(status: JobStatus, error: string | null): NewJobEvent {
+function statusEvent(status: JobStatus, error: JobError | null): NewJobEvent {
   return { type: "status", data: error === null ? { status } : { status, error } };
 }
 

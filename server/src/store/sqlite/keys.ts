@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { Permission } from "../../auth/permissions.js";
-import type { KeyRecord, KeyRepo, KeyType, NewKey, PageQuery } from "../store.js";
+import type { AuthenticatedKey, KeyChanges, KeyRecord, KeyRepo, KeyType, NewKey, PageQuery } from "../store.js";
 
 interface KeyRow {
   id: string;
@@ -41,6 +41,8 @@ export class SqliteKeyRepo implements KeyRepo {
   private readonly setRevoked;
   private readonly setPrefix;
   private readonly expireSecrets;
+  private readonly unrevokedIn;
+  private readonly setSettings;
 
   constructor(private readonly db: Database.Database) {
     this.insertKey = db.prepare(
@@ -52,7 +54,7 @@ export class SqliteKeyRepo implements KeyRepo {
     );
     this.byId = db.prepare("SELECT * FROM keys WHERE id = ?");
     this.byHash = db.prepare(
-      `SELECT k.* FROM key_secrets s JOIN keys k ON k.id = s.key_id
+      `SELECT k.*, s.expires_at AS secret_expires_at FROM key_secrets s JOIN keys k ON k.id = s.key_id
        WHERE s.secret_hash = ? AND k.revoked_at IS NULL
          AND (k.expires_at IS NULL OR k.expires_at > @now) AND (s.expires_at IS NULL OR s.expires_at > @now)`,
     );
@@ -66,10 +68,19 @@ export class SqliteKeyRepo implements KeyRepo {
     this.expireSecrets = db.prepare(
       "UPDATE key_secrets SET expires_at = min(coalesce(expires_at, @at), @at) WHERE key_id = @id",
     );
+    // `IS` compares NULL equal to NULL: keys without a workspace share one count.
+    this.unrevokedIn = db.prepare("SELECT count(*) AS n FROM keys WHERE workspace_id IS ? AND revoked_at IS NULL");
+    this.setSettings = db.prepare(
+      `UPDATE keys SET name = coalesce(@name, name), permissions = coalesce(@permissions, permissions),
+         rate_limit = coalesce(@rate_limit, rate_limit),
+         expires_at = CASE WHEN @set_expiry THEN @expires_at ELSE expires_at END
+       WHERE id = @id`,
+    );
   }
 
-  async create(key: NewKey): Promise<KeyRecord> {
-    this.db.transaction(() => {
+  async create(key: NewKey, maxUnrevoked = Number.POSITIVE_INFINITY): Promise<KeyRecord | null> {
+    const created = this.db.transaction(() => {
+      if ((this.unrevokedIn.get(key.workspaceId) as { n: number }).n >= maxUnrevoked) return false;
       this.insertKey.run({
         id: key.id,
         name: key.name,
@@ -82,8 +93,9 @@ export class SqliteKeyRepo implements KeyRepo {
         expires_at: key.expiresAt,
       });
       this.insertSecret.run(key.secretHash, key.id, key.createdAt);
+      return true;
     })();
-    return this.mustGet(key.id);
+    return created ? this.mustGet(key.id) : null;
   }
 
   async get(id: string): Promise<KeyRecord | null> {
@@ -91,9 +103,21 @@ export class SqliteKeyRepo implements KeyRepo {
     return row ? toRecord(row) : null;
   }
 
-  async findBySecretHash(secretHash: string, now: number): Promise<KeyRecord | null> {
-    const row = this.byHash.get(secretHash, { now }) as KeyRow | undefined;
-    return row ? toRecord(row) : null;
+  async findBySecretHash(secretHash: string, now: number): Promise<AuthenticatedKey | null> {
+    const row = this.byHash.get(secretHash, { now }) as (KeyRow & { secret_expires_at: number | null }) | undefined;
+    return row ? { ...toRecord(row), secretExpiresAt: row.secret_expires_at } : null;
+  }
+
+  async update(id: string, changes: KeyChanges): Promise<KeyRecord | null> {
+    this.setSettings.run({
+      id,
+      name: changes.name ?? null,
+      permissions: changes.permissions ? JSON.stringify(changes.permissions) : null,
+      rate_limit: changes.rateLimit ?? null,
+      set_expiry: changes.expiresAt === undefined ? 0 : 1,
+      expires_at: changes.expiresAt ?? null,
+    });
+    return this.get(id);
   }
 
   async list({ limit, before, workspaceId }: PageQuery & { workspaceId?: string }): Promise<KeyRecord[]> {

@@ -4,7 +4,7 @@
  */
 import type Database from "better-sqlite3";
 import { idempotencyLeaseMigration } from "./idempotency.js";
-import { jobsMigration } from "./jobs.js";
+import { jobErrorCodeMigration, jobsMigration } from "./jobs.js";
 import { sandboxesMigration } from "./sandboxes.js";
 import { webhookFairnessMigration, webhooksMigration } from "./webhooks.js";
 import { workspaceNameScopeMigration, workspacesMigration } from "./workspaces.js";
@@ -71,5 +71,6 @@ export const migrations: Migration[] = [
   idempotencyLeaseMigration,
   workspaceNameScopeMigration,
   webhookFairnessMigration,
+  jobErrorCodeMigration,
   sandboxesMigration,
 ];

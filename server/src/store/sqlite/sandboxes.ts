@@ -8,7 +8,7 @@ import type { Migration } from "./migrations.js";
  * idle sweep (finished, not cleaned-up jobs by the end of their last turn).
  */
 export const sandboxesMigration: Migration = {
-  version: 8,
+  version: 9,
   name: "sandbox disk accounting",
   sql: `
     ALTER TABLE jobs ADD COLUMN sandbox_bytes INTEGER NOT NULL DEFAULT 0;

@@ -11,6 +11,7 @@ import type {
   WebhookAttemptRecord,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
+  WebhookEndpointChanges,
   WebhookEndpointRecord,
   WebhookRepo,
 } from "../webhooks-repo.js";
@@ -149,6 +150,12 @@ const toAttempt = (row: AttemptRow): WebhookAttemptRecord => ({
 const DELIVERY_COLUMNS = `d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.status, d.attempt_count,
   d.next_attempt_at, d.created_at`;
 
+/** The id of the endpoint among `rows` with the same URL (compared as parsed, so case and default ports agree). */
+function sameUrl(rows: { id: string; url: string }[], url: string): string | null {
+  const target = new URL(url).href;
+  return rows.find((row) => new URL(row.url).href === target)?.id ?? null;
+}
+
 /** Webhook endpoints, events, deliveries and attempts: the durable outbox. */
 export class SqliteWebhookRepo implements WebhookRepo {
   private readonly insertEndpoint;
@@ -171,6 +178,7 @@ export class SqliteWebhookRepo implements WebhookRepo {
   private readonly disableEndpoint;
   private readonly failPending;
   private readonly unlease;
+  private readonly patchEndpoint;
 
   constructor(private readonly db: Database.Database) {
     this.insertEndpoint = db.prepare(
@@ -273,6 +281,13 @@ export class SqliteWebhookRepo implements WebhookRepo {
       `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, claimed_until = NULL, claim_token = NULL
        WHERE endpoint_id = ? AND status = 'pending'`,
     );
+    this.patchEndpoint = db.prepare(
+      `UPDATE webhook_endpoints SET url = coalesce(@url, url), event_types = coalesce(@event_types, event_types),
+         description = CASE WHEN @set_description THEN @description ELSE description END,
+         enabled = coalesce(@enabled, enabled),
+         disabled_reason = CASE WHEN @enabled IS NULL THEN disabled_reason ELSE @disabled_reason END
+       WHERE id = @id`,
+    );
     this.unlease = db.prepare(
       "UPDATE webhook_deliveries SET claimed_until = NULL, claim_token = NULL WHERE id = ? AND claim_token = ?",
     );
@@ -285,9 +300,8 @@ export class SqliteWebhookRepo implements WebhookRepo {
     const refusal = this.db
       .transaction((): EndpointRefusal | null => {
         const existing = this.endpointsOfWorkspace.all(endpoint.workspaceId) as { id: string; url: string }[];
-        const target = new URL(endpoint.url).href;
-        const same = existing.find((row) => new URL(row.url).href === target);
-        if (same) return { refused: "duplicate", existingId: same.id };
+        const same = sameUrl(existing, endpoint.url);
+        if (same) return { refused: "duplicate", existingId: same };
         if (existing.length >= maxPerWorkspace) return { refused: "limit", count: existing.length };
         this.insertEndpointRow(endpoint);
         return null;
@@ -325,6 +339,40 @@ export class SqliteWebhookRepo implements WebhookRepo {
       limit,
     }) as EndpointRow[];
     return rows.map(toEndpoint);
+  }
+
+  async updateEndpoint(
+    id: string,
+    changes: WebhookEndpointChanges,
+  ): Promise<WebhookEndpointRecord | Extract<EndpointRefusal, { refused: "duplicate" }> | null> {
+    const { enabled } = changes;
+    const changed = this.db
+      .transaction((): boolean | Extract<EndpointRefusal, { refused: "duplicate" }> => {
+        const current = this.endpointById.get(id) as EndpointRow | undefined;
+        if (!current) return false;
+        if (changes.url !== undefined) {
+          const others = (this.endpointsOfWorkspace.all(current.workspace_id) as { id: string; url: string }[]).filter(
+            (row) => row.id !== id,
+          );
+          const same = sameUrl(others, changes.url);
+          if (same) return { refused: "duplicate", existingId: same };
+        }
+        const updated = this.patchEndpoint.run({
+          id,
+          url: changes.url ?? null,
+          event_types: changes.eventTypes ? JSON.stringify(changes.eventTypes) : null,
+          set_description: changes.description === undefined ? 0 : 1,
+          description: changes.description ?? null,
+          enabled: enabled === undefined ? null : enabled.enabled ? 1 : 0,
+          disabled_reason: enabled && !enabled.enabled ? enabled.reason : null,
+        }).changes;
+        if (updated > 0 && enabled?.enabled === false) this.failPending.run(id);
+        return updated > 0;
+      })
+      // IMMEDIATE, as for creation: the duplicate check and the write hold the lock together.
+      .immediate();
+    if (typeof changed === "object") return changed;
+    return changed ? this.getEndpoint(id) : null;
   }
 
   async deleteEndpoint(id: string): Promise<boolean> {
