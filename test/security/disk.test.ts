@@ -199,12 +199,13 @@ describe("idle sandboxes are cleaned after KNIFY_SANDBOX_TTL_MS (an injected clo
     expect(existsSync(sandboxDir(server.dataDir, old.sandbox_id))).toBe(true);
     clock.advance(500); // old: idle 1100 ms, young: 500 ms
 
+    // The sweep commits the cleanup, then deletes the directory: wait for both.
     const cleaned = await until("the idle sweep", async () => {
       const job = (await admin("GET", `/jobs/${old.id}`)).body;
-      return job.cleaned_up_at !== null ? job : undefined;
+      const gone = !existsSync(sandboxDir(server.dataDir, old.sandbox_id));
+      return job.cleaned_up_at !== null && gone ? job : undefined;
     });
     expect(cleaned).toMatchObject({ sandbox_id: null, cleaned_up_at: "2025-11-17T10:00:01Z" });
-    expect(existsSync(sandboxDir(server.dataDir, old.sandbox_id))).toBe(false);
     const events = (await admin("GET", `/jobs/${old.id}/events`)).body as { type: string; data: unknown }[];
     expect(events.at(-1)).toMatchObject({
       type: "system",
