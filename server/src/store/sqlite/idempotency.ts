@@ -1,21 +1,5 @@
 import type Database from "better-sqlite3";
-import type { ClaimLease, IdempotencyRecord, IdempotencyRepo } from "../store.js";
-import type { Migration } from "./migrations.js";
-
-/**
- * Claims carry their owner (the replica id) and a lease, so that a claim cut short by a crash does not
- * block its key for 24 h (issue 15, item 5). Claims left by the previous version's processes are dead.
- */
-export const idempotencyLeaseMigration: Migration = {
-  version: 5,
-  name: "idempotency claim leases; jobs by agent session",
-  sql: `
-    DELETE FROM idempotency WHERE status IS NULL;
-    ALTER TABLE idempotency ADD COLUMN owner TEXT;
-    ALTER TABLE idempotency ADD COLUMN lease_until INTEGER;
-    CREATE INDEX jobs_session ON jobs(session_id) WHERE session_id IS NOT NULL;
-  `,
-};
+import type { ClaimLease, IdempotencyRecord, IdempotencyRepo } from "../idempotency-repo.js";
 
 interface Row {
   fingerprint: string;

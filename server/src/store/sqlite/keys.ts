@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Permission } from "../../auth/permissions.js";
-import type { AuthenticatedKey, KeyChanges, KeyRecord, KeyRepo, KeyType, NewKey, PageQuery } from "../store.js";
+import type { AuthenticatedKey, KeyChanges, KeyRecord, KeyRepo, KeyType, NewKey } from "../keys-repo.js";
+import type { PageQuery } from "../page.js";
 
 interface KeyRow {
   id: string;
