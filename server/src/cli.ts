@@ -8,7 +8,7 @@ import { createKey, rotateKey } from "./keys/create-key.js";
 import { createLogger } from "./logger.js";
 import { iso, presentKey } from "./routes/present.js";
 import { startServer } from "./server.js";
-import { openSqliteStore } from "./store/sqlite/index.js";
+import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 
 const USAGE = `Usage:
@@ -87,7 +87,7 @@ async function start(): Promise<number> {
 
 async function withStore<T>(run: (store: Store, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const store = await openSqliteStore(config.databasePath);
+  const store = await openStore(config);
   try {
     return await run(store, config);
   } finally {

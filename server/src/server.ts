@@ -8,7 +8,7 @@ import type { Logger } from "./logger.js";
 import type { FeatureModule } from "./module.js";
 import { healthHandlers } from "./routes/health.js";
 import { keyHandlers } from "./routes/keys.js";
-import { openSqliteStore } from "./store/sqlite/index.js";
+import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 import { createWebhooksModule } from "./webhooks/module.js";
 import { createWorkspacesModule } from "./workspaces/module.js";
@@ -35,7 +35,7 @@ export async function startServer(
   const env = options.env ?? process.env;
   // Read before the store opens, so a bad KNIFY_PRESET_WORKSPACES_DIR stops the start with nothing to close.
   const presets = loadPresetWorkspaces(env, logger);
-  const store = options.store ?? (await openSqliteStore(config.databasePath));
+  const store = options.store ?? (await openStore(config));
   const clock = options.clock ?? systemClock;
   // Any unfinished idempotency claim under this replica id was left by a process that died (issue 15, item 5).
   await store.idempotency.releaseOwnedBy(config.replicaId);

@@ -76,6 +76,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   let maintenance: NodeJS.Timeout | undefined;
   let idleSweep: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
+  let unfollow: (() => void) | undefined;
 
   /** One run of the idle sweep at a time: a slow one (many deletions) is not overtaken by the next tick. */
   function sweepIdle(): void {
@@ -132,6 +133,11 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
         createdAt,
       );
       if (orphans.length > 0) logger.warn({ removed: orphans }, "removed orphaned sandbox directories");
+      // Other replicas' commits (PostgreSQL): SSE followers and idle schedulers here wake at once, not at their poll.
+      unfollow = store.feed?.onJob((jobId, queued) => {
+        notifier.jobChanged(jobId);
+        if (queued) notifier.queued();
+      });
       for (const scheduler of schedulers) scheduler.start();
       idleSweep = setInterval(sweepIdle, idleSweepIntervalMs(config.sandboxTtlMs));
       idleSweep.unref();
@@ -142,6 +148,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
     },
 
     async stop() {
+      unfollow?.();
       clearInterval(maintenance);
       clearInterval(idleSweep);
       await sweeping;

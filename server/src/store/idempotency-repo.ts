@@ -35,3 +35,31 @@ export interface IdempotencyRepo {
    */
   releaseOwnedBy(owner: string): Promise<number>;
 }
+
+/** A stored claim as the stores keep it (SQL rows and the memory store alike). */
+export interface StoredClaim {
+  fingerprint: string;
+  status: number | null;
+  body: string | null;
+  content_type: string | null;
+  lease_until: number | null;
+}
+
+/**
+ * Whether the same request may take over an existing claim: it is unfinished and its lease ran out, so the
+ * process that held it died (a live one renews it).
+ */
+export function mayTakeOver(claim: StoredClaim, fingerprint: string, now: number): boolean {
+  return claim.status === null && claim.fingerprint === fingerprint && (claim.lease_until ?? 0) <= now;
+}
+
+/** What `claim` returns for a key already used: the fingerprint, and the stored response once there is one. */
+export function existingRecord(claim: StoredClaim): IdempotencyRecord {
+  return {
+    fingerprint: claim.fingerprint,
+    response:
+      claim.status === null
+        ? null
+        : { status: claim.status, body: claim.body ?? "", contentType: claim.content_type ?? "" },
+  };
+}

@@ -28,5 +28,19 @@ export interface Store {
   readonly jobs: JobRepo;
   readonly webhooks: WebhookRepo;
   readonly sandboxes: SandboxRepo;
+  /**
+   * What other processes sharing the database commit, as they commit (PostgreSQL LISTEN/NOTIFY): a wake-up,
+   * never the data. Absent where this process is the only writer (memory, SQLite): its own notifier knows.
+   */
+  readonly feed?: ChangeFeed;
+  /** Resolves when the store can serve (database reachable, schema migrated); rejects saying why not. */
+  ready(): Promise<void>;
+  /** Idempotent. */
   close(): Promise<void>;
+}
+
+/** Cross-process change notifications (see {@link Store.feed}). */
+export interface ChangeFeed {
+  /** Job `jobId` changed (events or status); `queued` when a turn became claimable. Returns the unsubscribe. */
+  onJob(listener: (jobId: string, queued: boolean) => void): () => void;
 }

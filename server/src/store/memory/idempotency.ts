@@ -1,4 +1,10 @@
-import type { ClaimLease, IdempotencyRecord, IdempotencyRepo } from "../idempotency-repo.js";
+import {
+  type ClaimLease,
+  existingRecord,
+  type IdempotencyRecord,
+  type IdempotencyRepo,
+  mayTakeOver,
+} from "../idempotency-repo.js";
 import type { MemoryTables } from "./tables.js";
 
 const slot = (scope: string, key: string) => `${scope}\u0000${key}`;
@@ -23,28 +29,23 @@ export class MemoryIdempotencyRepo implements IdempotencyRepo {
         fingerprint,
         status: null,
         body: null,
-        contentType: null,
+        content_type: null,
         expiresAt: now + ttlMs,
         owner: lease.owner,
-        leaseUntil,
+        lease_until: leaseUntil,
       });
       return null;
     }
-    // An unfinished claim whose lease ran out belongs to a process that died: the same request takes it over.
-    if (row.status === null && row.fingerprint === fingerprint && (row.leaseUntil ?? 0) <= now) {
-      Object.assign(row, { owner: lease.owner, leaseUntil, expiresAt: now + ttlMs });
+    if (mayTakeOver(row, fingerprint, now)) {
+      Object.assign(row, { owner: lease.owner, lease_until: leaseUntil, expiresAt: now + ttlMs });
       return null;
     }
-    return {
-      fingerprint: row.fingerprint,
-      response:
-        row.status === null ? null : { status: row.status, body: row.body ?? "", contentType: row.contentType ?? "" },
-    };
+    return existingRecord(row);
   }
 
   async renew(scope: string, key: string, lease: ClaimLease, now: number): Promise<void> {
     const row = this.t.idempotency.get(slot(scope, key));
-    if (row && row.status === null && row.owner === lease.owner) row.leaseUntil = now + lease.leaseMs;
+    if (row && row.status === null && row.owner === lease.owner) row.lease_until = now + lease.leaseMs;
   }
 
   async complete(scope: string, key: string, response: { status: number; body: string; contentType: string }) {
@@ -53,9 +54,9 @@ export class MemoryIdempotencyRepo implements IdempotencyRepo {
     Object.assign(row, {
       status: response.status,
       body: response.body,
-      contentType: response.contentType,
+      content_type: response.contentType,
       owner: null,
-      leaseUntil: null,
+      lease_until: null,
     });
   }
 

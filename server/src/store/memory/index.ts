@@ -24,6 +24,7 @@ export function createMemoryStore(): Store {
     jobs: new MemoryJobRepo(tables),
     webhooks: new MemoryWebhookRepo(tables),
     sandboxes: new MemorySandboxRepo(tables),
+    async ready() {},
     async close() {
       tables.enqueueListeners.clear();
     },

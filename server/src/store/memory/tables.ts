@@ -1,3 +1,4 @@
+import type { StoredClaim } from "../idempotency-repo.js";
 import type { JobEventRecord, JobRecord } from "../jobs-repo.js";
 import type { KeyRecord } from "../keys-repo.js";
 import type { WebhookEventType } from "../webhook-event.js";
@@ -10,14 +11,9 @@ export interface SecretRow {
   expiresAt: number | null;
 }
 
-export interface IdempotencyRow {
-  fingerprint: string;
-  status: number | null;
-  body: string | null;
-  contentType: string | null;
+export interface IdempotencyRow extends StoredClaim {
   expiresAt: number;
   owner: string | null;
-  leaseUntil: number | null;
 }
 
 export interface WorkspaceRow extends WorkspaceRecord {

@@ -1,13 +1,12 @@
 import type Database from "better-sqlite3";
-import type { ClaimLease, IdempotencyRecord, IdempotencyRepo } from "../idempotency-repo.js";
-
-interface Row {
-  fingerprint: string;
-  status: number | null;
-  body: string | null;
-  content_type: string | null;
-  lease_until: number | null;
-}
+import {
+  type ClaimLease,
+  existingRecord,
+  type IdempotencyRecord,
+  type IdempotencyRepo,
+  mayTakeOver,
+  type StoredClaim,
+} from "../idempotency-repo.js";
 
 /** Stored first responses of POSTs, by (API key, Idempotency-Key), for 24 h. */
 export class SqliteIdempotencyRepo implements IdempotencyRepo {
@@ -40,20 +39,12 @@ export class SqliteIdempotencyRepo implements IdempotencyRepo {
         purge.run(now);
         const leaseUntil = now + lease.leaseMs;
         if (insert.run(scope, key, fingerprint, now + ttlMs, lease.owner, leaseUntil).changes === 1) return null;
-        const row = select.get(scope, key) as Row;
-        // An unfinished claim whose lease ran out belongs to a process that died (a live one renews it):
-        // the same request may take it over and run.
-        if (row.status === null && row.fingerprint === fingerprint && (row.lease_until ?? 0) <= now) {
+        const row = select.get(scope, key) as StoredClaim;
+        if (mayTakeOver(row, fingerprint, now)) {
           takeOver.run(lease.owner, leaseUntil, now + ttlMs, scope, key);
           return null;
         }
-        return {
-          fingerprint: row.fingerprint,
-          response:
-            row.status === null
-              ? null
-              : { status: row.status, body: row.body ?? "", contentType: row.content_type ?? "" },
-        };
+        return existingRecord(row);
       },
     );
     this.completeStmt = db.prepare(

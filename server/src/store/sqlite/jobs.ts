@@ -27,8 +27,8 @@ import type {
   RecoveryResult,
   TurnEnd,
 } from "../jobs-repo.js";
+import { type EventRow, type JobRow, toEvent, toRecord } from "../sql/job-rows.js";
 import type { WebhookEventType } from "../webhook-event.js";
-import { type EventRow, type JobRow, toEvent, toRecord } from "./job-rows.js";
 import { prepareJobStatements } from "./job-statements.js";
 import { enqueueWebhookEvent } from "./outbox.js";
 import { diskUsage } from "./sandboxes.js";

@@ -2,6 +2,16 @@ import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { PageQuery } from "../page.js";
 import { sameUrl } from "../same-url.js";
+import {
+  type AttemptRow,
+  type ClaimRow,
+  DELIVERY_COLUMNS,
+  type DeliveryRow,
+  type EndpointRow,
+  toClaimed,
+  toDeliveries,
+  toEndpoint,
+} from "../sql/webhook-rows.js";
 import type { WebhookEventInput } from "../webhook-event.js";
 import type {
   AttemptOutcome,
@@ -22,15 +32,6 @@ import {
   onWebhookEnqueued,
   wakeWebhookWorkers,
 } from "./outbox.js";
-import {
-  type AttemptRow,
-  type ClaimRow,
-  DELIVERY_COLUMNS,
-  type DeliveryRow,
-  type EndpointRow,
-  toAttempt,
-  toEndpoint,
-} from "./webhook-rows.js";
 
 /** Webhook endpoints, events, deliveries and attempts: the durable outbox. */
 export class SqliteWebhookRepo implements WebhookRepo {
@@ -269,16 +270,7 @@ export class SqliteWebhookRepo implements WebhookRepo {
       })
       // IMMEDIATE: the choice and the lease hold the write lock together, so two replicas never lease one row.
       .immediate();
-    return rows.map((row) => ({
-      id: row.id,
-      claimToken: row.claim_token,
-      eventId: row.event_id,
-      body: row.body,
-      roundAttempts: row.round_attempts,
-      endpointId: row.endpoint_id,
-      url: row.url,
-      sealedSecret: row.secret_sealed,
-    }));
+    return rows.map(toClaimed);
   }
 
   async recordAttempt(
@@ -316,22 +308,6 @@ export class SqliteWebhookRepo implements WebhookRepo {
 
   private withAttempts(rows: DeliveryRow[]): WebhookDeliveryRecord[] {
     if (rows.length === 0) return [];
-    const attempts = new Map<string, WebhookAttemptRecord[]>();
-    for (const row of this.attemptsOf.all(JSON.stringify(rows.map((r) => r.id))) as AttemptRow[]) {
-      const list = attempts.get(row.delivery_id) ?? [];
-      list.push(toAttempt(row));
-      attempts.set(row.delivery_id, list);
-    }
-    return rows.map((row) => ({
-      id: row.id,
-      endpointId: row.endpoint_id,
-      eventId: row.event_id,
-      eventType: row.event_type,
-      status: row.status,
-      attemptCount: row.attempt_count,
-      nextAttemptAt: row.next_attempt_at,
-      createdAt: row.created_at,
-      attempts: attempts.get(row.id) ?? [],
-    }));
+    return toDeliveries(rows, this.attemptsOf.all(JSON.stringify(rows.map((r) => r.id))) as AttemptRow[]);
   }
 }

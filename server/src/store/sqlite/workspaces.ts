@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { toRecord, type WorkspaceRow } from "../sql/workspace-rows.js";
 import type { WebhookEventInput } from "../webhook-event.js";
 import type {
   CreateWorkspaceOutcome,
@@ -8,24 +9,6 @@ import type {
   WorkspaceRepo,
 } from "../workspaces-repo.js";
 import { enqueueWebhookEvent } from "./outbox.js";
-
-interface WorkspaceRow {
-  id: string;
-  name: string;
-  created_at: number;
-  updated_at: number;
-  file_count: number;
-  size_bytes: number;
-}
-
-const toRecord = (row: WorkspaceRow): WorkspaceRecord => ({
-  id: row.id,
-  name: row.name,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  fileCount: row.file_count,
-  sizeBytes: row.size_bytes,
-});
 
 /** Workspaces in SQLite; each write commits its `workspace.updated` event in the same transaction. */
 export class SqliteWorkspaceRepo implements WorkspaceRepo {

@@ -1,6 +1,6 @@
 import type { AgentUsage, JobErrorCode, JobEventRecord, JobRecord, JobSpec, JobStatus } from "../jobs-repo.js";
 
-// The `jobs` and `job_events` rows as SQLite returns them, and their records.
+// The `jobs` and `job_events` rows as the SQL stores return them (JSON as text, booleans as 0/1, times as numbers), and their records.
 
 export interface JobRow {
   id: string;
