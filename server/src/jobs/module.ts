@@ -11,14 +11,14 @@ import type { Isolation } from "./isolation/isolation.js";
 import { JobNotifier } from "./notifier.js";
 import { jobWebhooks } from "./present.js";
 import { sweepOrphanSandboxes } from "./sandbox.js";
-import { LEASE_MS, RunRegistry, Scheduler } from "./scheduler.js";
+import { RunRegistry, Scheduler } from "./scheduler.js";
 import { SimulatedRunner } from "./simulated-runner.js";
 
 /** The `error` of a turn that was running when its server stopped or crashed. */
 export const RESTART_ERROR = "the server restarted while the job was running";
 
-/** How often this replica renews its claims and looks for other replicas' expired ones. */
-const MAINTENANCE_MS = 10_000;
+/** How often, as a share of the lease, this replica renews its claims and looks for other replicas' expired ones. */
+const RENEWALS_PER_LEASE = 6;
 
 /**
  * The jobs feature: the `/jobs` handlers, and the schedulers that run queued turns (the simulator always,
@@ -43,6 +43,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
     webhook,
     dataDir: deps.config.dataDir,
     replicaId: config.replicaId,
+    leaseMs: config.leaseMs,
     presets: deps.presets,
   };
   // Simulated turns are timers, not processes, so they do not count against KNIFY_MAX_CONCURRENT_JOBS.
@@ -92,7 +93,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
 
   /** Renews this replica's claims, stops turns it no longer holds, and fails turns of replicas that died. */
   async function maintain(): Promise<void> {
-    const held = new Set(await store.jobs.renewLeases(config.replicaId, clock.now(), LEASE_MS));
+    const held = new Set(await store.jobs.renewLeases(config.replicaId, clock.now(), config.leaseMs));
     for (const id of runs.ids()) if (!held.has(id)) void runs.abort(id);
     const lost = await store.jobs.recover(null, clock.now(), RESTART_ERROR, webhook);
     for (const id of lost.failed) notifier.jobChanged(id);
@@ -143,7 +144,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
       idleSweep.unref();
       maintenance = setInterval(() => {
         maintain().catch((error: unknown) => logger.error({ err: error }, "job maintenance failed"));
-      }, MAINTENANCE_MS);
+      }, config.leaseMs / RENEWALS_PER_LEASE);
       maintenance.unref();
     },
 

@@ -12,9 +12,6 @@ import { copiesWorkspace, measureSandbox, provisionSandbox, removeSandbox } from
 import { recordSandboxBase, removeSandboxBase } from "./sandbox-changes.js";
 import { sandboxSourceDir } from "./workspace-lookup.js";
 
-/** How long a claim holds without renewal; replicas renew theirs well within it (see the jobs module). */
-export const LEASE_MS = 60_000;
-
 /** The turns running in this process, so that a cleanup or a shutdown can stop them. */
 export class RunRegistry {
   private readonly runs = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -55,6 +52,8 @@ export interface SchedulerDeps {
   notifier: JobNotifier;
   dataDir: string;
   replicaId: string;
+  /** How long a claim holds without renewal (`KNIFY_JOB_LEASE_MS`); the jobs module renews it. */
+  leaseMs: number;
   webhook: JobWebhookFactory;
   runs: RunRegistry;
   presets: PresetCatalog;
@@ -106,7 +105,7 @@ export class Scheduler {
         this.again = false;
         while (!this.stopped && this.active < this.maxConcurrent) {
           const { store, clock, replicaId } = this.deps;
-          const job = await store.jobs.claimNext(this.kind, replicaId, clock.now(), LEASE_MS);
+          const job = await store.jobs.claimNext(this.kind, replicaId, clock.now(), this.deps.leaseMs);
           if (!job) break;
           this.launch(job);
         }
