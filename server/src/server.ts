@@ -6,6 +6,7 @@ import type { ServerConfig } from "./config.js";
 import { createJobsModule } from "./jobs/module.js";
 import type { Logger } from "./logger.js";
 import type { FeatureModule } from "./module.js";
+import { READY_PATH, readinessProbe } from "./readiness.js";
 import { healthHandlers } from "./routes/health.js";
 import { keyHandlers } from "./routes/keys.js";
 import { openStore } from "./store/open.js";
@@ -46,6 +47,9 @@ export async function startServer(
     ...modules.map((m) => m.handlers),
   );
   const app = createApp({ store, clock, logger, config, handlers });
+  const api = app.callback();
+  let stopping = false;
+  const ready = readinessProbe(store, () => stopping, logger);
   const http = createServer(
     {
       // Slow-loris guards: a client must send its headers, and its whole request, in bounded time. JSON
@@ -55,7 +59,10 @@ export async function startServer(
       requestTimeout: config.uploadTimeoutMs,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
     },
-    app.callback(),
+    (req, res) => {
+      if (req.url === READY_PATH && (req.method === "GET" || req.method === "HEAD")) void ready(req, res);
+      else void api(req, res);
+    },
   );
   // Beyond this, Node closes new sockets as they arrive (#15: ~20k idle connections used up the descriptors).
   http.maxConnections = config.maxConnections;
@@ -86,6 +93,8 @@ export async function startServer(
     store,
     http,
     async close(graceMs = 10_000) {
+      // Not ready from now on, so load balancers send nothing new while in-flight requests finish.
+      stopping = true;
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       const timer = setTimeout(() => http.closeAllConnections(), graceMs);

@@ -22,12 +22,13 @@ describePostgres("three replicas on one PostgreSQL database", () => {
   let db: pg.Client;
   let admin: string;
   let hooks: Server;
+  let env: Record<string, string>;
   const received: string[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase();
     dataDir = mkdtempSync(join(tmpdir(), "knify-replicas-"));
-    const env = {
+    env = {
       KNIFY_DATABASE_URL: database.url,
       KNIFY_DATA_DIR: dataDir,
       KNIFY_SIMULATOR_DELAY_MS: "20",
@@ -57,6 +58,16 @@ describePostgres("three replicas on one PostgreSQL database", () => {
   });
 
   const on = (i: number) => replicas[i % replicas.length] as Replica;
+  /** The replica whose scheduler runs the job's turn, once it runs. */
+  const runningOn = (jobId: string) =>
+    until(
+      "the turn runs",
+      async () => {
+        const row = await db.query("SELECT claimed_by FROM jobs WHERE id = $1 AND status = 'running'", [jobId]);
+        return (row.rows[0]?.claimed_by as string | undefined) ?? undefined;
+      },
+      15_000,
+    );
 
   it("migrates once and makes one bootstrap key, which every replica accepts", async () => {
     expect((await db.query("SELECT version FROM schema_migrations")).rows).toEqual([{ version: 1 }]);
@@ -170,20 +181,31 @@ describePostgres("three replicas on one PostgreSQL database", () => {
     expect(new Set(received).size).toBe(6);
   });
 
+  it("hands its turns back at once on a graceful stop (SIGTERM), ready on every replica before", async () => {
+    for (const replica of replicas) expect((await call(replica.url, "GET", "/healthz/ready")).status).toBe(200);
+    const res = await call(on(0).url, "POST", "/jobs", {
+      key: admin,
+      body: { spec: { job_type: "cursor_task", prompt: "held", metadata: { simulate: "hold" } } },
+    });
+    const jobId = res.body.job_id as string;
+    const owner = await runningOn(jobId);
+    const leaving = replicas.find((r) => r.id === owner) as Replica;
+    leaving.process.kill("SIGTERM");
+    expect(await leaving.exited).toBe(0);
+    replicas = replicas.filter((r) => r !== leaving);
+    // No lease to wait for: the job is already failed when the process is gone.
+    const job = await call(on(0).url, "GET", `/jobs/${jobId}`, { key: admin });
+    expect(job.body).toMatchObject({ status: "failed", error: { code: "interrupted" } });
+    replicas.push(await startReplica(leaving.id, env));
+  }, 60_000);
+
   it(`fails the running turn of a SIGKILLed replica within the lease plus a renewal (${TAKEOVER_BOUND_MS} ms)`, async () => {
     const res = await call(on(0).url, "POST", "/jobs", {
       key: admin,
       body: { spec: { job_type: "cursor_task", prompt: "held", metadata: { simulate: "hold" } } },
     });
     const jobId = res.body.job_id as string;
-    const owner = await until(
-      "the turn runs",
-      async () => {
-        const row = await db.query("SELECT claimed_by FROM jobs WHERE id = $1 AND status = 'running'", [jobId]);
-        return (row.rows[0]?.claimed_by as string | undefined) ?? undefined;
-      },
-      15_000,
-    );
+    const owner = await runningOn(jobId);
     const victim = replicas.find((r) => r.id === owner) as Replica;
     const killedAt = Date.now();
     victim.process.kill("SIGKILL");

@@ -154,9 +154,11 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
       clearInterval(idleSweep);
       await sweeping;
       for (const scheduler of schedulers) scheduler.stop();
-      // Stop the agents but leave their jobs `running` in the store: the next start fails them with
-      // RESTART_ERROR, the same path a crash takes, so there is one recovery story.
+      // Stop the agents, then hand this replica's turns back at once (the running ones fail with RESTART_ERROR,
+      // claimed ones go back to the queue), instead of leaving them to the lease expiry other replicas wait for.
       await runs.abortAll();
+      const released = await store.jobs.recover(config.replicaId, clock.now(), RESTART_ERROR, webhook);
+      for (const id of released.failed) notifier.jobChanged(id);
     },
   };
 }
