@@ -24,6 +24,8 @@ describePostgres("three replicas on one PostgreSQL database", () => {
   let hooks: Server;
   let env: Record<string, string>;
   const received: string[] = [];
+  const held: string[] = [];
+  let holding = true;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -41,6 +43,13 @@ describePostgres("three replicas on one PostgreSQL database", () => {
     db = new pg.Client({ connectionString: database.url });
     await db.connect();
     hooks = createServer((req, res) => {
+      if (req.url === "/hold") {
+        // Answers nothing while `holding`: the attempt stays in flight on whichever replica sent it.
+        held.push(String(req.headers["webhook-id"]));
+        req.resume();
+        if (!holding) req.on("end", () => res.writeHead(204).end());
+        return;
+      }
       received.push(String(req.headers["webhook-id"]));
       req.resume();
       req.on("end", () => res.writeHead(204).end());
@@ -229,4 +238,35 @@ describePostgres("three replicas on one PostgreSQL database", () => {
     });
     expect(again.status).toBe(200);
   });
+
+  it("loses no webhook delivery when the replica sending it is killed mid-attempt", async () => {
+    const url = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hold`;
+    const endpoint = await call(on(0).url, "POST", "/webhook-endpoints", {
+      key: admin,
+      body: { url, workspace_id: "ws_held" },
+    });
+    expect(endpoint.status).toBe(200);
+    const sent = await call(on(0).url, "POST", `/webhook-endpoints/${endpoint.body.id}/test`, { key: admin });
+    expect(sent.status).toBe(200);
+    const eventId = await until("the attempt is in flight", async () => held[0], 15_000);
+    // Whichever replica holds the attempt dies with the others: SIGKILL, no chance to give the lease back.
+    for (const replica of replicas) replica.process.kill("SIGKILL");
+    await Promise.all(replicas.map((r) => r.exited));
+    holding = false;
+    // The lease runs out (fast-forwarded in the database instead of waiting its ~55 s), and a new replica
+    // sends the same event again.
+    await db.query("UPDATE webhook_deliveries SET claimed_until = 0 WHERE endpoint_id = $1", [endpoint.body.id]);
+    replicas = [await startReplica("r4", env)];
+    await until("the event is delivered again", async () => (held.length >= 2 ? true : undefined), 30_000);
+    expect(held[1]).toBe(eventId);
+    const deliveries = await until(
+      "the delivery is recorded as succeeded",
+      async () => {
+        const list = await call(on(0).url, "GET", `/webhook-endpoints/${endpoint.body.id}/deliveries`, { key: admin });
+        return list.body[0]?.status === "succeeded" ? list.body : undefined;
+      },
+      15_000,
+    );
+    expect(deliveries).toHaveLength(1);
+  }, 90_000);
 });
