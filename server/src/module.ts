@@ -23,6 +23,11 @@ export interface ModuleDeps {
 export interface FeatureModule {
   handlers: Handlers;
   start?(): Promise<void>;
+  /**
+   * Ends long-lived responses (event streams) cleanly: called first thing in a graceful shutdown, so that
+   * they do not hold the server open until its grace period ends and clients resume on another replica.
+   */
+  drain?(): void;
   /** Stops background work; called on graceful shutdown before the store closes. */
   stop?(): Promise<void>;
 }

@@ -95,10 +95,15 @@ export async function startServer(
     async close(graceMs = 10_000) {
       // Not ready from now on, so load balancers send nothing new while in-flight requests finish.
       stopping = true;
+      for (const module of modules) module.drain?.();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      // A connection whose last response just finished is idle, and would otherwise be held open until its
+      // keep-alive timeout (5 s): close those as they appear, not only the ones idle now.
       http.closeIdleConnections();
+      const idle = setInterval(() => http.closeIdleConnections(), 100);
       const timer = setTimeout(() => http.closeAllConnections(), graceMs);
       await closed;
+      clearInterval(idle);
       clearTimeout(timer);
       for (const module of modules) await module.stop?.();
       await store.close();

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,5 +53,42 @@ describe("GET /healthz/ready", () => {
       await other.close(1000);
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a graceful shutdown", () => {
+  it("ends event streams cleanly (the client sees the end, not a reset) instead of holding them to the grace period", async () => {
+    const server = await startTestServer();
+    const job = await call(server.url, "POST", "/jobs", {
+      key: server.adminKey,
+      body: { spec: { job_type: "cursor_task", prompt: "held", metadata: { simulate: "hold" } } },
+    });
+    expect(job.status).toBe(200);
+    const stream = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+      const req = request(`${server.url}/jobs/${job.body.job_id}/events`, {
+        headers: { Authorization: `Bearer ${server.adminKey}`, Accept: "text/event-stream" },
+      });
+      req.on("response", resolve).on("error", reject).end();
+    });
+    let text = "";
+    stream.setEncoding("utf8");
+    const firstEvent = new Promise<void>((resolve) =>
+      stream.on("data", (chunk: string) => {
+        text += chunk;
+        if (text.includes("event: status")) resolve();
+      }),
+    );
+    const ended = new Promise<"end" | "aborted">((resolve) => {
+      stream.on("end", () => resolve("end"));
+      stream.on("aborted", () => resolve("aborted"));
+      stream.on("error", () => resolve("aborted"));
+    });
+    await firstEvent;
+    // A grace period far longer than the test: only a drained stream lets close() finish in time.
+    const closed = server.close(60_000);
+    expect(await ended).toBe("end");
+    expect(stream.complete).toBe(true);
+    await closed;
+    rmSync(server.dataDir, { recursive: true, force: true });
   });
 });

@@ -26,6 +26,8 @@ import { waitForTurnEnd } from "./turn-end.js";
 import { presetForPath, workspaceIdForPath } from "./workspace-lookup.js";
 
 export interface JobHandlerDeps {
+  /** Aborted when the server begins a graceful shutdown (event streams end then). */
+  stopping?: AbortSignal;
   store: Store;
   clock: Clock;
   logger: Logger;
@@ -162,6 +164,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
           accessEnded: streamAccessCheck(store, deps.clock, input.ctx.get("authorization"), job),
           requestId: input.requestId,
           onEnd: release,
+          ...(deps.stopping ? { stopping: deps.stopping } : {}),
         });
         return { streamed: true };
       }

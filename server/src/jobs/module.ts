@@ -78,6 +78,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   let idleSweep: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
   let unfollow: (() => void) | undefined;
+  const stopping = new AbortController();
 
   /** One run of the idle sweep at a time: a slow one (many deletions) is not overtaken by the next tick. */
   function sweepIdle(): void {
@@ -101,6 +102,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
 
   return {
     handlers: jobHandlers({
+      stopping: stopping.signal,
       store,
       clock,
       logger,
@@ -148,7 +150,12 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
       maintenance.unref();
     },
 
+    drain() {
+      stopping.abort();
+    },
+
     async stop() {
+      stopping.abort();
       unfollow?.();
       clearInterval(maintenance);
       clearInterval(idleSweep);

@@ -24,6 +24,8 @@ export interface FollowOptions {
   requestId: string;
   /** Called once when the stream is over, however it ended. */
   onEnd?: () => void;
+  /** Aborted when the server shuts down: the stream ends cleanly, and the client resumes with `Last-Event-ID`. */
+  stopping?: AbortSignal;
 }
 
 const PAGE = 200;
@@ -55,6 +57,8 @@ export function followJobEvents(ctx: ParameterizedContext, jobId: string, after:
   stream.once("close", onClose);
   ctx.res.once("close", onClose);
   const unsubscribe = options.notifier.onJob(jobId, wakeup.signal);
+  if (options.stopping?.aborted) onClose();
+  options.stopping?.addEventListener("abort", onClose, { once: true });
   const keepAlive = setInterval(() => void keepAliveOrEnd(), options.keepAliveMs);
 
   // #15: a stream must not outlive its key; the check rides on the keep-alive so an idle stream ends too.
@@ -98,6 +102,7 @@ export function followJobEvents(ctx: ParameterizedContext, jobId: string, after:
     .finally(() => {
       clearInterval(keepAlive);
       unsubscribe();
+      options.stopping?.removeEventListener("abort", onClose);
       stream.end();
       options.onEnd?.();
     });
