@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { describePostgres } from "../support/describe-postgres.js";
 import { call } from "../support/http.js";
-import { createTestDatabase, describePostgres } from "../support/postgres.js";
+import { createTestDatabase } from "../support/postgres.js";
 import { type Replica, startReplica, until } from "../support/replicas.js";
 
 // Issue 10, item 2: three `knify-server start` processes on different ports sharing one PostgreSQL database

@@ -6,8 +6,9 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../server/src/config.js";
+import { describePostgres } from "../support/describe-postgres.js";
 import { call } from "../support/http.js";
-import { createTestDatabase, describePostgres } from "../support/postgres.js";
+import { createTestDatabase } from "../support/postgres.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const exec = promisify(execFile);

@@ -2,7 +2,8 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPostgresStore } from "../../server/src/store/postgres/index.js";
 import type { Store } from "../../server/src/store/store.js";
-import { createTestDatabase, describePostgres } from "../support/postgres.js";
+import { describePostgres } from "../support/describe-postgres.js";
+import { createTestDatabase } from "../support/postgres.js";
 import { aJob, aKey, anEndpoint, anEvent, jobEvents } from "./target.js";
 
 /** What only a shared database adds to the contract: several stores (replicas) on one PostgreSQL. */

@@ -2,7 +2,8 @@ import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import { openPostgresStore } from "../../server/src/store/postgres/index.js";
 import type { Store } from "../../server/src/store/store.js";
-import { createTestDatabase, describePostgres, emptyTables } from "../support/postgres.js";
+import { describePostgres } from "../support/describe-postgres.js";
+import { createTestDatabase, emptyTables } from "../support/postgres.js";
 import { storeContract } from "./contract.js";
 
 describePostgres("store contract: PostgreSQL", () => {

@@ -1,5 +1,4 @@
 import pg from "pg";
-import { describe } from "vitest";
 
 /**
  * The PostgreSQL the tests use: `KNIFY_TEST_POSTGRES_URL`, else the machine's (127.0.0.1:5432, trust
@@ -7,42 +6,6 @@ import { describe } from "vitest";
  * never see each other's rows.
  */
 export const ADMIN_URL = process.env.KNIFY_TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/test";
-
-async function reachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const unreachable = await reachable();
-
-/**
- * `describe` for tests that need PostgreSQL. Where no database answers: in CI (`CI` set) the suite fails
- * (a missing database must not pass as green); locally it is skipped with a loud message.
- */
-export function describePostgres(name: string, body: () => void): void {
-  if (unreachable === null) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI) {
-    describe(name, () => {
-      throw new Error(`PostgreSQL at ${ADMIN_URL} is unreachable (${unreachable}); CI needs it.`);
-    });
-    return;
-  }
-  console.warn(
-    `\n!!! SKIPPED "${name}": PostgreSQL at ${ADMIN_URL} is unreachable (${unreachable}). Start it or set KNIFY_TEST_POSTGRES_URL.\n`,
-  );
-  describe.skip(name, body);
-}
 
 /** A fresh, empty database for one test file; `drop` removes it (and ends its connections). */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
