@@ -14,9 +14,10 @@
 // - Each output file is gzipped on its own (zlib, level 9), as a server would serve it.
 
 import { builtinModules } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { printColumns, runIfMain } from "./harness.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -115,25 +116,11 @@ export async function main(argv = process.argv.slice(2)) {
     row.lazyGzipped ? kb(row.lazyGzipped) : "-",
     row.ratio === undefined ? "-" : `${row.ratio.toFixed(2)}×`,
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
-  // The first column is left-aligned, the numbers right-aligned.
-  const format = (cells) =>
-    cells
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
-      .join("  ");
-  console.log(format(header));
-  console.log(widths.map((width) => "-".repeat(width)).join("  "));
-  for (const line of lines) console.log(format(line));
+  printColumns(header, lines);
   console.log(
     "\nlazy: chunks loaded only by a dynamic import() (the SDK's directory upload: tar), not counted in min+gzip.",
   );
   console.log("× baseline: the entry's min+gzip divided by openapi-fetch's, measured in this run.");
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error) => {
-    console.error(error instanceof Error ? error.message : error);
-    console.error("Is the SDK built? Run `npm run build` first: the bench measures sdk/dist.");
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, main);

@@ -2,7 +2,7 @@ import { timingSafeEqual } from "./bytes.js";
 import { WebhookVerificationError } from "./error.js";
 import type { WebhookEvent } from "./event.js";
 import { readHeader, type WebhookHeaders } from "./headers.js";
-import { KNIFY_SIGNATURE_HEADER, knifySignature } from "./knify-signature.js";
+import { KNIFY_SIGNATURE_HEADER, matchesKnifySignature } from "./knify-signature.js";
 import { parseEvent } from "./parse-event.js";
 import { payloadBytes, type WebhookPayload } from "./payload.js";
 import { assertSecret, secretKey } from "./secret.js";
@@ -150,7 +150,7 @@ function verifyKnifySignature(body: Uint8Array, signature: string | undefined, s
       `Malformed ${KNIFY_SIGNATURE_HEADER} header: expected "sha256=" followed by 64 lowercase hex digits, got ${quote(signature)}.`,
     );
   }
-  if (!secrets.some((each) => timingSafeEqual(knifySignature(body, each), signature))) {
+  if (!secrets.some((each) => matchesKnifySignature(body, each, signature))) {
     throw noMatch(secrets, `the ${KNIFY_SIGNATURE_HEADER} header`);
   }
 }
