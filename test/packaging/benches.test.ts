@@ -11,14 +11,14 @@ interface Row {
   result: { candidate: number; baseline: number; ratio: number; min: number; max: number };
 }
 
-function bench(script: string): Promise<Row[]> {
+function bench<T = Row[]>(script: string): Promise<T> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [script, "--quick", "--json"],
       { cwd: ROOT, timeout: 90_000 },
       (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as Row[]),
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as T),
     );
   });
 }
@@ -42,5 +42,19 @@ describe("bench/", () => {
       "unwrap() 64 KB body",
     ]);
     expectRatios(rows);
+  }, 120_000);
+
+  it("transport.mjs measures client.jobs.get() (undici and fetch paths) against undici.request, and cold import", async () => {
+    const { rows, coldImport } = await bench<{
+      rows: Row[];
+      coldImport: { sdk: { median: number }; baseline: { median: number } };
+    }>("bench/transport.mjs");
+    expect(rows.map((row) => row.name)).toEqual([
+      "client.jobs.get(), 32 in flight",
+      "client.jobs.get() over fetch, 32 in flight",
+    ]);
+    expectRatios(rows);
+    expect(coldImport.sdk.median).toBeGreaterThan(0);
+    expect(coldImport.baseline.median).toBeGreaterThan(0);
   }, 120_000);
 });

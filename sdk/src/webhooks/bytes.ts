@@ -46,6 +46,18 @@ export function timingSafeEqual(a: string, b: string): boolean {
 
 const LOWER_HEX = "0123456789abcdef";
 
+/** Lowercase hex of `bytes`, as Python's `hexdigest()` writes it. */
+export function toHex(bytes: Uint8Array): string {
+  let hex = "";
+  for (const byte of bytes) hex += LOWER_HEX[byte >> 4] + (LOWER_HEX[byte & 15] as string);
+  return hex;
+}
+
+/** `length` bytes from the runtime's cryptographically secure generator (Web Crypto, in every supported runtime). */
+export function randomBytes(length: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(length));
+}
+
 /**
  * Whether `text` is exactly `prefix` followed by the lowercase hex of `bytes`, in time that depends only on
  * the lengths: {@link timingSafeEqual} of the two strings, without building the expected one (issue 11,

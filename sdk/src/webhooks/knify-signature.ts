@@ -1,5 +1,4 @@
-import { bytesToHex } from "@noble/hashes/utils.js";
-import { timingSafeEqualHex } from "./bytes.js";
+import { timingSafeEqualHex, toHex } from "./bytes.js";
 import { hmacSha256 } from "./hmac.js";
 
 /** The header of Knify's original signature scheme (the authentication page's Python receiver). */
@@ -12,7 +11,7 @@ const PREFIX = "sha256=";
  * byte for byte what the seed's `hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()` gives.
  */
 export function knifySignature(body: Uint8Array, secret: string): string {
-  return PREFIX + bytesToHex(hmacSha256(secret, body));
+  return PREFIX + toHex(hmacSha256(secret, body));
 }
 
 /**
