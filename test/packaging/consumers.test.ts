@@ -258,6 +258,59 @@ describe("TypeScript consumers (strict; the SDK's declarations checked as with s
   );
 });
 
+describe("documentation snippets", () => {
+  /** The ```ts blocks of a Markdown file. */
+  const tsBlocks = (file: string) =>
+    [...readFileSync(join(ROOT, file), "utf8").matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string);
+  /** The `@example` of one function's doc comment in a source file, without the comment's ` * `. */
+  const example = (file: string, before: string) => {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    const comment = text.slice(text.lastIndexOf("/**", text.indexOf(before)), text.indexOf(before));
+    return comment
+      .slice(comment.indexOf("@example") + "@example".length, comment.indexOf("*/"))
+      .split("\n")
+      .map((line) => line.replace(/^\s*\* ?/, ""))
+      .join("\n");
+  };
+
+  const budget = 120_000;
+  it(
+    "every ts snippet of README.md and sdk/README.md, and sign()'s example, type-checks under strict",
+    async () => {
+      const snippets = [
+        ...tsBlocks("README.md").map((code) => ({ from: "README.md", code })),
+        ...tsBlocks("sdk/README.md").map((code) => ({ from: "sdk/README.md", code })),
+        {
+          from: "sign()'s @example",
+          code: `import { generateSecret, sign } from "@knify/sdk/webhooks";\n${example("sdk/src/webhooks/sign.ts", "export function sign(")}`,
+        },
+      ];
+      // Both READMEs' usage, webhook and testing snippets, and the one example: a lost block fails here.
+      expect(snippets.length).toBeGreaterThanOrEqual(6);
+      const files = snippets.map((snippet, index) => {
+        // Each snippet is its own ES module (top-level await, as the READMEs use it).
+        write(`snippet-${index}.mts`, `${snippet.code}\nexport {};\n`);
+        return `snippet-${index}.mts`;
+      });
+      const compilerOptions = { ...strict, module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2023", "DOM"] };
+      const result = await run(
+        process.execPath,
+        [TYPE_CHECK, realpathSync(project), join(SDK, "dist"), JSON.stringify([{ compilerOptions, files }])],
+        project,
+        budget,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const [checked] = JSON.parse(result.stdout) as { errors: string[] }[];
+      const named = (checked?.errors ?? []).map((error) => {
+        const index = Number(/snippet-(\d+)\.mts/.exec(error)?.[1]);
+        return `${snippets[index]?.from ?? "?"}: ${error}`;
+      });
+      expect(named).toEqual([]);
+    },
+    budget,
+  );
+});
+
 describe("./webhooks", () => {
   /** A dist file's text plus every file it imports or requires, transitively. */
   function withImports(file: string, seen = new Set<string>()): string {

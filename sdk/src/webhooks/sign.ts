@@ -16,13 +16,16 @@ export interface SignInput {
   timestamp?: Date;
 }
 
-/** The headers Knify sends with a delivery. */
-export interface SignedWebhookHeaders {
+/**
+ * The headers Knify sends with a delivery. A type alias, not an interface: only an alias is assignable to
+ * `Record<string, string>`, so `fetch(url, { headers: sign(…) })` compiles under `strict` (issue 14).
+ */
+export type SignedWebhookHeaders = {
   "X-Knify-Signature": string;
   "webhook-id": string;
   "webhook-timestamp": string;
   "webhook-signature": string;
-}
+};
 
 /**
  * Signs a payload the way Knify signs deliveries, so you can test your receiver without a server.
