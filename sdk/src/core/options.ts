@@ -62,7 +62,8 @@ export interface ClientOptions {
    * Node: the undici dispatcher for requests, e.g. `new ProxyAgent(url)` for a proxy or
    * `new Agent({ connections: 8, keepAliveTimeout: 10_000 })`. Default: an `Agent` the client owns and
    * `client.close()` closes; a dispatcher you pass stays yours to close. Also given to `fetch` when the
-   * request goes through it.
+   * request goes through it. undici's global dispatcher (`setGlobalDispatcher`) is not consulted: pass it
+   * here (`dispatcher: getGlobalDispatcher()`) to share it.
    */
   dispatcher?: Dispatcher | undefined;
   /**
