@@ -11,6 +11,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 const CASES = `
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const other = "whsec_" + btoa("another secret, 24 bytes");
+// Longer than SHA-256's 64-byte block, both as text (X-Knify-Signature's key) and decoded (Standard Webhooks'):
+// HMAC hashes such a key first.
+const long = "whsec_" + btoa("k".repeat(96));
 const timestamp = new Date(1614265330 * 1000);
 const big = "x".repeat(64 * 1024);
 const payloads = [
@@ -34,7 +37,12 @@ const results = payloads.map((payload) => {
     legacyOnly: code(() => webhooks.unwrap(payload, { "x-knify-signature": legacy }, secret, { allowLegacySignature: true, now: timestamp })),
   };
 });
+const longKey = payloads.slice(0, 2).map((payload) => webhooks.sign({ payload, secret: long, id: "msg_1", timestamp }));
 return JSON.stringify({
+  longKey,
+  longKeyVerified: payloads.slice(0, 2).map((payload, i) => webhooks.verify(payload, longKey[i]["X-Knify-Signature"], long)),
+  // RFC 4231 test case 2 (key "Jefe"), through verify(): sha256= + the HMAC's hex.
+  rfc4231: webhooks.verify("what do ya want for nothing?", "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", "Jefe"),
   github: webhooks.verify("Hello, World!", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17", "It's a Secret to Everybody"),
   results,
 });
@@ -42,6 +50,8 @@ return JSON.stringify({
 
 interface Outcome {
   github: boolean;
+  rfc4231: boolean;
+  longKeyVerified: boolean[];
   results: { headers: Record<string, string>; verified: boolean; unwrapped: string }[];
 }
 
@@ -76,6 +86,8 @@ describe("webhooks on each runtime path", () => {
     const pure = runInRealm(webGlobals);
 
     expect(node.github).toBe(true);
+    expect(node.rfc4231).toBe(true);
+    expect(node.longKeyVerified).toEqual([true, true]);
     expect(node.results.every((result) => result.verified)).toBe(true);
     expect(node.results.map((result) => result.unwrapped)).not.toContain("no_signature_matched");
     // The Standard Webhooks specification's example signature, on both paths.
