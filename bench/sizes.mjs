@@ -77,7 +77,16 @@ export async function measure(specifier, platform = "neutral") {
   };
   visit(entry);
 
+  // Every package that reached the bundle (up front or lazily), by its name under node_modules.
+  const packages = new Set();
+  for (const output of Object.values(outputs)) {
+    for (const input of Object.keys(output.inputs ?? {})) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (match) packages.add(match[1]);
+    }
+  }
   const sizes = {
+    packages: [...packages].sort(),
     minified: 0,
     gzipped: 0,
     lazyMinified: 0,
@@ -134,7 +143,7 @@ export async function main(argv = process.argv.slice(2)) {
   ]);
   printColumns(header, lines);
   console.log(
-    "\nlazy: chunks loaded only by a dynamic import() (in Node: undici on the first request, tar for directories), not counted in min+gzip.",
+    "\nlazy: chunks loaded only by a dynamic import() (the runtime when a client is made; in Node also undici on the first request, tar for directories), not counted in min+gzip.",
   );
   console.log("× baseline: the entry's min+gzip divided by openapi-fetch's, measured in this run.");
 }

@@ -17,7 +17,7 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_RETRIES = 2;
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
 /** The connections `withOptions` hands to the client it makes, keyed by that client's options object. */
-const sharedHttp = new WeakMap<ClientOptions, NativeHttp>();
+const sharedHttp = new WeakMap<ClientOptions, Promise<NativeHttp | undefined>>();
 
 /**
  * The Knify API client. Reads `KNIFY_API_KEY`, `KNIFY_BASE_URL` and `KNIFY_WORKSPACE_ID` when not given; retries failed
@@ -103,9 +103,8 @@ export class KnifyClient {
     const merged = { ...this.#options, ...options };
     // Same way to the network: share this client's connections instead of opening a second pool per call
     // (a caller could otherwise multiply pools without bound). Closing this client closes them.
-    const http = this.#core.http;
-    if (http && merged.fetch === this.#options.fetch && merged.dispatcher === this.#options.dispatcher) {
-      sharedHttp.set(merged, http);
+    if (merged.fetch === this.#options.fetch && merged.dispatcher === this.#options.dispatcher) {
+      sharedHttp.set(merged, this.#core.http);
     }
     return new KnifyClient(merged);
   }

@@ -43,7 +43,7 @@ export interface CoreConfig extends TransportConfig {
   /** The default `workspace_id` of operations that take one (`KNIFY_WORKSPACE_ID`). */
   workspaceId: string | undefined;
   /** A native HTTP client to share (a client made by `withOptions` uses its parent's connections). */
-  http?: NativeHttp | undefined;
+  http?: Promise<NativeHttp | undefined> | undefined;
 }
 
 /**
@@ -86,7 +86,7 @@ export class CoreClient {
   }
 
   /** The transport's native HTTP client, if it has one. */
-  get http(): NativeHttp | undefined {
+  get http(): Promise<NativeHttp | undefined> {
     return this.#transport.http;
   }
 

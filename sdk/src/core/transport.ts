@@ -1,7 +1,7 @@
 import { VERSION } from "../generated/version.js";
-import { runtime } from "../runtime/node.js";
 import { APIConnectionError, APITimeoutError, APIUserAbortError } from "./errors.js";
 import { KnifyError } from "./knify-error.js";
+import { loadRuntime } from "./load-runtime.js";
 import type { LevelLogger } from "./log.js";
 import type { Clock, Dispatcher, FetchLike, RequestOptions, Sleep } from "./options.js";
 import type { OutgoingRequest } from "./outgoing-request.js";
@@ -36,24 +36,27 @@ type Outcome = { response: Response; error?: undefined } | { response?: undefine
  */
 export class Transport {
   readonly #config: TransportConfig;
-  readonly #http: NativeHttp | undefined;
+  readonly #http: Promise<NativeHttp | undefined>;
   #closed = false;
 
-  constructor(config: TransportConfig, http?: NativeHttp) {
+  constructor(config: TransportConfig, http?: Promise<NativeHttp | undefined>) {
     this.#config = config;
     // The native client is only for the client's own default: a user-supplied fetch always wins.
-    this.#http = config.fetch === undefined ? (http ?? runtime.http(config.dispatcher)) : undefined;
+    this.#http =
+      config.fetch === undefined
+        ? (http ?? loadRuntime().then((runtime) => runtime.http(config.dispatcher)))
+        : Promise.resolve(undefined);
   }
 
   /** The native HTTP client this transport owns, for a client made by `withOptions` to share. */
-  get http(): NativeHttp | undefined {
+  get http(): Promise<NativeHttp | undefined> {
     return this.#http;
   }
 
   /** Closes the connections the client opened; later calls fail with a `KnifyError`. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#http?.close();
+    await (await this.#http)?.close();
   }
 
   /**
@@ -62,7 +65,8 @@ export class Transport {
    * no response arrived.
    */
   async send(request: OutgoingRequest, options: RequestOptions = {}): Promise<Response> {
-    if (this.#closed || this.#http?.closed) {
+    const http = await this.#http;
+    if (this.#closed || http?.closed) {
       throw new KnifyError(`${request.method} ${request.url}: this client was closed; make a new KnifyClient.`);
     }
     const config = this.#config;
@@ -87,7 +91,8 @@ export class Transport {
       this.#logRequest(target, headers, body, retry);
 
       const started = config.clock.now();
-      const outcome = await this.#attempt(request, headers, body, attemptTimeout, cutByDeadline, signal);
+      const native = http?.active() ? http : undefined;
+      const outcome = await this.#attempt(native, request, headers, body, attemptTimeout, cutByDeadline, signal);
       if (outcome.response) {
         await this.#logResponse(target, outcome.response, config.clock.now() - started);
         if (!isRetryableStatus(outcome.response.status)) return outcome.response;
@@ -135,6 +140,7 @@ export class Transport {
   }
 
   async #attempt(
+    http: NativeHttp | undefined,
     request: OutgoingRequest,
     headers: Headers,
     body: Uint8Array | undefined,
@@ -152,7 +158,6 @@ export class Transport {
     // listener per request on a long-lived signal.
     const combined = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
     try {
-      const http = this.#http?.active() ? this.#http : undefined;
       if (http) {
         const sent = { url: request.url, method: request.method, headers, body, signal: combined, timeout };
         return { response: await http.send(sent) };

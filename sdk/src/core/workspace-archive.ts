@@ -1,5 +1,5 @@
-import { runtime } from "../runtime/node.js";
 import { KnifyError } from "./knify-error.js";
+import { loadRuntime } from "./load-runtime.js";
 
 /** Workspace archive bytes: a `.tar.gz` as a Buffer/Uint8Array, ArrayBuffer, Blob or web ReadableStream. */
 export type WorkspaceData = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
@@ -22,7 +22,7 @@ export type WorkspaceSource =
 /** The source as a gzip `Blob`, ready for the multipart `workspace` part. */
 export async function workspaceArchive(source: WorkspaceSource): Promise<Blob> {
   if (source.data !== undefined) return toBlob(source.data);
-  if (typeof source.path === "string") return runtime.archiveDirectory(source.path, source.filter);
+  if (typeof source.path === "string") return (await loadRuntime()).archiveDirectory(source.path, source.filter);
   throw new KnifyError("A workspace needs either `path` (a directory) or `data` (a .tar.gz).");
 }
 

@@ -1,11 +1,11 @@
 import type { APIPromise } from "../core/api-promise.js";
 import type { CoreClient } from "../core/core-client.js";
 import { APITimeoutError, APIUserAbortError, JobFailedError } from "../core/errors.js";
+import { loadRuntime } from "../core/load-runtime.js";
 import type { RequestOptions } from "../core/options.js";
 import type { PagePromise } from "../core/pagination.js";
 import { APIResource } from "../core/resource.js";
 import type { components, operations } from "../generated/schema.js";
-import { runtime } from "../runtime/node.js";
 import { type StreamEventsOptions, streamJobEvents } from "./job-event-stream.js";
 
 type Schemas = components["schemas"];
@@ -105,7 +105,7 @@ export class Jobs extends APIResource {
 
   /** Downloads the job's sandbox and unpacks it into `dir`, made if missing (Node only). */
   async extractArchive(jobId: string, dir: string, options?: RequestOptions): Promise<void> {
-    await runtime.extractArchive(await this.archive(jobId, options), dir);
+    await (await loadRuntime()).extractArchive(await this.archive(jobId, options), dir);
   }
 
   /**
