@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import {
   APIConnectionError,
+  APIError,
   APITimeoutError,
   InternalServerError,
   KnifyClient,
@@ -150,6 +151,19 @@ describe("the Node transport", () => {
     expect((missing as NotFoundError).requestId).toBe("req_404");
     await expect(knify.jobs.get("broken")).rejects.toBeInstanceOf(InternalServerError);
     await knify.close();
+  });
+
+  it("does not follow a redirect: a 3xx is an APIError with its status", async () => {
+    const server = await loopback((_, response) => {
+      response.writeHead(301, { Location: "https://elsewhere.invalid/jobs/job_1" });
+      response.end();
+    });
+    const error = await client(server.url)
+      .jobs.get("job_1")
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).status).toBe(301);
+    expect(server.seen).toHaveLength(1);
   });
 
   it("reports a refused connection as APIConnectionError naming the cause", async () => {

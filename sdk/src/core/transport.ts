@@ -46,6 +46,8 @@ export class Transport {
       config.fetch === undefined
         ? (http ?? loadRuntime().then((runtime) => runtime.http(config.dispatcher)))
         : Promise.resolve(undefined);
+    // Handled here so a failed import does not crash a process that never sends; `send` still rejects with it.
+    this.#http.catch(() => undefined);
   }
 
   /** The native HTTP client this transport owns, for a client made by `withOptions` to share. */
