@@ -14,15 +14,18 @@
 // - Each output file is gzipped on its own (zlib, level 9), as a server would serve it.
 
 import { builtinModules } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { printColumns, runIfMain } from "./harness.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** The entries measured; `baseline` is the one the others are compared with. */
 export const ENTRIES = [
   { name: "@knify/sdk", specifier: "@knify/sdk" },
+  { name: "@knify/sdk (browser)", specifier: "@knify/sdk", platform: "browser" },
+  { name: "@knify/sdk (node)", specifier: "@knify/sdk", platform: "node" },
   { name: "@knify/sdk/webhooks", specifier: "@knify/sdk/webhooks" },
   { name: "openapi-fetch (baseline)", specifier: "openapi-fetch", baseline: true },
 ];
@@ -32,22 +35,25 @@ const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((name) => `node:
 /**
  * Bundles one package entry and returns its sizes in bytes.
  * @param {string} specifier a package name or subpath, resolved from the repository root
+ * @param {"neutral" | "browser" | "node"} platform esbuild's platform, which sets the export conditions:
+ *   neutral (workers, edge runtimes) and browser resolve the package's `#runtime` to its default runtime,
+ *   node to Node's. A browser bundle gets no externals, so any Node built-in it needed would be an error.
  */
-export async function measure(specifier) {
+export async function measure(specifier, platform = "neutral") {
   const result = await build({
     stdin: { contents: `export * from ${JSON.stringify(specifier)};`, resolveDir: ROOT, loader: "js" },
     bundle: true,
     minify: true,
     format: "esm",
-    platform: "neutral",
+    platform,
     // Neutral platform reads no main fields by default; these are the ones bundlers read for packages without `exports`.
-    mainFields: ["module", "main"],
+    ...(platform === "neutral" ? { mainFields: ["module", "main"] } : {}),
     target: "es2022",
     splitting: true,
     outdir: "out",
     write: false,
     metafile: true,
-    external: NODE_BUILTINS,
+    external: platform === "browser" ? [] : NODE_BUILTINS,
     logLevel: "silent",
   });
 
@@ -71,7 +77,25 @@ export async function measure(specifier) {
   };
   visit(entry);
 
-  const sizes = { minified: 0, gzipped: 0, lazyMinified: 0, lazyGzipped: 0, staticBuiltins: [...builtins].sort() };
+  // Every package that reached the bundle (up front or lazily), by its name under node_modules.
+  const packages = new Set();
+  for (const output of Object.values(outputs)) {
+    for (const input of Object.keys(output.inputs ?? {})) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (match) packages.add(match[1]);
+    }
+  }
+  const sizes = {
+    packages: [...packages].sort(),
+    minified: 0,
+    gzipped: 0,
+    lazyMinified: 0,
+    lazyGzipped: 0,
+    staticBuiltins: [...builtins].sort(),
+    // A failed build throws; these are what a successful one reported.
+    errors: result.errors.length,
+    warnings: result.warnings.length,
+  };
   for (const [path, output] of Object.entries(outputs)) {
     if (path.endsWith(".map")) continue;
     const bytes = [...files.entries()].find(([file]) => file.endsWith(`/${path}`))?.[1];
@@ -91,7 +115,7 @@ export async function measure(specifier) {
 /** Measures every entry, in order. */
 export async function measureSizes() {
   const rows = [];
-  for (const entry of ENTRIES) rows.push({ ...entry, ...(await measure(entry.specifier)) });
+  for (const entry of ENTRIES) rows.push({ ...entry, ...(await measure(entry.specifier, entry.platform)) });
   return rows;
 }
 
@@ -106,7 +130,9 @@ export async function main(argv = process.argv.slice(2)) {
     console.log(JSON.stringify(withRatio, null, 2));
     return;
   }
-  console.log("Bundle sizes (esbuild, platform neutral, minified; gzip level 9 per file; Node built-ins external)\n");
+  console.log(
+    "Bundle sizes (esbuild, minified; platform neutral unless named; gzip level 9 per file; Node built-ins external but in the browser build)\n",
+  );
   const header = ["entry", "min", "min+gzip", "lazy min+gzip", "× baseline"];
   const lines = withRatio.map((row) => [
     row.name,
@@ -115,25 +141,11 @@ export async function main(argv = process.argv.slice(2)) {
     row.lazyGzipped ? kb(row.lazyGzipped) : "-",
     row.ratio === undefined ? "-" : `${row.ratio.toFixed(2)}×`,
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
-  // The first column is left-aligned, the numbers right-aligned.
-  const format = (cells) =>
-    cells
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
-      .join("  ");
-  console.log(format(header));
-  console.log(widths.map((width) => "-".repeat(width)).join("  "));
-  for (const line of lines) console.log(format(line));
+  printColumns(header, lines);
   console.log(
-    "\nlazy: chunks loaded only by a dynamic import() (the SDK's directory upload: tar), not counted in min+gzip.",
+    "\nlazy: chunks loaded only by a dynamic import() (the runtime when a client is made; in Node also undici on the first request, tar for directories), not counted in min+gzip.",
   );
   console.log("× baseline: the entry's min+gzip divided by openapi-fetch's, measured in this run.");
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error) => {
-    console.error(error instanceof Error ? error.message : error);
-    console.error("Is the SDK built? Run `npm run build` first: the bench measures sdk/dist.");
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, main);

@@ -3,6 +3,7 @@ import { CoreClient, type RawRequestOptions } from "./core/core-client.js";
 import { KnifyError } from "./core/knify-error.js";
 import { LevelLogger } from "./core/log.js";
 import type { ClientOptions, LogLevel, RequestOptions } from "./core/options.js";
+import type { NativeHttp } from "./core/runtime.js";
 import { systemClock, timerSleep } from "./core/sleep.js";
 import type { components } from "./generated/schema.js";
 import { Jobs } from "./resources/jobs.js";
@@ -15,6 +16,8 @@ const DEFAULT_BASE_URL = "https://api.knify.io";
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_RETRIES = 2;
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
+/** The connections `withOptions` hands to the client it makes, keyed by that client's options object. */
+const sharedHttp = new WeakMap<ClientOptions, Promise<NativeHttp | undefined>>();
 
 /**
  * The Knify API client. Reads `KNIFY_API_KEY`, `KNIFY_BASE_URL` and `KNIFY_WORKSPACE_ID` when not given; retries failed
@@ -76,6 +79,9 @@ export class KnifyClient {
       defaultHeaders: given.defaultHeaders ?? {},
       fetch: given.fetch,
       fetchOptions: given.fetchOptions ?? {},
+      // `fetchOptions.dispatcher` was the way to pass one before the option existed; it still works.
+      dispatcher: given.dispatcher ?? (given.fetchOptions?.dispatcher as ClientOptions["dispatcher"]),
+      http: sharedHttp.get(given),
       logger: new LevelLogger(given.logger ?? console, logLevel, [apiKey]),
       clock: given.clock ?? systemClock,
       sleep: given.sleep ?? timerSleep,
@@ -94,7 +100,26 @@ export class KnifyClient {
    * const patient = client.withOptions({ timeout: 300_000, maxRetries: 5 });
    */
   withOptions(options: ClientOptions): KnifyClient {
-    return new KnifyClient({ ...this.#options, ...options });
+    const merged = { ...this.#options, ...options };
+    // Same way to the network: share this client's connections instead of opening a second pool per call
+    // (a caller could otherwise multiply pools without bound). Closing this client closes them.
+    if (merged.fetch === this.#options.fetch && merged.dispatcher === this.#options.dispatcher) {
+      sharedHttp.set(merged, this.#core.http);
+    }
+    return new KnifyClient(merged);
+  }
+
+  /**
+   * Closes the connections this client opened (Node: its undici `Agent`, after the requests in flight end),
+   * so a script can exit at once; later calls fail with a `KnifyError`. A `dispatcher` you passed in is yours
+   * to close. Clients made with `withOptions` share the connections and are closed with it.
+   *
+   * @example
+   * const client = new KnifyClient();
+   * try { await client.jobs.createAndWait(spec); } finally { await client.close(); }
+   */
+  close(): Promise<void> {
+    return this.#core.close();
   }
 
   /** Whether the service is up, and its version. Needs no permission. `GET /` */

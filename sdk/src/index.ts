@@ -22,7 +22,16 @@ export {
   UnprocessableEntityError,
 } from "./core/errors.js";
 export { KnifyError } from "./core/knify-error.js";
-export type { ClientOptions, Clock, FetchLike, Logger, LogLevel, RequestOptions, Sleep } from "./core/options.js";
+export type {
+  ClientOptions,
+  Clock,
+  Dispatcher,
+  FetchLike,
+  Logger,
+  LogLevel,
+  RequestOptions,
+  Sleep,
+} from "./core/options.js";
 export type { Page } from "./core/pagination.js";
 export { PagePromise } from "./core/pagination.js";
 export type { RateLimitInfo } from "./core/rate-limit.js";

@@ -1,5 +1,6 @@
 // `@knify/sdk/webhooks`: verify and sign webhooks without an API key. No HTTP client code here, and no
-// `node:crypto`, so the entry point runs wherever Web standard APIs exist (issue item 5).
+// `node:crypto` import, so the entry point runs wherever Web standard APIs exist (issue item 5); in Node it
+// still hashes with node:crypto, looked up at run time (webhooks/hmac.ts, issue 11 part 3).
 export type { WebhookVerificationErrorCode } from "./webhooks/error.js";
 export { WebhookVerificationError } from "./webhooks/error.js";
 export type { WebhookEvent, WebhookEventType } from "./webhooks/event.js";

@@ -198,18 +198,29 @@ describe("TypeScript consumers (strict; the SDK's declarations checked as with s
   // and 53–68 s at 18–22 (two `yes` hogs on top), where the two `tsc` runs before took 82–94 s and 188–215 s.
   const budget = 120_000;
   it(
-    "type-check under module NodeNext (.mts, .cts) and module ESNext + moduleResolution bundler (.ts)",
+    "type-check under module NodeNext (.mts, .cts), moduleResolution bundler (.ts) and node10 (.ts, no exports map)",
     async () => {
       write("esm.mts", typeChecks("Mts"));
       write("cjs.cts", typeChecks("Cts"));
       write("app.ts", typeChecks("Ts"));
+      write("legacy.ts", typeChecks("Legacy"));
       // msw's own declarations (reached through `./testing`) need the DOM lib, so a consumer has it anyway.
       // The bundler project leaves out @types/node: the SDK's declarations must not need Node's types.
       const nodeNext = { ...strict, module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2023", "DOM"] };
       const bundler = { ...strict, module: "ESNext", moduleResolution: "bundler", lib: ["ES2023", "DOM"], types: [] };
+      // node10 (TypeScript's old `node` resolution, still the default of many apps) ignores `exports`: the
+      // subpaths resolve through the package's `typesVersions` (issue 14, item 1).
+      const node10 = {
+        ...strict,
+        module: "CommonJS",
+        moduleResolution: "node10",
+        lib: ["ES2023", "DOM"],
+        types: ["node"],
+      };
       const projects = [
         { compilerOptions: { ...nodeNext, types: ["node"] }, files: ["esm.mts", "cjs.cts"] },
         { compilerOptions: bundler, files: ["app.ts"] },
+        { compilerOptions: node10, files: ["legacy.ts"] },
       ];
       const result = await run(
         process.execPath,
@@ -219,9 +230,13 @@ describe("TypeScript consumers (strict; the SDK's declarations checked as with s
       );
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
-      const [node, bundled] = JSON.parse(result.stdout) as { errors: string[]; files: string[]; checked: string[] }[];
-      if (!node || !bundled) throw new Error(`type-check.mjs printed ${result.stdout}`);
-      expect([...node.errors, ...bundled.errors]).toEqual([]);
+      const [node, bundled, legacy] = JSON.parse(result.stdout) as {
+        errors: string[];
+        files: string[];
+        checked: string[];
+      }[];
+      if (!node || !bundled || !legacy) throw new Error(`type-check.mjs printed ${result.stdout}`);
+      expect([...node.errors, ...bundled.errors, ...legacy.errors]).toEqual([]);
 
       // The declarations came from dist/ through the exports map: `import` conditions for .mts and bundler,
       // `require` conditions (.d.cts) for .cts; never from the sources. Each of them was checked.
@@ -229,11 +244,68 @@ describe("TypeScript consumers (strict; the SDK's declarations checked as with s
       for (const entry of ["index", "webhooks", "testing"]) {
         expect(node.checked).toEqual(expect.arrayContaining([dist(`${entry}.d.ts`), dist(`${entry}.d.cts`)]));
         expect(bundled.checked).toContain(dist(`${entry}.d.ts`));
+        expect(legacy.checked).toContain(dist(`${entry}.d.ts`));
       }
       const own = (file: string) => join(realpathSync(project), file);
       expect(node.checked).toEqual(expect.arrayContaining([own("esm.mts"), own("cjs.cts")]));
       expect(bundled.checked).toContain(own("app.ts"));
-      expect([...node.files, ...bundled.files].filter((file) => file.includes("/sdk/src/"))).toEqual([]);
+      expect(legacy.checked).toContain(own("legacy.ts"));
+      expect([...node.files, ...bundled.files, ...legacy.files].filter((file) => file.includes("/sdk/src/"))).toEqual(
+        [],
+      );
+    },
+    budget,
+  );
+});
+
+describe("documentation snippets", () => {
+  /** The ```ts blocks of a Markdown file. */
+  const tsBlocks = (file: string) =>
+    [...readFileSync(join(ROOT, file), "utf8").matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string);
+  /** The `@example` of one function's doc comment in a source file, without the comment's ` * `. */
+  const example = (file: string, before: string) => {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    const comment = text.slice(text.lastIndexOf("/**", text.indexOf(before)), text.indexOf(before));
+    return comment
+      .slice(comment.indexOf("@example") + "@example".length, comment.indexOf("*/"))
+      .split("\n")
+      .map((line) => line.replace(/^\s*\* ?/, ""))
+      .join("\n");
+  };
+
+  const budget = 120_000;
+  it(
+    "every ts snippet of README.md and sdk/README.md, and sign()'s example, type-checks under strict",
+    async () => {
+      const snippets = [
+        ...tsBlocks("README.md").map((code) => ({ from: "README.md", code })),
+        ...tsBlocks("sdk/README.md").map((code) => ({ from: "sdk/README.md", code })),
+        {
+          from: "sign()'s @example",
+          code: `import { generateSecret, sign } from "@knify/sdk/webhooks";\n${example("sdk/src/webhooks/sign.ts", "export function sign(")}`,
+        },
+      ];
+      // Both READMEs' usage, webhook and testing snippets, and the one example: a lost block fails here.
+      expect(snippets.length).toBeGreaterThanOrEqual(6);
+      const files = snippets.map((snippet, index) => {
+        // Each snippet is its own ES module (top-level await, as the READMEs use it).
+        write(`snippet-${index}.mts`, `${snippet.code}\nexport {};\n`);
+        return `snippet-${index}.mts`;
+      });
+      const compilerOptions = { ...strict, module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2023", "DOM"] };
+      const result = await run(
+        process.execPath,
+        [TYPE_CHECK, realpathSync(project), join(SDK, "dist"), JSON.stringify([{ compilerOptions, files }])],
+        project,
+        budget,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const [checked] = JSON.parse(result.stdout) as { errors: string[] }[];
+      const named = (checked?.errors ?? []).map((error) => {
+        const index = Number(/snippet-(\d+)\.mts/.exec(error)?.[1]);
+        return `${snippets[index]?.from ?? "?"}: ${error}`;
+      });
+      expect(named).toEqual([]);
     },
     budget,
   );
@@ -260,7 +332,7 @@ describe("./webhooks", () => {
 });
 
 describe("npm pack --dry-run", () => {
-  it("ships dist/ (every file the exports map names), package.json, README and LICENSE, and nothing else", async () => {
+  it("ships dist/ (every file package.json names), package.json, README and LICENSE, and nothing else", async () => {
     const packed = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], SDK);
     expect(packed.code).toBe(0);
     const [manifest] = JSON.parse(packed.stdout) as [{ files: { path: string }[] }];
@@ -280,8 +352,15 @@ describe("npm pack --dry-run", () => {
       else if (value && typeof value === "object") Object.values(value).forEach(collect);
     };
     collect(pkg.exports);
+    collect(pkg.imports); // the per-runtime modules behind `#runtime`
+    collect(pkg.typesVersions); // the subpaths' declarations under moduleResolution node10
     collect([pkg.main, pkg.module, pkg.types]);
+    expect(targets.size).toBeGreaterThan(10);
     expect([...targets].filter((target) => !files.includes(target))).toEqual([]);
+
+    // `./testing`'s source maps are most of the package's weight and only help debug the mock: not shipped.
+    expect(files.filter((path) => /^dist\/testing\b.*\.map$/.test(path))).toEqual([]);
+    expect(files).toContain("dist/index.js.map");
 
     // Source maps point at the SDK's sources (and bundled dependencies), never at tests.
     for (const map of files.filter((path) => path.endsWith(".map"))) {

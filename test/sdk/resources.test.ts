@@ -255,6 +255,14 @@ describe("jobs.waitFor", () => {
     expect(seen.every((r) => r.url.pathname === "/jobs/job_1")).toBe(true);
   });
 
+  it("polls a short job soon: after 100 ms, then twice as long each time up to 2 s", async () => {
+    const { fetch } = scriptedFetch(...Array.from({ length: 7 }, () => json(job("running"))), json(job("completed")));
+    const time = fakeTime();
+    const client = new KnifyClient(testOptions(fetch, { clock: time.clock, sleep: time.sleep }));
+    await expect(client.jobs.waitFor("job_1")).resolves.toMatchObject({ status: "completed" });
+    expect(time.sleeps).toEqual([100, 200, 400, 800, 1600, 2000, 2000]);
+  });
+
   it("throws JobFailedError when the job fails", async () => {
     const { fetch } = scriptedFetch(
       json(job("running")),
@@ -304,6 +312,21 @@ describe("jobs.createAndWait", () => {
     expect(done.status).toBe("completed");
     expect(seen.map((r) => `${r.method} ${r.url.pathname}`)).toEqual(["POST /jobs", "GET /jobs/job_1"]);
     expect(seen[0]?.headers.get("idempotency-key")).toBe("once");
+  });
+
+  it("sees a short job done soon: the first poll after creating waits 100 ms, not 2 s", async () => {
+    const { fetch } = scriptedFetch(
+      json({ job_id: "job_1", status: "pending" }),
+      json(job("running")),
+      json(job("running")),
+      json(job("completed")),
+    );
+    const time = fakeTime();
+    const client = new KnifyClient(testOptions(fetch, { clock: time.clock, sleep: time.sleep }));
+    await expect(client.jobs.createAndWait({ job_type: "cursor_task", prompt: "Hi" })).resolves.toMatchObject({
+      status: "completed",
+    });
+    expect(time.sleeps).toEqual([100, 200]);
   });
 
   it("throws JobFailedError for a failed job", async () => {

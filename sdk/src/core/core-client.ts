@@ -5,11 +5,16 @@ import { KnifyError } from "./knify-error.js";
 import { nextLink } from "./link.js";
 import type { LevelLogger } from "./log.js";
 import type { Clock, RequestOptions, Sleep } from "./options.js";
+import { OutgoingRequest } from "./outgoing-request.js";
 import { type Page, PagePromise } from "./pagination.js";
+import type { NativeHttp } from "./runtime.js";
 import { type RawResult, toAPIResponse } from "./to-api-response.js";
 import { Transport, type TransportConfig } from "./transport.js";
 
-/** The `fetch` an operation hands to openapi-fetch: the transport, bound to the call's options. */
+/**
+ * The `fetch` an operation hands to openapi-fetch: the transport, bound to the call's options. Typed with
+ * `Request` because openapi-fetch's types say so; what it receives is the client's {@link OutgoingRequest}.
+ */
 export type OperationFetch = (request: Request) => Promise<Response>;
 
 /** Options of {@link KnifyClient.request}. */
@@ -37,6 +42,8 @@ export interface CoreConfig extends TransportConfig {
   baseURL: string;
   /** The default `workspace_id` of operations that take one (`KNIFY_WORKSPACE_ID`). */
   workspaceId: string | undefined;
+  /** A native HTTP client to share (a client made by `withOptions` uses its parent's connections). */
+  http?: Promise<NativeHttp | undefined> | undefined;
 }
 
 /**
@@ -66,14 +73,26 @@ export class CoreClient {
     this.logger = config.logger;
     this.workspaceId = config.workspaceId;
     this.#secrets = [config.apiKey];
-    this.#transport = new Transport(config);
+    this.#transport = new Transport(config, config.http);
     // Every operation passes its own `fetch` (the transport bound to its options); this default only
     // matters if one forgets. Never openapi-fetch's default: it captures globalThis.fetch at creation,
     // which msw cannot intercept later (toolchain.md).
     this.api = createClient<paths, "application/json">({
       baseUrl: config.baseURL,
-      fetch: (request) => this.#transport.send(request),
+      fetch: (request) => this.#transport.send(outgoing(request)),
+      // One cast, documented: openapi-fetch types this option as the WHATWG class, and only calls `new` on it.
+      Request: OutgoingRequest as unknown as typeof Request,
     });
+  }
+
+  /** The transport's native HTTP client, if it has one. */
+  get http(): Promise<NativeHttp | undefined> {
+    return this.#transport.http;
+  }
+
+  /** Closes the transport's connections; later calls fail. */
+  close(): Promise<void> {
+    return this.#transport.close();
   }
 
   /**
@@ -127,7 +146,7 @@ export class CoreClient {
   }
 
   async #run<T>(options: RequestOptions | undefined, run: (fetch: OperationFetch) => Promise<RawResult<T>>) {
-    const result = await run((request) => this.#transport.send(request, options));
+    const result = await run((request) => this.#transport.send(outgoing(request), options));
     return toAPIResponse(result, this.#secrets);
   }
 
@@ -157,4 +176,11 @@ export class CoreClient {
     // One cast, documented: openapi-fetch's `request` is typed over `paths`, and these paths are not in it.
     return (this.api.request as unknown as UntypedRequest)(...args);
   }
+}
+
+/** The request openapi-fetch built with the client's `Request` option (its types still say `Request`). */
+function outgoing(request: Request): OutgoingRequest {
+  if (!(request instanceof OutgoingRequest))
+    throw new TypeError("openapi-fetch did not use the client's Request class");
+  return request;
 }

@@ -1,6 +1,15 @@
 /** A `fetch`-compatible function: the global `fetch`, undici's, or a test double. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
+/**
+ * An undici dispatcher (`Agent`, `ProxyAgent`, `Pool`, `MockAgent`, …), described by the two methods the SDK
+ * relies on so that neither undici's types nor `@types/node` are needed to use the SDK's declarations.
+ */
+export interface Dispatcher {
+  dispatch(options: object, handler: object): boolean;
+  close(): Promise<void>;
+}
+
 /** Milliseconds since the Unix epoch; inject a fake one in tests. */
 export interface Clock {
   now(): number;
@@ -32,7 +41,10 @@ export interface ClientOptions {
    * environment variable (Knify's docs put it in `.env` next to `KNIFY_API_KEY`).
    */
   workspaceId?: string | undefined;
-  /** Milliseconds one attempt may take until the response headers arrive. Default 60000. */
+  /**
+   * Milliseconds one attempt may take until the response headers arrive, and (in Node) the longest silence
+   * between two chunks of a response body. Default 60000.
+   */
   timeout?: number | undefined;
   /** Milliseconds one call may take across all its attempts and waits. Default: no deadline. */
   deadline?: number | undefined;
@@ -40,8 +52,20 @@ export interface ClientOptions {
   maxRetries?: number | undefined;
   /** Headers sent with every request (they override the SDK's own, `Authorization` included). */
   defaultHeaders?: Record<string, string> | undefined;
-  /** The fetch to use. Default: `globalThis.fetch`, looked up on every request so msw and similar can patch it. */
+  /**
+   * The fetch to use. Default in Node: undici's `request` on the client's dispatcher, unless `globalThis.fetch`
+   * is no longer Node's own (msw, nock and the like patch it), in which case that is used; elsewhere
+   * `globalThis.fetch`. Both are looked up on every request, so a patch made after the client exists counts.
+   */
   fetch?: FetchLike | undefined;
+  /**
+   * Node: the undici dispatcher for requests, e.g. `new ProxyAgent(url)` for a proxy or
+   * `new Agent({ connections: 8, keepAliveTimeout: 10_000 })`. Default: an `Agent` the client owns and
+   * `client.close()` closes; a dispatcher you pass stays yours to close. Also given to `fetch` when the
+   * request goes through it. undici's global dispatcher (`setGlobalDispatcher`) is not consulted: pass it
+   * here (`dispatcher: getGlobalDispatcher()`) to share it.
+   */
+  dispatcher?: Dispatcher | undefined;
   /**
    * Extra fields spread into every fetch init, e.g. `{ dispatcher: new undici.Agent() }`. Typed loosely on
    * purpose: undici 7's `Dispatcher` type does not match the one bundled with `@types/node` (toolchain trap 5).

@@ -1,9 +1,13 @@
 import { VERSION } from "../generated/version.js";
 import { APIConnectionError, APITimeoutError, APIUserAbortError } from "./errors.js";
+import { KnifyError } from "./knify-error.js";
+import { loadRuntime } from "./load-runtime.js";
 import type { LevelLogger } from "./log.js";
-import type { Clock, FetchLike, RequestOptions, Sleep } from "./options.js";
+import type { Clock, Dispatcher, FetchLike, RequestOptions, Sleep } from "./options.js";
+import type { OutgoingRequest } from "./outgoing-request.js";
 import { redactBody, redactHeaders, redactText } from "./redact.js";
 import { backoffDelay, isRetryableStatus, MAX_SERVER_DELAY_MS, serverRequestedDelay } from "./retry-delay.js";
+import type { NativeHttp } from "./runtime.js";
 
 /** What the transport needs from the client; every side effect is injected. */
 export interface TransportConfig {
@@ -14,6 +18,7 @@ export interface TransportConfig {
   defaultHeaders: Record<string, string>;
   fetch: FetchLike | undefined;
   fetchOptions: Record<string, unknown>;
+  dispatcher: Dispatcher | undefined;
   logger: LevelLogger;
   clock: Clock;
   sleep: Sleep;
@@ -25,15 +30,35 @@ type Outcome = { response: Response; error?: undefined } | { response?: undefine
 
 /**
  * The one seam between the SDK and the network: authentication, default headers, idempotency keys,
- * per-attempt timeouts, the call's deadline and retries with backoff all happen here, and only here is
- * `fetch` called. Everything above it (openapi-fetch, resources) sees a plain `fetch(request)`; a future
- * transport (say, undici's `request` with a dispatcher) replaces this class and nothing else.
+ * per-attempt timeouts, the call's deadline and retries with backoff all happen here, and only here is a
+ * request sent: through the runtime's native client (Node: undici's dispatcher) or through `fetch`.
+ * Everything above it (openapi-fetch, resources) sees a plain `fetch(request)`.
  */
 export class Transport {
   readonly #config: TransportConfig;
+  readonly #http: Promise<NativeHttp | undefined>;
+  #closed = false;
 
-  constructor(config: TransportConfig) {
+  constructor(config: TransportConfig, http?: Promise<NativeHttp | undefined>) {
     this.#config = config;
+    // The native client is only for the client's own default: a user-supplied fetch always wins.
+    this.#http =
+      config.fetch === undefined
+        ? (http ?? loadRuntime().then((runtime) => runtime.http(config.dispatcher)))
+        : Promise.resolve(undefined);
+    // Handled here so a failed import does not crash a process that never sends; `send` still rejects with it.
+    this.#http.catch(() => undefined);
+  }
+
+  /** The native HTTP client this transport owns, for a client made by `withOptions` to share. */
+  get http(): Promise<NativeHttp | undefined> {
+    return this.#http;
+  }
+
+  /** Closes the connections the client opened; later calls fail with a `KnifyError`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await (await this.#http)?.close();
   }
 
   /**
@@ -41,16 +66,21 @@ export class Transport {
    * response whatever its status (turning it into an error is `toAPIResponse`'s job); rejects only when
    * no response arrived.
    */
-  async send(request: Request, options: RequestOptions = {}): Promise<Response> {
+  async send(request: OutgoingRequest, options: RequestOptions = {}): Promise<Response> {
+    const http = await this.#http;
+    if (this.#closed || http?.closed) {
+      throw new KnifyError(`${request.method} ${request.url}: this client was closed; make a new KnifyClient.`);
+    }
     const config = this.#config;
     const { signal } = options;
     const maxRetries = options.maxRetries ?? config.maxRetries;
     const timeout = options.timeout ?? config.timeout;
     const deadline = options.deadline ?? config.deadline;
     const deadlineAt = deadline === undefined ? Number.POSITIVE_INFINITY : config.clock.now() + deadline;
+    // Encoded once: a retry must send the same bytes.
+    const { body, contentType } = await request.encode();
     const headers = this.#headers(request, options);
-    // Buffer the body once: a retry must send the same bytes, and a consumed stream cannot be replayed.
-    const body = request.body === null ? undefined : await request.arrayBuffer();
+    if (contentType !== null && !headers.has("content-type")) headers.set("content-type", contentType);
     const target = `${request.method} ${request.url}`;
 
     for (let retry = 0; ; retry++) {
@@ -63,7 +93,8 @@ export class Transport {
       this.#logRequest(target, headers, body, retry);
 
       const started = config.clock.now();
-      const outcome = await this.#attempt(request, headers, body, attemptTimeout, cutByDeadline, signal);
+      const native = http?.active() ? http : undefined;
+      const outcome = await this.#attempt(native, request, headers, body, attemptTimeout, cutByDeadline, signal);
       if (outcome.response) {
         await this.#logResponse(target, outcome.response, config.clock.now() - started);
         if (!isRetryableStatus(outcome.response.status)) return outcome.response;
@@ -90,7 +121,7 @@ export class Transport {
     }
   }
 
-  #headers(request: Request, options: RequestOptions): Headers {
+  #headers(request: OutgoingRequest, options: RequestOptions): Headers {
     const headers = new Headers({
       Accept: "application/json",
       "User-Agent": `knify-sdk-typescript/${VERSION}`,
@@ -111,9 +142,10 @@ export class Transport {
   }
 
   async #attempt(
-    request: Request,
+    http: NativeHttp | undefined,
+    request: OutgoingRequest,
     headers: Headers,
-    body: ArrayBuffer | undefined,
+    body: Uint8Array | undefined,
     timeout: number,
     cutByDeadline: boolean,
     signal: AbortSignal | undefined,
@@ -127,21 +159,27 @@ export class Transport {
     // AbortSignal.any keeps the caller's signal attached while the body is read (SSE), without leaking a
     // listener per request on a long-lived signal.
     const combined = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
-    const fetchImpl = this.#config.fetch ?? globalThis.fetch;
     try {
+      if (http) {
+        const sent = { url: request.url, method: request.method, headers, body, signal: combined, timeout };
+        return { response: await http.send(sent) };
+      }
+      const { fetchOptions, dispatcher } = this.#config;
       const init = {
-        ...this.#config.fetchOptions,
+        ...fetchOptions,
+        ...(dispatcher === undefined ? {} : { dispatcher }),
         method: request.method,
         headers: new Headers(headers),
         signal: combined,
         redirect: request.redirect,
         ...(body === undefined ? {} : { body }),
       } as RequestInit;
-      return { response: await fetchImpl(request.url, init) };
+      return { response: await (this.#config.fetch ?? globalThis.fetch)(request.url, init) };
     } catch (error) {
       if (signal?.aborted) throw new APIUserAbortError(undefined, { cause: signal.reason });
       const target = `${request.method} ${request.url}`;
-      if (timedOut) {
+      // A native client's own timeout ("TimeoutError", as AbortSignal.timeout names it) can fire with our timer.
+      if (timedOut || (error as Error | undefined)?.name === "TimeoutError") {
         const message = cutByDeadline
           ? `${target} passed the call's deadline (${timeout} ms were left for this attempt).`
           : `${target} timed out after ${timeout} ms; raise the timeout option if the server is slow.`;
@@ -169,7 +207,7 @@ export class Transport {
     return backoffDelay(retry, random);
   }
 
-  #logRequest(target: string, headers: Headers, body: ArrayBuffer | undefined, retry: number): void {
+  #logRequest(target: string, headers: Headers, body: Uint8Array | undefined, retry: number): void {
     const { logger } = this.#config;
     if (!logger.enabled("debug")) return;
     const isText = /json|text/.test(headers.get("content-type") ?? "");

@@ -1,4 +1,5 @@
 import { KnifyError } from "./knify-error.js";
+import { loadRuntime } from "./load-runtime.js";
 
 /** Workspace archive bytes: a `.tar.gz` as a Buffer/Uint8Array, ArrayBuffer, Blob or web ReadableStream. */
 export type WorkspaceData = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
@@ -21,7 +22,7 @@ export type WorkspaceSource =
 /** The source as a gzip `Blob`, ready for the multipart `workspace` part. */
 export async function workspaceArchive(source: WorkspaceSource): Promise<Blob> {
   if (source.data !== undefined) return toBlob(source.data);
-  if (typeof source.path === "string") return archiveDirectory(source.path, source.filter);
+  if (typeof source.path === "string") return (await loadRuntime()).archiveDirectory(source.path, source.filter);
   throw new KnifyError("A workspace needs either `path` (a directory) or `data` (a .tar.gz).");
 }
 
@@ -34,27 +35,4 @@ async function toBlob(data: WorkspaceData): Promise<Blob> {
           await new Response(data).blob()
         : new Blob([data instanceof ArrayBuffer ? new Uint8Array(data) : Uint8Array.from(data)]);
   return blob.type ? blob : new Blob([blob], { type: "application/gzip" });
-}
-
-/**
- * Archives a directory the way `tar -czf - -C dir .` would, minus owner and time details (`portable`).
- * `tar` and `node:fs` are loaded here, lazily, so importing the SDK needs neither.
- */
-async function archiveDirectory(dir: string, filter: ((path: string) => boolean) | undefined): Promise<Blob> {
-  const [{ create }, { readdir, stat }] = await Promise.all([import("tar"), import("node:fs/promises")]);
-  const info = await stat(dir).catch((error: unknown) => {
-    throw new KnifyError(`Cannot read the workspace directory ${dir}: ${(error as Error).message}`, { cause: error });
-  });
-  if (!info.isDirectory())
-    throw new KnifyError(`${dir} is not a directory; pass a directory as path or a .tar.gz as data.`);
-  const entries = (await readdir(dir)).filter((entry) => !filter || filter(entry)).sort();
-  if (entries.length === 0)
-    throw new KnifyError(`The workspace directory ${dir} is empty; there is nothing to upload.`);
-  const pack = create(
-    { gzip: true, portable: true, cwd: dir, ...(filter ? { filter: (path: string) => filter(path) } : {}) },
-    entries,
-  );
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Uint8Array);
-  return new Blob(chunks, { type: "application/gzip" });
 }

@@ -1,7 +1,7 @@
 import type { APIPromise } from "../core/api-promise.js";
 import type { CoreClient } from "../core/core-client.js";
 import { APITimeoutError, APIUserAbortError, JobFailedError } from "../core/errors.js";
-import { extractArchive } from "../core/extract-archive.js";
+import { loadRuntime } from "../core/load-runtime.js";
 import type { RequestOptions } from "../core/options.js";
 import type { PagePromise } from "../core/pagination.js";
 import { APIResource } from "../core/resource.js";
@@ -38,7 +38,10 @@ export interface WaitForOptions {
   signal?: AbortSignal | undefined;
   /** Called with the job whenever its status changes (and once with the first status seen). */
   onStatus?: ((status: JobStatus, job: Job) => void) | undefined;
-  /** Ms between polls. Default 2000. */
+  /**
+   * Ms between polls. Default: the first poll after 100 ms, then twice as long each time up to 2000, so a
+   * short job is seen done within a fraction of a second (issue 14) and a long one costs one request per 2 s.
+   */
   pollInterval?: number | undefined;
 }
 
@@ -58,6 +61,7 @@ export interface JobEventsMethod {
 
 const DEFAULT_WAIT_TIMEOUT_MS = 60 * 60 * 1000;
 const DEFAULT_POLL_INTERVAL_MS = 2000;
+const FIRST_POLL_MS = 100;
 
 /** Jobs: create them, follow them, continue them, clean them up. */
 export class Jobs extends APIResource {
@@ -101,7 +105,7 @@ export class Jobs extends APIResource {
 
   /** Downloads the job's sandbox and unpacks it into `dir`, made if missing (Node only). */
   async extractArchive(jobId: string, dir: string, options?: RequestOptions): Promise<void> {
-    await extractArchive(await this.archive(jobId, options), dir);
+    await (await loadRuntime()).extractArchive(await this.archive(jobId, options), dir);
   }
 
   /**
@@ -180,7 +184,8 @@ export class Jobs extends APIResource {
     const { clock, sleep } = this.core;
     const { signal, onStatus } = options;
     const timeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
-    const pollInterval = options.pollInterval ?? DEFAULT_POLL_INTERVAL_MS;
+    // An explicit interval is kept as given; the default one starts short and doubles up to 2 s.
+    let pollInterval = options.pollInterval ?? FIRST_POLL_MS;
     const deadlineAt = clock.now() + timeout;
     let lastStatus: string | undefined;
     for (;;) {
@@ -198,6 +203,7 @@ export class Jobs extends APIResource {
       }
       try {
         await sleep(Math.min(pollInterval, left), signal);
+        if (options.pollInterval === undefined) pollInterval = Math.min(pollInterval * 2, DEFAULT_POLL_INTERVAL_MS);
       } catch (error) {
         throw new APIUserAbortError(undefined, { cause: error });
       }

@@ -1,5 +1,4 @@
-import { randomBytes } from "@noble/hashes/utils.js";
-import { fromBase64, toBase64 } from "./bytes.js";
+import { fromBase64, randomBytes, toBase64 } from "./bytes.js";
 import { WebhookVerificationError } from "./error.js";
 
 /** The prefix of every Knify (and Standard Webhooks) signing secret. */

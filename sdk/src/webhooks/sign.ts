@@ -1,4 +1,4 @@
-import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
+import { randomBytes, toHex } from "./bytes.js";
 import { KNIFY_SIGNATURE_HEADER, knifySignature } from "./knify-signature.js";
 import { payloadBytes, type WebhookPayload } from "./payload.js";
 import { assertSecret, secretKey } from "./secret.js";
@@ -16,13 +16,16 @@ export interface SignInput {
   timestamp?: Date;
 }
 
-/** The headers Knify sends with a delivery. */
-export interface SignedWebhookHeaders {
+/**
+ * The headers Knify sends with a delivery. A type alias, not an interface: only an alias is assignable to
+ * `Record<string, string>`, so `fetch(url, { headers: sign(…) })` compiles under `strict` (issue 14).
+ */
+export type SignedWebhookHeaders = {
   "X-Knify-Signature": string;
   "webhook-id": string;
   "webhook-timestamp": string;
   "webhook-signature": string;
-}
+};
 
 /**
  * Signs a payload the way Knify signs deliveries, so you can test your receiver without a server.
@@ -35,7 +38,7 @@ export interface SignedWebhookHeaders {
 export function sign(input: SignInput): SignedWebhookHeaders {
   const body = payloadBytes(input.payload);
   assertSecret(input.secret);
-  const id = input.id ?? eventId(input.payload) ?? `evt_${bytesToHex(randomBytes(12))}`;
+  const id = input.id ?? eventId(input.payload) ?? `evt_${toHex(randomBytes(12))}`;
   const timestamp = String(Math.floor((input.timestamp ?? new Date()).getTime() / 1000));
   return {
     [KNIFY_SIGNATURE_HEADER]: knifySignature(body, input.secret),

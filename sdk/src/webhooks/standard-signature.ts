@@ -1,5 +1,4 @@
-import { concatBytes } from "@noble/hashes/utils.js";
-import { toBase64, utf8 } from "./bytes.js";
+import { toBase64 } from "./bytes.js";
 import { hmacSha256 } from "./hmac.js";
 
 /** The Standard Webhooks headers (https://www.standardwebhooks.com, "Signature scheme"). */
@@ -9,8 +8,8 @@ export const WEBHOOK_SIGNATURE_HEADER = "webhook-signature";
 
 /**
  * The base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` (without the `v1,` version prefix).
- * The body is appended as bytes, so a body that is not valid UTF-8 is still signed exactly as sent.
+ * The body is hashed as bytes, so a body that is not valid UTF-8 is still signed exactly as sent.
  */
 export function standardSignature(key: Uint8Array, id: string, timestamp: string, body: Uint8Array): string {
-  return toBase64(hmacSha256(key, concatBytes(utf8(`${id}.${timestamp}.`), body)));
+  return toBase64(hmacSha256(key, `${id}.${timestamp}.`, body));
 }

@@ -2,7 +2,7 @@ import { timingSafeEqual } from "./bytes.js";
 import { WebhookVerificationError } from "./error.js";
 import type { WebhookEvent } from "./event.js";
 import { readHeader, type WebhookHeaders } from "./headers.js";
-import { KNIFY_SIGNATURE_HEADER, knifySignature } from "./knify-signature.js";
+import { KNIFY_SIGNATURE_HEADER, matchesKnifySignature } from "./knify-signature.js";
 import { parseEvent } from "./parse-event.js";
 import { payloadBytes, type WebhookPayload } from "./payload.js";
 import { assertSecret, secretKey } from "./secret.js";
@@ -29,6 +29,7 @@ export interface UnwrapOptions {
 }
 
 const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+const CHECK_SENDER = "Check that the request comes from Knify and that your framework passes all request headers.";
 const STANDARD_HEADERS = [WEBHOOK_ID_HEADER, WEBHOOK_TIMESTAMP_HEADER, WEBHOOK_SIGNATURE_HEADER] as const;
 
 /**
@@ -75,8 +76,7 @@ export function unwrap(
     throw new WebhookVerificationError(
       "header_missing",
       legacy === undefined
-        ? `Missing webhook signature headers: expected ${STANDARD_HEADERS.join(", ")} (Standard Webhooks). ` +
-            "Check that the request comes from Knify and that your framework passes all request headers."
+        ? `Missing webhook signature headers: expected ${STANDARD_HEADERS.join(", ")} (Standard Webhooks). ${CHECK_SENDER}`
         : `Missing ${STANDARD_HEADERS.join(", ")}: the delivery carries only ${KNIFY_SIGNATURE_HEADER}, which has no timestamp, ` +
             "so a captured delivery could be replayed forever. Knify sends both; a proxy may be dropping headers. " +
             "To accept the legacy header alone, pass { allowLegacySignature: true }.",
@@ -140,8 +140,7 @@ function verifyKnifySignature(body: Uint8Array, signature: string | undefined, s
   if (signature === undefined) {
     throw new WebhookVerificationError(
       "header_missing",
-      `Missing webhook signature headers: expected ${STANDARD_HEADERS.join(", ")} (Standard Webhooks) or ${KNIFY_SIGNATURE_HEADER}. ` +
-        "Check that the request comes from Knify and that your framework passes all request headers.",
+      `Missing webhook signature headers: expected ${STANDARD_HEADERS.join(", ")} (Standard Webhooks) or ${KNIFY_SIGNATURE_HEADER}. ${CHECK_SENDER}`,
     );
   }
   if (!/^sha256=[0-9a-f]{64}$/.test(signature)) {
@@ -150,7 +149,7 @@ function verifyKnifySignature(body: Uint8Array, signature: string | undefined, s
       `Malformed ${KNIFY_SIGNATURE_HEADER} header: expected "sha256=" followed by 64 lowercase hex digits, got ${quote(signature)}.`,
     );
   }
-  if (!secrets.some((each) => timingSafeEqual(knifySignature(body, each), signature))) {
+  if (!secrets.some((each) => matchesKnifySignature(body, each, signature))) {
     throw noMatch(secrets, `the ${KNIFY_SIGNATURE_HEADER} header`);
   }
 }

@@ -1,5 +1,4 @@
-import { timingSafeEqual } from "./bytes.js";
-import { knifySignature } from "./knify-signature.js";
+import { matchesKnifySignature } from "./knify-signature.js";
 import { payloadBytes, type WebhookPayload } from "./payload.js";
 import { assertSecret } from "./secret.js";
 
@@ -23,5 +22,5 @@ export function verify(payload: WebhookPayload, signature: string, secret: strin
   assertSecret(secret);
   // A missing header (undefined) or a repeated one (string[]) is simply not a valid signature.
   if (typeof signature !== "string") return false;
-  return timingSafeEqual(knifySignature(body, secret), signature);
+  return matchesKnifySignature(body, secret, signature);
 }

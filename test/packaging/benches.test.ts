@@ -1,0 +1,60 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+// Benchmarks are not timed tests: this only checks that each bench runs (on a tiny input, `--quick`) and
+// reports every row with a ratio against its baseline. The figures themselves come from `npm run bench`.
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+interface Row {
+  name: string;
+  result: { candidate: number; baseline: number; ratio: number; min: number; max: number };
+}
+
+function bench<T = Row[]>(script: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [script, "--quick", "--json"],
+      { cwd: ROOT, timeout: 90_000 },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as T),
+    );
+  });
+}
+
+function expectRatios(rows: Row[]): void {
+  for (const { name, result } of rows) {
+    expect(result.candidate, name).toBeGreaterThan(0);
+    expect(result.baseline, name).toBeGreaterThan(0);
+    expect(result.min, name).toBeLessThanOrEqual(result.ratio);
+    expect(result.max, name).toBeGreaterThanOrEqual(result.ratio);
+  }
+}
+
+describe("bench/", () => {
+  it("webhooks.mjs measures verify() and unwrap() on 1 KB and 64 KB bodies against bare node:crypto", async () => {
+    const rows = await bench("bench/webhooks.mjs");
+    expect(rows.map((row) => row.name)).toEqual([
+      "verify() 1 KB body",
+      "unwrap() 1 KB body",
+      "verify() 64 KB body",
+      "unwrap() 64 KB body",
+    ]);
+    expectRatios(rows);
+  }, 120_000);
+
+  it("transport.mjs measures client.jobs.get() (undici and fetch paths) against undici.request, and cold import", async () => {
+    const { rows, coldImport } = await bench<{
+      rows: Row[];
+      coldImport: { sdk: { median: number }; baseline: { median: number } };
+    }>("bench/transport.mjs");
+    expect(rows.map((row) => row.name)).toEqual([
+      "client.jobs.get(), 32 in flight",
+      "client.jobs.get() over fetch, 32 in flight",
+    ]);
+    expectRatios(rows);
+    expect(coldImport.sdk.median).toBeGreaterThan(0);
+    expect(coldImport.baseline.median).toBeGreaterThan(0);
+  }, 120_000);
+});
