@@ -5,11 +5,12 @@ import { ADMIN, allPermissions, isPermission, type Permission } from "./auth/per
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createKey, rotateKey } from "./keys/create-key.js";
+import { presentKey } from "./keys/present.js";
 import { createLogger } from "./logger.js";
-import { iso, presentKey } from "./routes/present.js";
 import { startServer } from "./server.js";
 import { openSqliteStore } from "./store/sqlite/index.js";
 import type { Store } from "./store/store.js";
+import { iso } from "./timestamps.js";
 
 const USAGE = `Usage:
   knify-server start
@@ -162,18 +163,9 @@ async function keys(sub: string, argv: string[]): Promise<number> {
       );
       const key = await store.keys.get(id);
       if (!key) throw new Error(`There is no key ${id}.`);
-      if (key.revokedAt !== null) throw new Error(`Key ${id} is revoked and cannot be rotated.`);
-      const now = systemClock.now();
-      if (key.expiresAt !== null && key.expiresAt <= now) {
-        throw new Error(`Key ${id} has expired and cannot be rotated; create a new key.`);
-      }
-      const rotated = await rotateKey(store, key, now, grace);
+      const rotated = await rotateKey(store, key, systemClock.now(), grace);
       if (!rotated) throw new Error(`There is no key ${id}.`);
-      print({
-        ...presentKey(rotated.key),
-        api_key: rotated.apiKey,
-        previous_secret_expires_at: iso(rotated.previousExpiresAt),
-      });
+      print(rotated);
       return 0;
     });
   }

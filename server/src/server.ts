@@ -1,13 +1,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createApp } from "./app.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
+import { healthHandlers } from "./http/health.js";
 import { createJobsModule } from "./jobs/module.js";
+import { keyHandlers } from "./keys/handlers.js";
+import { createApp } from "./koa/app.js";
 import type { Logger } from "./logger.js";
 import type { FeatureModule } from "./module.js";
-import { healthHandlers } from "./routes/health.js";
-import { keyHandlers } from "./routes/keys.js";
 import { openSqliteStore } from "./store/sqlite/index.js";
 import type { Store } from "./store/store.js";
 import { createWebhooksModule } from "./webhooks/module.js";

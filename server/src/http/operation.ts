@@ -1,7 +1,7 @@
-import type { ParameterizedContext } from "koa";
 import type { OperationId } from "../generated/operations.js";
 import type { operations as OperationTypes } from "../generated/schema.js";
 import type { KeyRecord } from "../store/store.js";
+import type { CoreRequest, ResponseStream } from "./request.js";
 
 /** What a handler receives: input already authenticated, authorized and validated against the spec. */
 export interface RequestInput {
@@ -13,17 +13,22 @@ export interface RequestInput {
   key: KeyRecord | null;
   requestId: string;
   now: number;
-  /** The Koa context, for the few handlers that stream (SSE) or read multipart themselves. */
-  ctx: ParameterizedContext;
+  /**
+   * The base of absolute `Link` URLs: `KNIFY_PUBLIC_URL`, else a trusted proxy's origin, else "" (links
+   * stay relative references).
+   */
+  linkBase: string;
+  /** The plain request, for the few handlers that need more: its path, an upload stream, client-gone. */
+  request: CoreRequest;
 }
 
-/** A JSON response. `body: undefined` with status 204 sends no body. */
+/** A JSON response (`body: undefined` with status 204 sends no body), or a stream with its own Content-Type. */
 export interface HandlerResult {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** The handler wrote the response itself (a stream). */
-  streamed?: boolean;
+  /** A streamed body (server-sent events, an archive); `headers` then carry its Content-Type. */
+  stream?: ResponseStream;
 }
 
 export type Handler = (input: RequestInput) => Promise<HandlerResult>;

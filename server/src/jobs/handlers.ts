@@ -2,10 +2,11 @@ import { canSee } from "../auth/scope.js";
 import type { Clock } from "../clock.js";
 import type { Handlers, JsonBody, RequestInput } from "../http/operation.js";
 import { keyOf } from "../http/operation.js";
+import { decodeCursor, nextPageLink, page } from "../http/pagination.js";
 import { ProblemError } from "../http/problem.js";
+import { headerOf } from "../http/request.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
-import { decodeCursor, nextPageLink, page } from "../routes/pagination.js";
 import type { JobRecord, JobSpec, JobStatus, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
 import { sandboxBaseFile, sandboxDir } from "../workspaces/paths.js";
@@ -134,7 +135,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
         ...(status ? { status } : {}),
         ...(key.workspaceId !== null ? { workspaceId: key.workspaceId } : {}),
       });
-      const result = page(input.ctx, items, limit, (job) => job.id);
+      const result = page(input, items, limit, (job) => job.id);
       return { body: result.body.map(presentJob), headers: result.headers };
     },
 
@@ -144,7 +145,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const job = await visibleJob(input);
       const lastEventId = input.headers["last-event-id"];
       const after = typeof lastEventId === "string" ? Number(lastEventId) : ((input.query.after as number) ?? 0);
-      if (input.ctx.get("accept").includes("text/event-stream")) {
+      if (headerOf(input.request, "accept").includes("text/event-stream")) {
         const release = streamSlots.take(keyOf(input).id);
         if (!release) {
           throw new ProblemError(
@@ -154,16 +155,16 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
             { "Retry-After": "1" },
           );
         }
-        followJobEvents(input.ctx, job.id, after, {
+        return followJobEvents(job.id, after, {
           store,
           notifier,
           logger: deps.logger,
           keepAliveMs: config.sseKeepAliveMs,
-          accessEnded: streamAccessCheck(store, deps.clock, input.ctx.get("authorization"), job),
+          accessEnded: streamAccessCheck(store, deps.clock, headerOf(input.request, "authorization"), job),
           requestId: input.requestId,
+          signal: input.request.signal,
           onEnd: release,
         });
-        return { streamed: true };
       }
       const limit = input.query.limit as number;
       const events = await store.jobs.events(job.id, after, limit + 1);
@@ -172,8 +173,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const last = pageEvents.at(-1);
       return {
         body: pageEvents.map(presentEvent),
-        headers:
-          more && last ? { Link: nextPageLink(input.ctx, { after: String(last.seq), limit: String(limit) }) } : {},
+        headers: more && last ? { Link: nextPageLink(input, { after: String(last.seq), limit: String(limit) }) } : {},
       };
     },
 
@@ -241,11 +241,13 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       stream.on("error", (err: unknown) =>
         deps.logger.error({ err, job_id: sandbox.jobId }, "archiving a sandbox failed"),
       );
-      input.ctx.status = 200;
-      input.ctx.type = "application/gzip";
-      input.ctx.set("Content-Disposition", `attachment; filename="${sandbox.jobId}.tar.gz"`);
-      input.ctx.body = stream;
-      return { streamed: true };
+      return {
+        headers: {
+          "Content-Type": "application/gzip",
+          "Content-Disposition": `attachment; filename="${sandbox.jobId}.tar.gz"`,
+        },
+        stream,
+      };
     },
 
     listJobChanges: async (input) => {
@@ -265,14 +267,13 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
     if (isFinished(job.status) || job.cleanedUpAt !== null || config.continueWaitMs === 0 || waiting.has(job.id))
       return job;
     waiting.add(job.id);
-    const left = new AbortController();
-    const onClose = () => left.abort();
-    input.ctx.req.once("close", onClose);
     try {
       const deadline = deps.clock.now() + config.continueWaitMs;
-      return (await waitForTurnEnd(store, notifier, job.id, deadline, left.signal, () => deps.clock.now())) ?? job;
+      const ended = await waitForTurnEnd(store, notifier, job.id, deadline, input.request.signal, () =>
+        deps.clock.now(),
+      );
+      return ended ?? job;
     } finally {
-      input.ctx.req.off("close", onClose);
       waiting.delete(job.id);
     }
   }

@@ -4,6 +4,9 @@ import type { ServerConfig } from "../config.js";
 import { ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
 import type { KeyRecord, KeyType, Store } from "../store/store.js";
+import { iso } from "../timestamps.js";
+import { PRESET_ID_PREFIX } from "../workspaces/preset-id.js";
+import { presentKey } from "./present.js";
 
 export interface CreateKeyInput {
   name: string;
@@ -26,6 +29,7 @@ export async function createKey(
   now: number,
   input: CreateKeyInput,
 ): Promise<{ key: KeyRecord; apiKey: string }> {
+  refusePresetWorkspace(input.workspaceId ?? null);
   const type = input.type ?? "live";
   const { apiKey, prefix } = generateApiKey(type);
   const key = await store.keys.create(
@@ -53,10 +57,40 @@ export async function createKey(
   return { key, apiKey };
 }
 
-/** Issues a new secret for a key; the previous ones keep working for `graceSeconds`. */
+/**
+ * Issues a new secret for a key; the previous ones keep working for `graceSeconds`. The one rotation rule,
+ * for `POST /keys/{key_id}/rotate` and `knify-server keys rotate` alike: a revoked key (409 `key_revoked`)
+ * or an expired one (409 `key_expired`: a new secret would not work either) is not rotated. Returns the key
+ * as the API shows it, with its new secret; null when the key is gone.
+ */
 export async function rotateKey(store: Store, key: KeyRecord, now: number, graceSeconds: number) {
+  if (key.revokedAt !== null) {
+    throw new ProblemError("key_revoked", `Key ${key.id} is revoked and cannot be rotated; create a new key instead.`);
+  }
+  if (key.expiresAt !== null && key.expiresAt <= now) {
+    throw new ProblemError(
+      "key_expired",
+      `Key ${key.id} expired at ${iso(key.expiresAt)} and cannot be rotated: a new secret would not work either. Create a new key instead.`,
+    );
+  }
   const { apiKey, prefix } = generateApiKey(key.type);
   const previousExpiresAt = now + graceSeconds * 1000;
   const rotated = await store.keys.rotate(key.id, { secretHash: hashApiKey(apiKey), prefix }, previousExpiresAt, now);
-  return rotated ? { key: rotated, apiKey, previousExpiresAt } : null;
+  if (!rotated) return null;
+  return { ...presentKey(rotated), api_key: apiKey, previous_secret_expires_at: iso(previousExpiresAt) };
+}
+
+/**
+ * Ids under `ws_preset_` belong to the server's pre-configured workspaces, which every key sees and none
+ * owns: a key scoped to one would be a tenant sharing a namespace with presets (and with every other key
+ * scoped to it), so such a scope is refused (400) rather than half-working.
+ */
+function refusePresetWorkspace(workspaceId: string | null): void {
+  if (workspaceId === null || !workspaceId.startsWith(PRESET_ID_PREFIX)) return;
+  const message = `must not start with ${PRESET_ID_PREFIX}, which names pre-configured workspaces`;
+  throw new ProblemError(
+    "validation_failed",
+    `The request has 1 problem: body /workspace_id ${message}. Scope the key to a workspace id of your own (e.g. ws_team_a).`,
+    { errors: [{ location: "body", path: "/workspace_id", message }] },
+  );
 }

@@ -1,8 +1,8 @@
 import { canSee } from "../auth/scope.js";
 import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
+import { decodeCursor, page } from "../http/pagination.js";
 import { ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
-import { decodeCursor, page } from "../routes/pagination.js";
 import type { Store } from "../store/store.js";
 import type { WebhookEndpointRecord } from "../store/webhooks-repo.js";
 import { presentDelivery, presentEndpoint } from "./present.js";
@@ -115,7 +115,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
         ...(before ? { before } : {}),
         ...(caller.workspaceId !== null ? { workspaceId: caller.workspaceId } : {}),
       });
-      const result = page(input.ctx, items, limit, (e) => e.id);
+      const result = page(input, items, limit, (e) => e.id);
       return { body: result.body.map(presentEndpoint), headers: result.headers };
     },
 
@@ -165,7 +165,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
         limit: limit + 1,
         ...(before ? { before } : {}),
       });
-      const result = page(input.ctx, items, limit, (d) => d.id);
+      const result = page(input, items, limit, (d) => d.id);
       return { body: result.body.map(presentDelivery), headers: result.headers };
     },
 

@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { canSee } from "../auth/scope.js";
 import type { Clock } from "../clock.js";
 import type { ServerConfig } from "../config.js";
+import { fromBase64url } from "../http/base64url.js";
 import { type Handlers, keyOf, type RequestInput } from "../http/operation.js";
+import { page } from "../http/pagination.js";
 import { type FieldError, ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
-import { page } from "../routes/pagination.js";
 import { spec } from "../spec.js";
 import type { Store } from "../store/store.js";
 import type { WorkspacePosition, WorkspaceRecord } from "../store/workspaces-repo.js";
@@ -62,7 +63,7 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
 
   async function readUpload(input: RequestInput, requireName: boolean): Promise<WorkspaceUpload> {
     try {
-      return await parseWorkspaceUpload(input.ctx.req, { tmpDir, requireName, limits });
+      return await parseWorkspaceUpload(input.request, { tmpDir, requireName, limits });
     } catch (error) {
       throw uploadProblem(error, input);
     }
@@ -155,7 +156,7 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
       const items = [...stored, ...presets.list().filter((p) => !after || newerFirst(p, after) > 0)]
         .sort(newerFirst)
         .slice(0, limit + 1);
-      const result = page(input.ctx, items, limit, (w) => `${w.createdAt}.${w.id}`);
+      const result = page(input, items, limit, (w) => `${w.createdAt}.${w.id}`);
       return {
         body: result.body.map((w) => presentWorkspace(w, presets.byId(w.id) !== undefined)),
         headers: result.headers,
@@ -231,7 +232,7 @@ function checkName(name: string | undefined): string {
 /** Parses a cursor this handler issued (see `CURSOR`); anything else is a 400 naming the parameter. */
 export function decodeWorkspaceCursor(cursor: unknown): WorkspacePosition | undefined {
   if (typeof cursor !== "string" || cursor === "") return undefined;
-  const match = CURSOR.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  const match = CURSOR.exec(fromBase64url(cursor));
   const createdAt = Number(match?.[1]);
   if (!match?.[2] || !Number.isSafeInteger(createdAt)) {
     throw new ProblemError("validation_failed", "The cursor is not one this server issued; start again without it.", {
@@ -249,7 +250,7 @@ function newerFirst(a: WorkspacePosition, b: WorkspacePosition): number {
 /** A PUT or DELETE of a preset: the operator's files, not the API's. */
 function readOnly(id: string, input: RequestInput): ProblemError {
   // A refused PUT leaves its multipart body unread; closing the connection keeps it from being read as a request.
-  const headers: Record<string, string> = input.ctx.req.complete ? {} : { Connection: "close" };
+  const headers: Record<string, string> = input.request.body.complete ? {} : { Connection: "close" };
   return new ProblemError(
     "workspace_read_only",
     `Workspace ${id} is pre-configured on the server (KNIFY_PRESET_WORKSPACES_DIR), so it is read-only through the API. Jobs can use it as it is; to change its files, upload a workspace of your own (POST /workspaces) under another name.`,
@@ -298,7 +299,7 @@ function nameTaken(existing: WorkspaceRecord | null, scope: string | null): Prob
  */
 function uploadProblem(error: unknown, input: RequestInput): unknown {
   if (!isArchiveError(error)) return error;
-  const headers: Record<string, string> = input.ctx.req.complete ? {} : { Connection: "close" };
+  const headers: Record<string, string> = input.request.body.complete ? {} : { Connection: "close" };
   const extras = error.code === "validation_failed" ? { errors: [fieldErrorOf(error)] } : {};
   return new ProblemError(error.code, error.message, extras, headers);
 }

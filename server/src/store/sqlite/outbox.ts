@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { newId } from "../../ids.js";
-import { iso } from "../../routes/present.js";
+import { iso } from "../../timestamps.js";
 import type { WebhookEventInput } from "../webhook-event.js";
 
 interface OutboxStatements {
