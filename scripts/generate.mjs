@@ -6,6 +6,7 @@
 //   {sdk,server}/src/generated/error-codes.ts  the closed error-code table (ErrorCode's x-knify-error-codes)
 //   server/src/generated/schema.d.ts     the same types, for the server
 //   server/src/generated/operations.ts   operationId -> method, path, permission (the server enforces this table)
+//   server/src/generated/constants.ts    the spec's version, permissions, patterns and prompt templates
 //   server/src/generated/validators.cjs  ajv standalone validators for params, query, headers and JSON bodies
 //   server/src/generated/validators.d.cts
 // `--check` regenerates in memory and fails when any file on disk differs (CI runs it via `npm test`).
@@ -112,6 +113,30 @@ export const operations = ${JSON.stringify(table, null, 2)} as const;
 
 export type Operation = (typeof operations)[number];
 export type OperationId = Operation["operationId"];
+`,
+);
+
+// --- the spec's constants: what hand-written code would otherwise copy out of it ----------------
+const schemas = spec.components.schemas;
+const patterns = Object.fromEntries(
+  Object.entries(schemas)
+    .filter(([, schema]) => typeof schema.pattern === "string")
+    .map(([name, schema]) => [name, schema.pattern]),
+);
+outputs.set(
+  "server/src/generated/constants.ts",
+  `${HEADER}
+/** The API's version (\`info.version\`). */
+export const API_VERSION = ${JSON.stringify(spec.info.version)};
+
+/** Every permission, in the spec's order (\`components.schemas.Permission\`). */
+export const PERMISSIONS = ${JSON.stringify(schemas.Permission.enum)} as const;
+
+/** The \`pattern\` of every component schema that has one, by schema name. */
+export const PATTERNS = ${JSON.stringify(patterns, null, 2)} as const;
+
+/** The agent prompt templates (\`AgentPrompts\`, \`x-knify-prompt-templates\`), by job type. */
+export const PROMPT_TEMPLATES: Readonly<Record<string, string>> = ${JSON.stringify(schemas.AgentPrompts["x-knify-prompt-templates"], null, 2)};
 `,
 );
 

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ADMIN, allPermissions, isPermission, type Permission } from "./auth/permissions.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { PATTERNS } from "./generated/constants.js";
 import { createKey, rotateKey } from "./keys/create-key.js";
 import { presentKey } from "./keys/present.js";
 import { createLogger } from "./logger.js";
@@ -23,7 +24,7 @@ The server and these commands use the store under KNIFY_DATA_DIR (default ./data
 
 class UsageError extends Error {}
 
-const WORKSPACE_ID = /^ws_[A-Za-z0-9_]{1,64}$/;
+const WORKSPACE_ID = new RegExp(PATTERNS.WorkspaceIdValue, "u");
 /** Where the first start leaves the bootstrap admin key, in the data dir. */
 export const BOOTSTRAP_KEY_FILE = "bootstrap-admin-key";
 

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDir } from "../../server/src/workspaces/paths.js";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { call } from "../support/http.js";
 import { jobProcesses } from "../support/processes.js";
 import { startTestServer, type TestServer } from "../support/server.js";

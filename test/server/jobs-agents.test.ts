@@ -4,7 +4,7 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentResultData, type Job, type JobEvent, JobFailedError, KnifyClient } from "@knify/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDir } from "../../server/src/workspaces/paths.js";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 // KNIFY_RUNNER=agents with stand-ins of the three CLIs on PATH (test/fixtures/agents/stand-in.mjs, linked

@@ -5,10 +5,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/src/config.js";
 import { RESTART_ERROR } from "../../server/src/jobs/module.js";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { createKey } from "../../server/src/keys/create-key.js";
 import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
-import { sandboxDir } from "../../server/src/workspaces/paths.js";
 import { jobProcesses } from "../support/processes.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { ConflictError, GoneError, type Job, KnifyClient, NotFoundError } from "@knify/sdk";
 import { list } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDir } from "../../server/src/workspaces/paths.js";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { jobProcesses } from "../support/processes.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 

@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { responseValidator } from "@knify/sdk/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { spec as openapi } from "../../server/src/spec.js";
-import { sandboxDir, workspaceFilesDir } from "../../server/src/workspaces/paths.js";
+import { workspaceFilesDir } from "../../server/src/workspaces/paths.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const checkResponse = responseValidator(openapi as unknown as Parameters<typeof responseValidator>[0]);

@@ -9,16 +9,13 @@ import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
 import type { JobRecord, JobSpec, JobStatus, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
-import { sandboxBaseFile, sandboxDir } from "../workspaces/paths.js";
 import type { PresetCatalog } from "../workspaces/presets.js";
 import { jobOverQuota } from "../workspaces/quota.js";
 import type { JobsConfig } from "./config.js";
 import type { JobNotifier } from "./notifier.js";
 import { presentEvent, presentJob } from "./present.js";
-import { checkSpecRules, continueConflict, isFinished } from "./rules.js";
-import { copiesWorkspace, removeSandbox } from "./sandbox.js";
-import { packSandbox } from "./sandbox-archive.js";
-import { removeSandboxBase, sandboxChanges } from "./sandbox-changes.js";
+import { checkSpecRules, continueConflict, copiesWorkspace, isFinished } from "./rules.js";
+import type { SandboxFiles } from "./sandbox-files.js";
 import type { RunRegistry } from "./scheduler.js";
 import { followJobEvents } from "./sse.js";
 import { streamAccessCheck } from "./stream-access.js";
@@ -31,7 +28,8 @@ export interface JobHandlerDeps {
   clock: Clock;
   logger: Logger;
   config: JobsConfig;
-  dataDir: string;
+  /** The sandboxes' files: on disk in the server, in memory in the mock. */
+  sandboxes: SandboxFiles;
   notifier: JobNotifier;
   runs: RunRegistry;
   webhook: JobWebhookFactory;
@@ -216,10 +214,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       notifier.jobChanged(job.id);
       // The store says "failed" first, so the turn's own ending (if it runs here) is a no-op; then stop it.
       await deps.runs.abort(job.id);
-      if (result.sandboxId !== null) {
-        await removeSandbox(sandboxDir(deps.dataDir, result.sandboxId));
-        await removeSandboxBase(sandboxBaseFile(deps.dataDir, result.sandboxId));
-      }
+      if (result.sandboxId !== null) await deps.sandboxes.remove(result.sandboxId);
       return { body: presentJob(result.job) };
     },
 
@@ -236,24 +231,20 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
     },
 
     getJobArchive: async (input) => {
-      const sandbox = sandboxOf(await visibleJob(input));
-      const stream = await packSandbox(sandbox.path);
-      stream.on("error", (err: unknown) =>
-        deps.logger.error({ err, job_id: sandbox.jobId }, "archiving a sandbox failed"),
-      );
+      const job = liveSandbox(await visibleJob(input));
       return {
         headers: {
           "Content-Type": "application/gzip",
-          "Content-Disposition": `attachment; filename="${sandbox.jobId}.tar.gz"`,
+          "Content-Disposition": `attachment; filename="${job.id}.tar.gz"`,
         },
-        stream,
+        stream: await deps.sandboxes.archive(job.sandboxId),
       };
     },
 
     listJobChanges: async (input) => {
-      const sandbox = sandboxOf(await visibleJob(input));
-      if (sandbox.path === null || sandbox.baseFile === null) return { body: [] };
-      const { changes, truncated } = await sandboxChanges(sandbox.path, sandbox.baseFile);
+      const job = liveSandbox(await visibleJob(input));
+      if (job.sandboxId === null) return { body: [] };
+      const { changes, truncated } = await deps.sandboxes.changes(job.sandboxId);
       return { body: changes, headers: truncated ? { "X-Knify-Truncated": "true" } : {} };
     },
   };
@@ -279,22 +270,15 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
   }
 
   /**
-   * Where a job's sandbox is on disk: 410 once it was cleaned up. A job whose first turn has not been
-   * provisioned yet (or was cancelled before it was) has an empty sandbox: nothing there yet.
+   * The job, if its sandbox still exists: 410 once it was cleaned up. A job whose first turn has not been
+   * provisioned yet (or was cancelled before it was) has no sandbox id: an empty sandbox, nothing there yet.
    */
-  function sandboxOf(job: JobRecord): { jobId: string; path: string | null; baseFile: string | null } {
-    if (job.cleanedUpAt !== null) {
-      throw new ProblemError(
-        "job_cleaned_up",
-        `Job ${job.id} was cleaned up at ${new Date(job.cleanedUpAt).toISOString()}; its sandbox is gone. Take the archive or the changes before POST /jobs/{job_id}/cleanup next time.`,
-      );
-    }
-    if (job.sandboxId === null) return { jobId: job.id, path: null, baseFile: null };
-    return {
-      jobId: job.id,
-      path: sandboxDir(deps.dataDir, job.sandboxId),
-      baseFile: sandboxBaseFile(deps.dataDir, job.sandboxId),
-    };
+  function liveSandbox(job: JobRecord): JobRecord {
+    if (job.cleanedUpAt === null) return job;
+    throw new ProblemError(
+      "job_cleaned_up",
+      `Job ${job.id} was cleaned up at ${new Date(job.cleanedUpAt).toISOString()}; its sandbox is gone. Take the archive or the changes before POST /jobs/{job_id}/cleanup next time.`,
+    );
   }
 }
 

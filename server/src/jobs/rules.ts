@@ -40,3 +40,12 @@ export function continueConflict(job: JobRecord): ProblemError | null {
   }
   return null;
 }
+
+/**
+ * Whether a job's sandbox starts as a copy of its workspace's files. A test-mode turn runs in the simulator,
+ * which reads no files, so it gets an empty sandbox (issue 15: test keys' jobs copied a 500 MiB workspace
+ * each) unless the job asks for the copy with `metadata.simulate_sandbox: "copy"`.
+ */
+export function copiesWorkspace(job: Pick<JobRecord, "spec" | "testMode">): boolean {
+  return !job.testMode || job.spec.metadata?.simulate_sandbox === "copy";
+}

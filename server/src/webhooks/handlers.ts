@@ -17,7 +17,8 @@ export interface WebhookHandlerDeps {
   allowPrivate: boolean;
   /** `KNIFY_WEBHOOK_MAX_ENDPOINTS`: each endpoint multiplies every event of its workspace (#15 item 6). */
   maxEndpointsPerWorkspace: number;
-  resolveAll?: ResolveAll;
+  /** Resolves an endpoint's host for the SSRF check (the system resolver in the server). */
+  resolveAll: ResolveAll;
 }
 
 /** 409 for a URL another endpoint of the workspace already has, on creation and on a change of URL alike. */
@@ -54,7 +55,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
   async function assertAcceptableUrl(url: string): Promise<void> {
     const problem = await checkWebhookUrl(url, {
       allowPrivate: deps.allowPrivate,
-      ...(deps.resolveAll ? { resolveAll: deps.resolveAll } : {}),
+      resolveAll: deps.resolveAll,
     });
     if (problem) {
       throw new ProblemError("validation_failed", problem, {

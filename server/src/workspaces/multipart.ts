@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
+import { PATTERNS } from "../generated/constants.js";
 import type { CoreRequest } from "../http/request.js";
 import { ArchiveError } from "./archive-error.js";
 import { type ArchiveLimits, resolveArchiveLimits } from "./limits.js";
@@ -29,7 +30,7 @@ export interface WorkspaceUpload {
 }
 
 /** Spec `WorkspaceName`: 1–64 letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+const NAME_PATTERN = new RegExp(PATTERNS.WorkspaceName, "u");
 const MAX_NAME_BYTES = 64;
 // Multipart framing allowed beyond the archive: boundaries, part headers (busboy caps each block at 16 KiB,
 // and at most two parts are read) and the name field.

@@ -1,12 +1,13 @@
 import { type Dirent, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../config.js";
+import { PATTERNS } from "../generated/constants.js";
 import type { Logger } from "../logger.js";
 import type { WorkspaceRecord } from "../store/workspaces-repo.js";
 import { PRESET_ID_PREFIX } from "./preset-id.js";
 
 /** The sub-directory names that may be presets: the spec's `WorkspaceName` pattern. */
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+const NAME = new RegExp(PATTERNS.WorkspaceName, "u");
 /** `ws_preset_` + the name with `.`/`-` as `_` must fit the spec's `WorkspaceIdValue` (64 characters after `ws_`). */
 const MAX_ID_NAME = 64 - (PRESET_ID_PREFIX.length - "ws_".length);
 
