@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import { type Operation, operations } from "../generated/operations.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
-import type { Handlers } from "./operation.js";
+import type { Handler, Handlers } from "./operation.js";
 import { operationPipeline, type PipelineDeps } from "./pipeline.js";
 import { ProblemError, problemBody } from "./problem.js";
 import { type CoreRequest, type CoreResponse, headerOf } from "./request.js";
@@ -36,7 +36,8 @@ export function createCore(deps: CoreDeps): Core {
     table.map((op) => {
       const handler = deps.handlers[op.operationId];
       if (!handler) throw new Error(`no handler for operation ${op.operationId} (openapi.yaml declares it)`);
-      return [op.operationId, operationPipeline(op, handler, deps)] as const;
+      // The one place an input's type is asserted: the pipeline validates it against this operation first.
+      return [op.operationId, operationPipeline(op, handler as Handler, deps)] as const;
     }),
   );
 

@@ -1,4 +1,5 @@
 import type { OperationId } from "../generated/operations.js";
+import type { BodyDefaults, QueryDefaults } from "../generated/query-defaults.js";
 import type { operations as OperationTypes } from "../generated/schema.js";
 import type { KeyRecord } from "../store/store.js";
 import type { CoreRequest, ResponseStream } from "./request.js";
@@ -31,10 +32,14 @@ export interface HandlerResult {
   stream?: ResponseStream;
 }
 
+/** A handler of any operation, as the pipeline calls it (its input validated against that operation). */
 export type Handler = (input: RequestInput) => Promise<HandlerResult>;
 
-/** One handler per operationId of the spec. */
-export type Handlers = Partial<Record<OperationId, Handler>>;
+/** The handler of operation `Id`: its input typed from the spec (see {@link Input}). */
+export type OperationHandler<Id extends OperationId> = (input: Input<Id>) => Promise<HandlerResult>;
+
+/** One handler per operationId of the spec, each typed by its operation. */
+export type Handlers = { [Id in OperationId]?: OperationHandler<Id> };
 
 /** The JSON body type of an operation, from the generated spec types. */
 export type JsonBody<Id extends keyof OperationTypes> = OperationTypes[Id] extends {
@@ -42,6 +47,29 @@ export type JsonBody<Id extends keyof OperationTypes> = OperationTypes[Id] exten
 }
   ? B
   : never;
+
+type Parameters<Id extends OperationId, Where extends "query" | "path"> = NonNullable<
+  OperationTypes[Id]["parameters"][Where]
+>;
+
+/** Operation `Id`'s query; parameters with a spec `default` are always there (the validator fills them in). */
+export type Query<Id extends OperationId> = Id extends keyof QueryDefaults
+  ? Defaulted<Parameters<Id, "query">, QueryDefaults[Id]>
+  : Parameters<Id, "query">;
+
+/** `T` with the fields `K` present (a validator with `useDefaults` filled them in). */
+type Defaulted<T, K extends PropertyKey> = Omit<T, K> & Required<Pick<T, K & keyof T>>;
+
+/**
+ * What operation `Id`'s handler receives: a {@link RequestInput} whose body, query and path parameters have
+ * the spec's types (they passed the generated validators), so handlers need no casts on their input.
+ * @example const handler: OperationHandler<"createJob"> = async (input) => input.body.spec.prompt …
+ */
+export type Input<Id extends OperationId> = RequestInput & {
+  body: Id extends keyof BodyDefaults ? Defaulted<JsonBody<Id>, BodyDefaults[Id]> : JsonBody<Id>;
+  query: Query<Id>;
+  params: Parameters<Id, "path">;
+};
 
 /** Pulls the principal out of an input of an authenticated operation. */
 export function keyOf(input: RequestInput): KeyRecord {

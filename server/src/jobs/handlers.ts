@@ -1,13 +1,13 @@
 import { canSee } from "../auth/scope.js";
 import type { Clock } from "../clock.js";
-import type { Handlers, JsonBody, RequestInput } from "../http/operation.js";
+import type { Handlers, RequestInput } from "../http/operation.js";
 import { keyOf } from "../http/operation.js";
 import { decodeCursor, nextPageLink, page } from "../http/pagination.js";
 import { ProblemError } from "../http/problem.js";
 import { headerOf } from "../http/request.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
-import type { JobRecord, JobSpec, JobStatus, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
+import type { JobRecord, JobSpec, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
 import type { PresetCatalog } from "../workspaces/presets.js";
 import { jobOverQuota } from "../workspaces/quota.js";
@@ -91,7 +91,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
   return {
     createJob: async (input) => {
       const key = keyOf(input);
-      const { spec } = input.body as JsonBody<"createJob">;
+      const { spec } = input.body;
       checkSpecRules(spec);
       const workspaceId = await workspaceFor(key, spec);
       // Resuming an agent session hands its conversation (and whatever the agent keeps with it) to this job:
@@ -124,9 +124,9 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
 
     listJobs: async (input) => {
       const key = keyOf(input);
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const before = decodeCursor(input.query.cursor);
-      const status = input.query.status as JobStatus | undefined;
+      const { status } = input.query;
       const items = await store.jobs.list({
         limit: limit + 1,
         ...(before ? { before } : {}),
@@ -142,7 +142,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
     listJobEvents: async (input) => {
       const job = await visibleJob(input);
       const lastEventId = input.headers["last-event-id"];
-      const after = typeof lastEventId === "string" ? Number(lastEventId) : ((input.query.after as number) ?? 0);
+      const after = typeof lastEventId === "string" ? Number(lastEventId) : (input.query.after ?? 0);
       if (headerOf(input.request, "accept").includes("text/event-stream")) {
         const release = streamSlots.take(keyOf(input).id);
         if (!release) {
@@ -164,7 +164,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
           onEnd: release,
         });
       }
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const events = await store.jobs.events(job.id, after, limit + 1);
       const more = events.length > limit;
       const pageEvents = more ? events.slice(0, limit) : events;
@@ -180,7 +180,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const job = await untilContinuable(await visibleJob(input), input);
       const conflict = continueConflict(job);
       if (conflict) throw conflict;
-      const next = (input.body as JsonBody<"continueJob">).spec;
+      const next = input.body.spec;
       checkContinueType(job, next.job_type);
       const spec: JobSpec = { ...job.spec, prompt: next.prompt };
       if (next.model !== undefined) spec.model = next.model;

@@ -1,6 +1,6 @@
 import { defaultPermissions } from "../auth/permissions.js";
 import type { ServerConfig } from "../config.js";
-import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
+import { type Handlers, keyOf, type RequestInput } from "../http/operation.js";
 import { decodeCursor, page } from "../http/pagination.js";
 import { ProblemError } from "../http/problem.js";
 import { parseTimestamp } from "../http/timestamp.js";
@@ -37,7 +37,7 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
   return {
     createKey: async (input) => {
       const caller = keyOf(input);
-      const body = input.body as JsonBody<"createKey">;
+      const { body } = input;
       const workspaceId = body.workspace_id ?? caller.workspaceId;
       if (caller.workspaceId !== null && workspaceId !== caller.workspaceId) {
         throw new ProblemError("not_found", `No workspace ${workspaceId} is visible to this key.`);
@@ -67,7 +67,7 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
           `Key ${key.id} is revoked and cannot be changed; create a new key instead.`,
         );
       }
-      const body = input.body as JsonBody<"updateKey">;
+      const { body } = input;
       const changes: KeyChanges = {
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.permissions !== undefined ? { permissions: body.permissions } : {}),
@@ -85,7 +85,7 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
 
     listKeys: async (input) => {
       const caller = keyOf(input);
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const before = decodeCursor(input.query.cursor);
       // A scoped administrator pages through its own workspace's keys only.
       const items = await store.keys.list({
@@ -137,8 +137,8 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
 
     rotateKey: async (input) => {
       const key = await visibleKey(input);
-      const body = input.body as JsonBody<"rotateKey">;
-      const grace = Math.min(body.grace_period_seconds ?? 86_400, config.maxRotationGraceSeconds);
+      const { body } = input;
+      const grace = Math.min(body.grace_period_seconds, config.maxRotationGraceSeconds);
       const rotated = await rotateKey(store, key, input.now, grace);
       if (!rotated) throw new ProblemError("not_found", `No key ${key.id} is visible to this key.`);
       return { body: rotated };

@@ -1,5 +1,5 @@
 import { canSee } from "../auth/scope.js";
-import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
+import { type Handlers, keyOf, type RequestInput } from "../http/operation.js";
 import { decodeCursor, page } from "../http/pagination.js";
 import { ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
@@ -67,7 +67,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
   return {
     createWebhookEndpoint: async (input) => {
       const caller = keyOf(input);
-      const body = input.body as JsonBody<"createWebhookEndpoint">;
+      const { body } = input;
       const workspaceId = caller.workspaceId ?? body.workspace_id;
       if (workspaceId === undefined) {
         throw new ProblemError(
@@ -109,7 +109,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
 
     listWebhookEndpoints: async (input) => {
       const caller = keyOf(input);
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const before = decodeCursor(input.query.cursor);
       const items = await store.webhooks.listEndpoints({
         limit: limit + 1,
@@ -124,7 +124,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
 
     updateWebhookEndpoint: async (input) => {
       const endpoint = await visibleEndpoint(input);
-      const body = input.body as JsonBody<"updateWebhookEndpoint">;
+      const { body } = input;
       if (body.url !== undefined) await assertAcceptableUrl(body.url);
       const updated = await store.webhooks.updateEndpoint(endpoint.id, {
         ...(body.url !== undefined ? { url: body.url } : {}),
@@ -160,7 +160,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
 
     listWebhookDeliveries: async (input) => {
       const endpoint = await visibleEndpoint(input);
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const before = decodeCursor(input.query.cursor);
       const items = await store.webhooks.listDeliveries(endpoint.id, {
         limit: limit + 1,

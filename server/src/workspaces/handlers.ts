@@ -127,7 +127,7 @@ export function workspaceHandlers<U extends StagedUpload>(deps: WorkspaceHandler
 
     listWorkspaces: async (input) => {
       const scope = keyOf(input).workspaceId;
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const after = decodeWorkspaceCursor(input.query.cursor);
       const stored = await store.workspaces.list({
         limit: limit + 1,
