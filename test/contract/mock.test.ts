@@ -1,6 +1,7 @@
 import { createKnifyMock } from "@knify/sdk/testing";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll } from "vitest";
+import { driftScenarios } from "./drift-scenarios.js";
 import { contractScenarios } from "./scenarios.js";
 import { type ContractTarget, validatingClient } from "./target.js";
 import { updateScenarios } from "./update-scenarios.js";
@@ -27,3 +28,4 @@ const target = (): ContractTarget => ({
 
 contractScenarios(target);
 updateScenarios(target);
+driftScenarios(target);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { driftScenarios } from "./drift-scenarios.js";
 import { contractScenarios } from "./scenarios.js";
 import { type ContractTarget, validatingClient } from "./target.js";
 import { updateScenarios } from "./update-scenarios.js";
@@ -10,7 +11,10 @@ let testAdminKey: string;
 const violations: string[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { KNIFY_WEBHOOK_ALLOW_PRIVATE: "1", KNIFY_SIMULATOR_DELAY_MS: "20" } });
+  // A continue of a running turn answers 409 at once, as the mock does (it does not model the wait).
+  server = await startTestServer({
+    env: { KNIFY_WEBHOOK_ALLOW_PRIVATE: "1", KNIFY_SIMULATOR_DELAY_MS: "20", KNIFY_CONTINUE_WAIT_MS: "0" },
+  });
   testAdminKey = (await server.key({ name: "test admin", type: "test", permissions: ["admin:all"] })).apiKey;
 });
 afterAll(() => server.stop());
@@ -27,3 +31,4 @@ const target = (): ContractTarget => ({
 
 contractScenarios(target);
 updateScenarios(target);
+driftScenarios(target);

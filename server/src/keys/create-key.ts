@@ -5,8 +5,8 @@ import { ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
 import type { KeyRecord, KeyType, Store } from "../store/store.js";
 import { iso } from "../timestamps.js";
-import { PRESET_ID_PREFIX } from "../workspaces/preset-id.js";
 import { presentKey } from "./present.js";
+import { refusePresetWorkspace } from "./workspace-scope.js";
 
 export interface CreateKeyInput {
   name: string;
@@ -78,19 +78,4 @@ export async function rotateKey(store: Store, key: KeyRecord, now: number, grace
   const rotated = await store.keys.rotate(key.id, { secretHash: hashApiKey(apiKey), prefix }, previousExpiresAt, now);
   if (!rotated) return null;
   return { ...presentKey(rotated), api_key: apiKey, previous_secret_expires_at: iso(previousExpiresAt) };
-}
-
-/**
- * Ids under `ws_preset_` belong to the server's pre-configured workspaces, which every key sees and none
- * owns: a key scoped to one would be a tenant sharing a namespace with presets (and with every other key
- * scoped to it), so such a scope is refused (400) rather than half-working.
- */
-function refusePresetWorkspace(workspaceId: string | null): void {
-  if (workspaceId === null || !workspaceId.startsWith(PRESET_ID_PREFIX)) return;
-  const message = `must not start with ${PRESET_ID_PREFIX}, which names pre-configured workspaces`;
-  throw new ProblemError(
-    "validation_failed",
-    `The request has 1 problem: body /workspace_id ${message}. Scope the key to a workspace id of your own (e.g. ws_team_a).`,
-    { errors: [{ location: "body", path: "/workspace_id", message }] },
-  );
 }
