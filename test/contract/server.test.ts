@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { driftScenarios } from "./drift-scenarios.js";
 import { contractScenarios } from "./scenarios.js";
+import { securityScenarios } from "./security-scenarios.js";
 import { type ContractTarget, validatingClient } from "./target.js";
 import { updateScenarios } from "./update-scenarios.js";
 
@@ -26,9 +27,11 @@ const target = (): ContractTarget => ({
   testAdminKey,
   violations,
   privateWebhooks: true,
+  seedKey: (input = {}) => server.key(input),
   client: (apiKey) => validatingClient(server.url, apiKey, violations),
 });
 
 contractScenarios(target);
 updateScenarios(target);
 driftScenarios(target);
+securityScenarios(target);

@@ -14,9 +14,23 @@ export interface ContractTarget {
   violations: string[];
   /** A client whose every response is validated against the spec. */
   client(apiKey: string): KnifyClient;
+  /**
+   * Makes a key straight in the target's store, as the CLI does (so it may be expired already): for the
+   * security cases, which need keys no API call can make.
+   */
+  seedKey(input?: SeedKeyInput): Promise<{ id: string; apiKey: string }>;
   /** Whether webhook URLs on loopback are accepted (the server runs with KNIFY_WEBHOOK_ALLOW_PRIVATE=1). */
   readonly privateWebhooks: true;
 }
+
+/** A key made in a target's store: its workspace, permissions and expiry (epoch ms). */
+export interface SeedKeyInput {
+  workspaceId?: string;
+  permissions?: Permission[];
+  expiresAt?: number;
+}
+
+type Permission = NonNullable<Parameters<KnifyClient["keys"]["create"]>[0]["permissions"]>[number];
 
 type Spec = { paths: Record<string, Record<string, { operationId?: string }>> };
 const validate = responseValidator(spec as never);
