@@ -14,7 +14,7 @@ import { jobOverQuota } from "../workspaces/quota.js";
 import type { JobsConfig } from "./config.js";
 import type { JobNotifier } from "./notifier.js";
 import { presentEvent, presentJob } from "./present.js";
-import { checkSpecRules, continueConflict, copiesWorkspace, isFinished } from "./rules.js";
+import { checkSpecRules, continueConflict, copiesWorkspace, isFinished, unknownSession } from "./rules.js";
 import type { SandboxFiles } from "./sandbox-files.js";
 import type { RunRegistry } from "./scheduler.js";
 import { followJobEvents } from "./sse.js";
@@ -97,10 +97,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       // Resuming an agent session hands its conversation (and whatever the agent keeps with it) to this job:
       // only a session a job visible to this key carries may be named (issue 15, item 11).
       if (spec.session_id !== undefined && !(await store.jobs.hasSession(spec.session_id, key.workspaceId))) {
-        throw new ProblemError(
-          "not_found",
-          `No job visible to this key carries the session ${spec.session_id}. Name a session from a job's cursor_session_id, or leave spec.session_id out to start a new session.`,
-        );
+        throw unknownSession(spec.session_id);
       }
       const testMode = key.type === "test";
       const result = await store.jobs.create(

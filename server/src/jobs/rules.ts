@@ -49,3 +49,14 @@ export function continueConflict(job: JobRecord): ProblemError | null {
 export function copiesWorkspace(job: Pick<JobRecord, "spec" | "testMode">): boolean {
   return !job.testMode || job.spec.metadata?.simulate_sandbox === "copy";
 }
+
+/**
+ * `spec.session_id` names a session no job visible to the key carries: the same 404 for another tenant's
+ * session as for an unknown one (issue 15, item 11).
+ */
+export function unknownSession(sessionId: string): ProblemError {
+  return new ProblemError(
+    "not_found",
+    `No job visible to this key carries the session ${sessionId}. Name a session from a job's cursor_session_id, or leave spec.session_id out to start a new session.`,
+  );
+}

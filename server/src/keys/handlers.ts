@@ -3,23 +3,12 @@ import type { ServerConfig } from "../config.js";
 import { type Handlers, keyOf, type RequestInput } from "../http/operation.js";
 import { decodeCursor, page } from "../http/pagination.js";
 import { ProblemError } from "../http/problem.js";
-import { parseTimestamp } from "../http/timestamp.js";
 import type { KeyChanges, KeyRecord, Store } from "../store/store.js";
 import { isoOrNull } from "../timestamps.js";
 import { createKey, rotateKey } from "./create-key.js";
+import { futureTime } from "./expiry.js";
 import { assertWithinGrant, grantDefaults } from "./grant.js";
 import { presentKey } from "./present.js";
-
-/** `expires_at` as epoch ms; a time that has passed is a 400, since the key would be dead on arrival. */
-function futureTime(value: string, now: number): number {
-  const at = parseTimestamp(value, "/expires_at");
-  if (at <= now) {
-    throw new ProblemError("validation_failed", "expires_at is in the past; give a future time or leave it out.", {
-      errors: [{ location: "body", path: "/expires_at", message: "must be in the future" }],
-    });
-  }
-  return at;
-}
 
 /** Handlers for the `/keys` operations. Key administration needs admin:all (enforced from the spec). */
 export function keyHandlers(store: Store, config: ServerConfig): Handlers {

@@ -1,8 +1,9 @@
+import { futureTime } from "../../../../server/src/keys/expiry.js";
 import { assertWithinGrant } from "../../../../server/src/keys/grant.js";
 import { refusePresetWorkspace } from "../../../../server/src/keys/workspace-scope.js";
 import { findVisible, type MockRequest, type OperationHandlers, ok } from "../context.js";
 import { pageNewestFirst } from "../paging.js";
-import { notFound, ProblemError, validationProblem } from "../problem.js";
+import { notFound, ProblemError } from "../problem.js";
 import type { ApiKey, KeyRecord } from "../records.js";
 import type { MockState, SeedKey } from "../state.js";
 
@@ -29,6 +30,7 @@ export const keyHandlers: OperationHandlers = {
     if (caller.workspace_id !== null && workspaceId !== caller.workspace_id)
       throw notFound("workspace", String(workspaceId));
     refusePresetWorkspace(workspaceId ?? null);
+    if (body.expires_at) futureTime(body.expires_at, state.now().getTime());
     const type = body.type ?? caller.type;
     const grant = {
       type,
@@ -55,9 +57,8 @@ export const keyHandlers: OperationHandlers = {
       throw new ProblemError("key_revoked", `Key ${rec.key.key_id} is revoked and cannot be changed.`);
     }
     const changes = req.body as Partial<Pick<ApiKey, "name" | "permissions" | "rate_limit" | "expires_at">>;
-    if (changes.expires_at && Date.parse(changes.expires_at) <= state.now().getTime()) {
-      throw validationProblem([{ location: "body", path: "/expires_at", message: "must be in the future" }]);
-    }
+    // The server's rule: an expiry must be a future time this server can represent.
+    if (changes.expires_at) futureTime(changes.expires_at, state.now().getTime());
     const updated = { ...rec.key, ...changes };
     assertWithinGrant(asGrant((req.key as KeyRecord).key), asGrant(updated));
     rec.key = updated;
