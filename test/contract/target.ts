@@ -1,6 +1,9 @@
 import { KnifyClient } from "@knify/sdk";
 import { responseValidator } from "@knify/sdk/testing";
 import spec from "../../sdk/src/generated/spec.json" with { type: "json" };
+import { operationOf } from "../support/operation.js";
+
+const validate = responseValidator(spec as never);
 
 /** Where the contract scenarios run: the SDK over the spec-driven mock, or the SDK against the real server. */
 export interface ContractTarget {
@@ -32,28 +35,6 @@ export interface SeedKeyInput {
 
 type Permission = NonNullable<Parameters<KnifyClient["keys"]["create"]>[0]["permissions"]>[number];
 
-type Spec = { paths: Record<string, Record<string, { operationId?: string }>> };
-const validate = responseValidator(spec as never);
-
-// Literal paths first, so /keys/verify is not taken for /keys/{key_id}.
-const routes = Object.entries((spec as Spec).paths)
-  .flatMap(([path, item]) =>
-    Object.entries(item)
-      .filter(([, op]) => typeof op === "object" && op.operationId)
-      .map(([method, op]) => ({
-        method: method.toUpperCase(),
-        params: (path.match(/\{/g) ?? []).length,
-        pattern: new RegExp(`^${path.replace(/\{\w+\}/g, "[^/]+")}$`),
-        operationId: op.operationId as string,
-      })),
-  )
-  .sort((a, b) => a.params - b.params);
-
-/** The operation a request is for, from its method and path. */
-export function operationFor(method: string, pathname: string): string | undefined {
-  return routes.find((r) => r.method === method && r.pattern.test(pathname))?.operationId;
-}
-
 /**
  * A fetch that checks every response against the spec: the documented status, content type and body
  * schema of its operation (problem+json shape for requests the spec has no operation for).
@@ -71,7 +52,7 @@ export function validatingFetch(baseURL: string, violations: string[]): typeof f
     if (contentType.startsWith("text/event-stream")) return response;
     const text = await response.clone().text();
     const body = text && /json/.test(contentType) ? JSON.parse(text) : text || undefined;
-    const operationId = operationFor(request.method, pathname);
+    const operationId = operationOf(request.method, pathname);
     if (operationId) {
       for (const problem of validate(operationId, response.status, body, contentType || undefined)) {
         violations.push(`${where}: ${problem}`);
