@@ -5,11 +5,12 @@ import { ADMIN, allPermissions, isPermission, type Permission } from "./auth/per
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { PATTERNS } from "./generated/constants.js";
+import { ProblemError } from "./http/problem.js";
 import { createKey, rotateKey } from "./keys/create-key.js";
 import { presentKey } from "./keys/present.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
-import { openSqliteStore } from "./store/sqlite/index.js";
+import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 import { iso } from "./timestamps.js";
 
@@ -53,13 +54,22 @@ async function start(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, logger);
-  if ((await server.store.keys.count()) === 0) {
-    // First start on an empty store: one admin key, written to a 0600 file in the data dir and shown on
-    // the terminal, but never to a captured stdout (a service manager's journal or a CI log would keep it).
-    const { key, apiKey } = await createKey(server.store, config, systemClock.now(), {
-      name: "Bootstrap admin key",
-      permissions: [ADMIN],
-    });
+  // First start on an empty store: one admin key, written to a 0600 file in the data dir and shown on
+  // the terminal, but never to a captured stdout (a service manager's journal or a CI log would keep it).
+  // Created with a cap of one workspace-less key, so replicas starting together on one database make one.
+  const bootstrap =
+    (await server.store.keys.count()) === 0
+      ? await createKey(server.store, config, systemClock.now(), {
+          name: "Bootstrap admin key",
+          permissions: [ADMIN],
+          maxUnrevokedInWorkspace: 1,
+        }).catch((error: unknown) => {
+          if (error instanceof ProblemError && error.code === "key_limit_reached") return null;
+          throw error;
+        })
+      : null;
+  if (bootstrap) {
+    const { key, apiKey } = bootstrap;
     const file = join(config.dataDir, BOOTSTRAP_KEY_FILE);
     writeFileSync(file, `${apiKey}\n`, { mode: 0o600, flag: "w" });
     chmodSync(file, 0o600); // the mode of writeFileSync applies only when it creates the file
@@ -89,7 +99,7 @@ async function start(): Promise<number> {
 
 async function withStore<T>(run: (store: Store, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const store = await openSqliteStore(config.databasePath);
+  const store = await openStore(config);
   try {
     return await run(store, config);
   } finally {

@@ -7,8 +7,10 @@ export interface ServerConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** SQLite file; `:memory:` in tests. */
+  /** SQLite file; `:memory:` in tests. Unused when `databaseUrl` is set. */
   databasePath: string;
+  /** `KNIFY_DATABASE_URL`: a PostgreSQL URL (`postgres://…`) that replaces the SQLite file; null for SQLite. */
+  databaseUrl: string | null;
   logLevel: string;
   /** Largest JSON body accepted, in bytes. */
   bodyLimitBytes: number;
@@ -66,6 +68,25 @@ function publicUrlFrom(env: NodeJS.ProcessEnv): string | null {
   return url.href.replace(/\/+$/, "");
 }
 
+/** `KNIFY_DATABASE_URL`: unset or empty for SQLite; otherwise it must name PostgreSQL. */
+function databaseUrlFrom(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.KNIFY_DATABASE_URL;
+  if (raw === undefined || raw === "") return null;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(raw).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== "postgres:" && protocol !== "postgresql:") {
+    // The value may hold a password: the message names its scheme only, never the URL.
+    throw new ConfigError(
+      `KNIFY_DATABASE_URL must be a PostgreSQL URL such as postgres://user@host:5432/knify (got a value with scheme ${JSON.stringify(protocol ?? "none")}); leave it unset to use the SQLite file (KNIFY_DATABASE).`,
+    );
+  }
+  return raw;
+}
+
 /**
  * A whole-number setting from the environment: the fallback when unset or empty, else a value in
  * [min, max] or a ConfigError naming the variable. Every module reads its numeric KNIFY_* settings here.
@@ -110,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     port: envInteger(env, "KNIFY_PORT", 8080, 0, 65535),
     dataDir,
     databasePath: env.KNIFY_DATABASE || resolve(dataDir, "knify.db"),
+    databaseUrl: databaseUrlFrom(env),
     logLevel: env.KNIFY_LOG_LEVEL || "info",
     bodyLimitBytes: envInteger(env, "KNIFY_BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     ...connectionLimits(env),

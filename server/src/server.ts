@@ -8,7 +8,8 @@ import { keyHandlers } from "./keys/handlers.js";
 import { createApp } from "./koa/app.js";
 import type { Logger } from "./logger.js";
 import type { FeatureModule } from "./module.js";
-import { openSqliteStore } from "./store/sqlite/index.js";
+import { READY_PATH, readinessProbe } from "./readiness.js";
+import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 import { createWebhooksModule } from "./webhooks/module.js";
 import { createWorkspacesModule } from "./workspaces/module.js";
@@ -35,7 +36,7 @@ export async function startServer(
   const env = options.env ?? process.env;
   // Read before the store opens, so a bad KNIFY_PRESET_WORKSPACES_DIR stops the start with nothing to close.
   const presets = loadPresetWorkspaces(env, logger);
-  const store = options.store ?? (await openSqliteStore(config.databasePath));
+  const store = options.store ?? (await openStore(config));
   const clock = options.clock ?? systemClock;
   // Any unfinished idempotency claim under this replica id was left by a process that died (issue 15, item 5).
   await store.idempotency.releaseOwnedBy(config.replicaId);
@@ -46,6 +47,9 @@ export async function startServer(
     ...modules.map((m) => m.handlers),
   );
   const app = createApp({ store, clock, logger, config, handlers });
+  const api = app.callback();
+  let stopping = false;
+  const ready = readinessProbe(store, () => stopping, logger);
   const http = createServer(
     {
       // Slow-loris guards: a client must send its headers, and its whole request, in bounded time. JSON
@@ -55,7 +59,10 @@ export async function startServer(
       requestTimeout: config.uploadTimeoutMs,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
     },
-    app.callback(),
+    (req, res) => {
+      if (req.url === READY_PATH && (req.method === "GET" || req.method === "HEAD")) void ready(req, res);
+      else void api(req, res);
+    },
   );
   // Beyond this, Node closes new sockets as they arrive (#15: ~20k idle connections used up the descriptors).
   http.maxConnections = config.maxConnections;
@@ -86,6 +93,8 @@ export async function startServer(
     store,
     http,
     async close(graceMs = 10_000) {
+      // Not ready from now on, so load balancers send nothing new while in-flight requests finish.
+      stopping = true;
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       const timer = setTimeout(() => http.closeAllConnections(), graceMs);

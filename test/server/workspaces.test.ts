@@ -6,17 +6,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { responseValidator } from "@knify/sdk/testing";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Permission } from "../../server/src/auth/permissions.js";
 import { ManualClock } from "../../server/src/clock.js";
 import { spec } from "../../server/src/spec.js";
-import { applyMigrations } from "../../server/src/store/sqlite/database.js";
-import {
-  SqliteWorkspaceRepo,
-  workspaceNameScopeMigration,
-  workspacesMigration,
-} from "../../server/src/store/sqlite/workspaces.js";
 import { readArchiveLimits } from "../../server/src/workspaces/module.js";
 import { workspaceFilesDir } from "../../server/src/workspaces/paths.js";
 import { rawTarGz } from "../fixtures/archives/raw-tar.js";
@@ -393,26 +386,6 @@ describe("readArchiveLimits", () => {
     for (const bad of ["0", "-1", "1.5", "ten", "1e3"]) {
       expect(() => readArchiveLimits({ KNIFY_WORKSPACE_MAX_BYTES: bad }), bad).toThrow(/KNIFY_WORKSPACE_MAX_BYTES/);
     }
-  });
-});
-
-describe("SqliteWorkspaceRepo.delete", () => {
-  it("refuses (busy) while a job of the workspace is pending or running, reading the jobs table", async () => {
-    const db = new Database(":memory:");
-    applyMigrations(db, [workspacesMigration, workspaceNameScopeMigration]);
-    const repo = new SqliteWorkspaceRepo(db);
-    db.prepare(
-      "INSERT INTO workspaces (id, name, created_at, updated_at, file_count, size_bytes) VALUES (?, ?, 0, 0, 0, 0)",
-    ).run("ws_busy", "busy");
-    // The jobs table appears after the repo was built (the check finds it lazily).
-    db.exec("CREATE TABLE jobs (id TEXT PRIMARY KEY, workspace_id TEXT, status TEXT NOT NULL)");
-    db.prepare("INSERT INTO jobs VALUES ('job_1', 'ws_busy', 'running'), ('job_2', 'ws_other', 'running')").run();
-    expect(await repo.delete("ws_busy")).toBe("busy");
-    expect(await repo.get("ws_busy")).not.toBeNull();
-    db.prepare("UPDATE jobs SET status = 'completed' WHERE id = 'job_1'").run();
-    expect(await repo.delete("ws_busy")).toBe("deleted");
-    expect(await repo.delete("ws_busy")).toBe("not_found");
-    db.close();
   });
 });
 

@@ -7,8 +7,12 @@ import { loadConfig, type ServerConfig } from "../../server/src/config.js";
 import { type CreateKeyInput, createKey } from "../../server/src/keys/create-key.js";
 import { createLogger } from "../../server/src/logger.js";
 import { type RunningServer, startServer } from "../../server/src/server.js";
+import { createTestDatabase } from "./postgres.js";
 
-/** A real server on a loopback port, with a real SQLite file in a temp data dir. */
+/**
+ * A real server on a loopback port, with a real SQLite file in a temp data dir; or, in the vitest project
+ * `postgres` (KNIFY_TEST_DATABASE=postgres), on a PostgreSQL database of its own, dropped when it stops.
+ */
 export interface TestServer extends RunningServer {
   config: ServerConfig;
   dataDir: string;
@@ -27,7 +31,17 @@ export async function startTestServer(
   options: { env?: Record<string, string>; clock?: Clock } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "knify-test-"));
-  const env = { ...options.env, KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", KNIFY_HOST: "127.0.0.1" };
+  const database =
+    process.env.KNIFY_TEST_DATABASE === "postgres" && !options.env?.KNIFY_DATABASE_URL
+      ? await createTestDatabase()
+      : null;
+  const env = {
+    ...options.env,
+    ...(database ? { KNIFY_DATABASE_URL: database.url } : {}),
+    KNIFY_DATA_DIR: dataDir,
+    KNIFY_PORT: "0",
+    KNIFY_HOST: "127.0.0.1",
+  };
   const config = loadConfig(env);
   const logger = createLogger(process.env.KNIFY_TEST_LOG_LEVEL ?? "silent");
   const server = await startServer(config, logger, { env, ...(options.clock ? { clock: options.clock } : {}) });
@@ -45,6 +59,7 @@ export async function startTestServer(
     key,
     async stop() {
       await server.close(1000);
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

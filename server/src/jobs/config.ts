@@ -18,6 +18,11 @@ export interface JobsConfig {
   testModeMaxActiveJobs: number;
   /** Names this replica's claims in the queue; replicas sharing a database need distinct ids. */
   replicaId: string;
+  /**
+   * How long a claimed turn stays this replica's without renewal. The replica renews every sixth of it; when
+   * it dies (SIGKILL, power), another replica fails its running turn within `leaseMs` plus one renewal period.
+   */
+  leaseMs: number;
   sseKeepAliveMs: number;
   /** Event streams one key may hold open at once on this replica (429 `too_many_streams` beyond). */
   maxStreamsPerKey: number;
@@ -55,6 +60,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     maxConcurrentJobs: envInteger(env, "KNIFY_MAX_CONCURRENT_JOBS", 4, 1, 10_000),
     testModeMaxActiveJobs: envInteger(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
     replicaId: replicaIdFrom(env),
+    leaseMs: envInteger(env, "KNIFY_JOB_LEASE_MS", 60_000, 600, 3_600_000),
     sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
     maxStreamsPerKey: envInteger(env, "KNIFY_MAX_STREAMS_PER_KEY", 20, 1, 10_000),
     continueWaitMs: envInteger(env, "KNIFY_CONTINUE_WAIT_MS", 30_000, 0, 3_600_000),

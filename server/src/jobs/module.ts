@@ -12,14 +12,14 @@ import { JobNotifier } from "./notifier.js";
 import { jobWebhooks } from "./present.js";
 import { sweepOrphanSandboxes } from "./sandbox.js";
 import { sandboxesDir } from "./sandbox-paths.js";
-import { LEASE_MS, RunRegistry, Scheduler } from "./scheduler.js";
+import { RunRegistry, Scheduler } from "./scheduler.js";
 import { SimulatedRunner } from "./simulated-runner.js";
 
 /** The `error` of a turn that was running when its server stopped or crashed. */
 export const RESTART_ERROR = "the server restarted while the job was running";
 
-/** How often this replica renews its claims and looks for other replicas' expired ones. */
-const MAINTENANCE_MS = 10_000;
+/** How often, as a share of the lease, this replica renews its claims and looks for other replicas' expired ones. */
+const RENEWALS_PER_LEASE = 6;
 
 /**
  * The jobs feature: the `/jobs` handlers, and the schedulers that run queued turns (the simulator always,
@@ -45,6 +45,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
     webhook,
     sandboxes,
     replicaId: config.replicaId,
+    leaseMs: config.leaseMs,
   };
   // Simulated turns are timers, not processes, so they do not count against KNIFY_MAX_CONCURRENT_JOBS.
   const schedulers = [new Scheduler(schedulerDeps, "simulated", new SimulatedRunner(config.simulatorDelayMs), 1000)];
@@ -77,6 +78,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   let maintenance: NodeJS.Timeout | undefined;
   let idleSweep: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
+  let unfollow: (() => void) | undefined;
 
   /** One run of the idle sweep at a time: a slow one (many deletions) is not overtaken by the next tick. */
   function sweepIdle(): void {
@@ -92,7 +94,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
 
   /** Renews this replica's claims, stops turns it no longer holds, and fails turns of replicas that died. */
   async function maintain(): Promise<void> {
-    const held = new Set(await store.jobs.renewLeases(config.replicaId, clock.now(), LEASE_MS));
+    const held = new Set(await store.jobs.renewLeases(config.replicaId, clock.now(), config.leaseMs));
     for (const id of runs.ids()) if (!held.has(id)) void runs.abort(id);
     const lost = await store.jobs.recover(null, clock.now(), RESTART_ERROR, webhook);
     for (const id of lost.failed) notifier.jobChanged(id);
@@ -133,23 +135,31 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
         createdAt,
       );
       if (orphans.length > 0) logger.warn({ removed: orphans }, "removed orphaned sandbox directories");
+      // Other replicas' commits (PostgreSQL): SSE followers and idle schedulers here wake at once, not at their poll.
+      unfollow = store.feed?.onJob((jobId, queued) => {
+        notifier.jobChanged(jobId);
+        if (queued) notifier.queued();
+      });
       for (const scheduler of schedulers) scheduler.start();
       idleSweep = setInterval(sweepIdle, idleSweepIntervalMs(config.sandboxTtlMs));
       idleSweep.unref();
       maintenance = setInterval(() => {
         maintain().catch((error: unknown) => logger.error({ err: error }, "job maintenance failed"));
-      }, MAINTENANCE_MS);
+      }, config.leaseMs / RENEWALS_PER_LEASE);
       maintenance.unref();
     },
 
     async stop() {
+      unfollow?.();
       clearInterval(maintenance);
       clearInterval(idleSweep);
       await sweeping;
       for (const scheduler of schedulers) scheduler.stop();
-      // Stop the agents but leave their jobs `running` in the store: the next start fails them with
-      // RESTART_ERROR, the same path a crash takes, so there is one recovery story.
+      // Stop the agents, then hand this replica's turns back at once (the running ones fail with RESTART_ERROR,
+      // claimed ones go back to the queue), instead of leaving them to the lease expiry other replicas wait for.
       await runs.abortAll();
+      const released = await store.jobs.recover(config.replicaId, clock.now(), RESTART_ERROR, webhook);
+      for (const id of released.failed) notifier.jobChanged(id);
     },
   };
 }

@@ -8,9 +8,6 @@ import { OutputSink } from "./output-sink.js";
 import type { Runner, RunOutcome } from "./runner.js";
 import type { SandboxFiles } from "./sandbox-files.js";
 
-/** How long a claim holds without renewal; replicas renew theirs well within it (see the jobs module). */
-export const LEASE_MS = 60_000;
-
 /** The turns running in this process, so that a cleanup or a shutdown can stop them. */
 export class RunRegistry {
   private readonly runs = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -52,6 +49,8 @@ export interface SchedulerDeps {
   /** The sandboxes' files: on disk in the server, in memory in the mock. */
   sandboxes: SandboxFiles;
   replicaId: string;
+  /** How long a claim holds without renewal (`KNIFY_JOB_LEASE_MS`); the jobs module renews it. */
+  leaseMs: number;
   webhook: JobWebhookFactory;
   runs: RunRegistry;
 }
@@ -102,7 +101,7 @@ export class Scheduler {
         this.again = false;
         while (!this.stopped && this.active < this.maxConcurrent) {
           const { store, clock, replicaId } = this.deps;
-          const job = await store.jobs.claimNext(this.kind, replicaId, clock.now(), LEASE_MS);
+          const job = await store.jobs.claimNext(this.kind, replicaId, clock.now(), this.deps.leaseMs);
           if (!job) break;
           this.launch(job);
         }

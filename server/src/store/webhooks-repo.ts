@@ -1,4 +1,4 @@
-import type { PageQuery } from "./store.js";
+import type { PageQuery } from "./page.js";
 import type { WebhookEventInput, WebhookEventType } from "./webhook-event.js";
 
 /** A webhook endpoint without its secret. Times are epoch milliseconds. */

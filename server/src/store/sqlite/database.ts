@@ -1,7 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Migration } from "./migrations.js";
+
+/** One schema change: SQL, and steps SQL cannot express (e.g. a rebuild keeping whatever columns a table has). */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  /** Run after `sql`, in the same transaction. */
+  run?(db: Database.Database): void;
+}
 
 /** Opens (creating if needed) a SQLite database tuned for a single-node server. */
 export function openDatabase(path: string): Database.Database {

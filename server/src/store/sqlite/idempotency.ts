@@ -1,29 +1,12 @@
 import type Database from "better-sqlite3";
-import type { ClaimLease, IdempotencyRecord, IdempotencyRepo } from "../store.js";
-import type { Migration } from "./migrations.js";
-
-/**
- * Claims carry their owner (the replica id) and a lease, so that a claim cut short by a crash does not
- * block its key for 24 h (issue 15, item 5). Claims left by the previous version's processes are dead.
- */
-export const idempotencyLeaseMigration: Migration = {
-  version: 5,
-  name: "idempotency claim leases; jobs by agent session",
-  sql: `
-    DELETE FROM idempotency WHERE status IS NULL;
-    ALTER TABLE idempotency ADD COLUMN owner TEXT;
-    ALTER TABLE idempotency ADD COLUMN lease_until INTEGER;
-    CREATE INDEX jobs_session ON jobs(session_id) WHERE session_id IS NOT NULL;
-  `,
-};
-
-interface Row {
-  fingerprint: string;
-  status: number | null;
-  body: string | null;
-  content_type: string | null;
-  lease_until: number | null;
-}
+import {
+  type ClaimLease,
+  existingRecord,
+  type IdempotencyRecord,
+  type IdempotencyRepo,
+  mayTakeOver,
+  type StoredClaim,
+} from "../idempotency-repo.js";
 
 /** Stored first responses of POSTs, by (API key, Idempotency-Key), for 24 h. */
 export class SqliteIdempotencyRepo implements IdempotencyRepo {
@@ -56,20 +39,12 @@ export class SqliteIdempotencyRepo implements IdempotencyRepo {
         purge.run(now);
         const leaseUntil = now + lease.leaseMs;
         if (insert.run(scope, key, fingerprint, now + ttlMs, lease.owner, leaseUntil).changes === 1) return null;
-        const row = select.get(scope, key) as Row;
-        // An unfinished claim whose lease ran out belongs to a process that died (a live one renews it):
-        // the same request may take it over and run.
-        if (row.status === null && row.fingerprint === fingerprint && (row.lease_until ?? 0) <= now) {
+        const row = select.get(scope, key) as StoredClaim;
+        if (mayTakeOver(row, fingerprint, now)) {
           takeOver.run(lease.owner, leaseUntil, now + ttlMs, scope, key);
           return null;
         }
-        return {
-          fingerprint: row.fingerprint,
-          response:
-            row.status === null
-              ? null
-              : { status: row.status, body: row.body ?? "", contentType: row.content_type ?? "" },
-        };
+        return existingRecord(row);
       },
     );
     this.completeStmt = db.prepare(

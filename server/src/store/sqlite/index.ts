@@ -39,6 +39,14 @@ class SqliteStore implements Store {
     this.sandboxes = new SqliteSandboxRepo(db);
   }
 
+  async ready(): Promise<void> {
+    const latest = Math.max(...migrations.map((m) => m.version));
+    const version = (this.db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null })
+      .v;
+    if ((version ?? 0) < latest)
+      throw new Error(`the database schema is at version ${version}; this server needs ${latest}`);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

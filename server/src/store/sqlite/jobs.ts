@@ -1,18 +1,25 @@
 import type Database from "better-sqlite3";
+import {
+  CANCELLED_ERROR,
+  CLEANED_UP_ERROR,
+  cleanupEvent,
+  isFinished,
+  sandboxReservation,
+  statusEvent,
+  stillIdle,
+  turnError,
+  turnEvent,
+} from "../job-rules.js";
 import type {
-  AgentUsage,
   CancelJobResult,
   CleanupResult,
   ContinueJobResult,
   CreateJobResult,
   JobError,
-  JobErrorCode,
   JobEventRecord,
   JobListQuery,
   JobRecord,
   JobRepo,
-  JobSpec,
-  JobStatus,
   JobWebhookFactory,
   NewJob,
   NewJobEvent,
@@ -20,211 +27,18 @@ import type {
   RecoveryResult,
   TurnEnd,
 } from "../jobs-repo.js";
+import { type EventRow, type JobRow, toEvent, toRecord } from "../sql/job-rows.js";
 import type { WebhookEventType } from "../webhook-event.js";
-import type { Migration } from "./migrations.js";
+import { prepareJobStatements } from "./job-statements.js";
 import { enqueueWebhookEvent } from "./outbox.js";
 import { diskUsage } from "./sandboxes.js";
-
-/**
- * Jobs and their event logs. The queue is the partial index `jobs_queue` (pending, unclaimed turns by
- * `queued_at`), so claiming costs the same whatever the number of finished jobs. Every list has an index
- * that matches its filter and order: (workspace_id, id), (status, id) and (workspace_id, status, id).
- */
-export const jobsMigration: Migration = {
-  version: 3,
-  name: "jobs",
-  sql: `
-    CREATE TABLE jobs (
-      id TEXT PRIMARY KEY,
-      workspace_id TEXT,
-      spec TEXT NOT NULL,
-      status TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      started_at INTEGER,
-      completed_at INTEGER,
-      sandbox_id TEXT,
-      session_id TEXT,
-      turns INTEGER NOT NULL,
-      cleaned_up_at INTEGER,
-      error TEXT,
-      runner TEXT NOT NULL,
-      test_mode INTEGER NOT NULL,
-      queued_at INTEGER NOT NULL,
-      claimed_by TEXT,
-      lease_until INTEGER
-    );
-    CREATE INDEX jobs_workspace ON jobs(workspace_id, id);
-    CREATE INDEX jobs_status ON jobs(status, id);
-    CREATE INDEX jobs_workspace_status ON jobs(workspace_id, status, id);
-    CREATE INDEX jobs_queue ON jobs(runner, queued_at, id) WHERE status = 'pending' AND claimed_by IS NULL;
-    CREATE INDEX jobs_claims ON jobs(claimed_by) WHERE claimed_by IS NOT NULL;
-    CREATE TABLE job_events (
-      job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-      seq INTEGER NOT NULL,
-      type TEXT NOT NULL,
-      data TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      PRIMARY KEY (job_id, seq)
-    ) WITHOUT ROWID;
-  `,
-};
-
-/**
- * `jobs.error_code`: the machine half of a failed turn's `error` (`JobError.code` in the spec). Rows failed
- * before it existed keep a null code and read as `agent_failed`.
- */
-export const jobErrorCodeMigration: Migration = {
-  version: 8,
-  name: "job error codes",
-  sql: "ALTER TABLE jobs ADD COLUMN error_code TEXT;",
-};
-
-/** Issue 13: the agent's final text and usage (JSON) of the latest turn, when its CLI reported them. */
-export const jobAgentResultsMigration: Migration = {
-  version: 10,
-  name: "job agent results and usage",
-  sql: `
-    ALTER TABLE jobs ADD COLUMN result TEXT;
-    ALTER TABLE jobs ADD COLUMN usage TEXT;
-  `,
-};
-
-interface JobRow {
-  id: string;
-  workspace_id: string | null;
-  spec: string;
-  status: JobStatus;
-  created_at: number;
-  started_at: number | null;
-  completed_at: number | null;
-  sandbox_id: string | null;
-  session_id: string | null;
-  turns: number;
-  cleaned_up_at: number | null;
-  error: string | null;
-  error_code: string | null;
-  result: string | null;
-  usage: string | null;
-  runner: string;
-  test_mode: number;
-  claimed_by: string | null;
-  lease_until: number | null;
-}
-
-interface EventRow {
-  job_id: string;
-  seq: number;
-  type: JobEventRecord["type"];
-  data: string;
-  created_at: number;
-}
-
-const toRecord = (row: JobRow): JobRecord => ({
-  id: row.id,
-  workspaceId: row.workspace_id,
-  spec: JSON.parse(row.spec) as JobSpec,
-  status: row.status,
-  createdAt: row.created_at,
-  startedAt: row.started_at,
-  completedAt: row.completed_at,
-  sandboxId: row.sandbox_id,
-  sessionId: row.session_id,
-  turns: row.turns,
-  cleanedUpAt: row.cleaned_up_at,
-  error: row.error === null ? null : { code: (row.error_code ?? "agent_failed") as JobErrorCode, message: row.error },
-  result: row.result,
-  usage: row.usage === null ? null : (JSON.parse(row.usage) as AgentUsage),
-  runner: row.runner,
-  testMode: row.test_mode === 1,
-  claimedBy: row.claimed_by,
-  leaseUntil: row.lease_until,
-});
-
-const toEvent = (row: EventRow): JobEventRecord => ({
-  jobId: row.job_id,
-  seq: row.seq,
-  type: row.type,
-  data: JSON.parse(row.data) as Record<string, unknown>,
-  createdAt: row.created_at,
-});
-
-const finished = (status: JobStatus) => status === "completed" || status === "failed";
 
 /** The SQLite job repository: every method is one IMMEDIATE transaction, so replicas never interleave. */
 export class SqliteJobRepo implements JobRepo {
   private readonly s;
 
   constructor(private readonly db: Database.Database) {
-    const p = (sql: string) => db.prepare(sql);
-    this.s = {
-      byId: p("SELECT * FROM jobs WHERE id = ?"),
-      insert: p(
-        `INSERT INTO jobs (id, workspace_id, spec, status, created_at, turns, runner, test_mode, queued_at)
-         VALUES (@id, @workspace_id, @spec, 'pending', @now, 1, @runner, @test_mode, @now)`,
-      ),
-      activeTestJobs: p(
-        `SELECT count(*) AS n FROM jobs WHERE workspace_id IS @workspace AND status IN ('pending', 'running')
-           AND test_mode = 1 AND id != @id`,
-      ),
-      // "~" sorts after every id, so it stands for "from the newest".
-      listAll: p("SELECT * FROM jobs WHERE id < @before ORDER BY id DESC LIMIT @limit"),
-      listWorkspace: p(
-        "SELECT * FROM jobs WHERE workspace_id = @workspace AND id < @before ORDER BY id DESC LIMIT @limit",
-      ),
-      listStatus: p("SELECT * FROM jobs WHERE status = @status AND id < @before ORDER BY id DESC LIMIT @limit"),
-      listWorkspaceStatus: p(
-        `SELECT * FROM jobs WHERE workspace_id = @workspace AND status = @status AND id < @before
-         ORDER BY id DESC LIMIT @limit`,
-      ),
-      requeue: p(
-        `UPDATE jobs SET status = 'pending', spec = @spec, turns = turns + 1, error = NULL, error_code = NULL,
-           result = NULL, usage = NULL, started_at = NULL,
-           completed_at = NULL, runner = @runner, test_mode = @test_mode, queued_at = @now,
-           claimed_by = NULL, lease_until = NULL
-         WHERE id = @id AND status IN ('completed', 'failed') AND cleaned_up_at IS NULL`,
-      ),
-      claim: p(
-        `UPDATE jobs SET claimed_by = @replica, lease_until = @lease
-         WHERE id = (SELECT id FROM jobs WHERE runner = @runner AND status = 'pending' AND claimed_by IS NULL
-                     ORDER BY queued_at, id LIMIT 1)
-         RETURNING *`,
-      ),
-      running: p(
-        `UPDATE jobs SET status = 'running', started_at = @now, sandbox_id = @sandbox,
-           session_id = coalesce(session_id, @session)
-         WHERE id = @id AND status = 'pending' AND claimed_by = @replica AND cleaned_up_at IS NULL`,
-      ),
-      finish: p(
-        `UPDATE jobs SET status = @status, error = @error, error_code = @code, result = @result, usage = @usage,
-           completed_at = @now, claimed_by = NULL, lease_until = NULL
-         WHERE id = @id AND status IN ('pending', 'running') AND claimed_by = @replica`,
-      ),
-      release: p(
-        `UPDATE jobs SET claimed_by = NULL, lease_until = NULL
-         WHERE id = ? AND status = 'pending' AND claimed_by = ?`,
-      ),
-      setSession: p("UPDATE jobs SET session_id = ? WHERE id = ?"),
-      sessionAnywhere: p("SELECT 1 FROM jobs WHERE session_id = ? LIMIT 1"),
-      sessionIn: p("SELECT 1 FROM jobs WHERE session_id = ? AND workspace_id = ? LIMIT 1"),
-      stop: p(
-        `UPDATE jobs SET status = 'failed', error = @error, error_code = @code, completed_at = @now, claimed_by = NULL,
-           lease_until = NULL
-         WHERE id = @id AND status IN ('pending', 'running')`,
-      ),
-      markCleaned: p("UPDATE jobs SET cleaned_up_at = @now, sandbox_id = NULL, sandbox_bytes = 0 WHERE id = @id"),
-      reserve: p("UPDATE jobs SET sandbox_bytes = ? WHERE id = ?"),
-      lastSeq: p("SELECT coalesce(max(seq), 0) AS seq FROM job_events WHERE job_id = ?"),
-      insertEvent: p("INSERT INTO job_events (job_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)"),
-      events: p("SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
-      renew: p(
-        `UPDATE jobs SET lease_until = @lease WHERE claimed_by = @replica AND status IN ('pending', 'running')
-         RETURNING id`,
-      ),
-      lost: p(
-        `SELECT * FROM jobs WHERE claimed_by IS NOT NULL AND status IN ('pending', 'running')
-           AND (claimed_by = @replica OR lease_until < @now)`,
-      ),
-    };
+    this.s = prepareJobStatements(db);
   }
 
   async create(job: NewJob, testModeLimit: number | null, webhook: JobWebhookFactory): Promise<CreateJobResult> {
@@ -236,12 +50,9 @@ export class SqliteJobRepo implements JobRepo {
         }
         let reserved = 0;
         if (job.sandboxQuotaBytes !== null && job.workspaceId !== null) {
-          const usage = diskUsage(this.db, job.workspaceId);
-          const usedBytes = usage.workspaceBytes + usage.sandboxBytes;
-          reserved = usage.workspaceBytes;
-          if (usedBytes + reserved > job.sandboxQuotaBytes) {
-            return { overQuota: true, usedBytes, neededBytes: reserved, quotaBytes: job.sandboxQuotaBytes };
-          }
+          const reservation = sandboxReservation(diskUsage(this.db, job.workspaceId), job.sandboxQuotaBytes);
+          if ("overQuota" in reservation) return reservation;
+          reserved = reservation.reserved;
         }
         this.s.insert.run({
           id: job.id,
@@ -287,7 +98,7 @@ export class SqliteJobRepo implements JobRepo {
         const current = this.row(id);
         if (!current) return null;
         if (current.cleanedUpAt !== null) return { conflict: "cleaned_up", job: current };
-        if (!finished(current.status)) return { conflict: "not_finished", job: current };
+        if (!isFinished(current.status)) return { conflict: "not_finished", job: current };
         if (turn.testMode && testModeLimit !== null) {
           const active = this.activeTestJobs(current.workspaceId, id);
           if (active >= testModeLimit) return { limited: true, active };
@@ -337,8 +148,7 @@ export class SqliteJobRepo implements JobRepo {
   async finish(id: string, replicaId: string, outcome: TurnEnd, webhook: JobWebhookFactory): Promise<JobRecord | null> {
     return this.db
       .transaction(() => {
-        const error =
-          outcome.status === "failed" ? (outcome.error ?? { code: "agent_failed", message: "the turn failed" }) : null;
+        const error = turnError(outcome);
         const changed = this.s.finish.run({
           id,
           replica: replicaId,
@@ -385,21 +195,17 @@ export class SqliteJobRepo implements JobRepo {
       .transaction((): CleanupResult | null => {
         const current = this.row(id);
         if (!current) return null;
-        if (idleSince !== undefined) {
-          // The TTL sweep read this job a moment ago; it may have been continued or cleaned since.
-          const idle = finished(current.status) && current.completedAt !== null && current.completedAt <= idleSince;
-          if (!idle || current.cleanedUpAt !== null) return null;
-        }
+        // The TTL sweep read this job a moment ago; it may have been continued or cleaned since.
+        if (idleSince !== undefined && !stillIdle(current, idleSince)) return null;
         if (current.cleanedUpAt !== null) return { job: current, sandboxId: null, stopped: false };
-        const error: JobError = { code: "cleaned_up", message: "cleaned up while running" };
+        const error = CLEANED_UP_ERROR;
         const stopped = this.s.stop.run({ id, error: error.message, code: error.code, now }).changes > 0;
         if (stopped) {
           this.append(id, now, [statusEvent("failed", error)]);
           this.notify(id, "job.failed", webhook);
         }
         this.s.markCleaned.run({ id, now });
-        const message = idleSince === undefined ? "sandbox deleted" : "sandbox deleted: idle longer than its TTL";
-        this.append(id, now, [{ type: "system", data: { message } }]);
+        this.append(id, now, [cleanupEvent(idleSince)]);
         return { job: this.notify(id, "job.cleaned_up", webhook), sandboxId: current.sandboxId, stopped };
       })
       .immediate();
@@ -410,7 +216,7 @@ export class SqliteJobRepo implements JobRepo {
       .transaction((): CancelJobResult => {
         const current = this.row(id);
         if (!current) return null;
-        const error: JobError = { code: "cancelled", message: "cancelled by request" };
+        const error = CANCELLED_ERROR;
         if (this.s.stop.run({ id, error: error.message, code: error.code, now }).changes === 0) {
           return { conflict: true, job: current };
         }
@@ -481,12 +287,4 @@ export class SqliteJobRepo implements JobRepo {
     if (event) enqueueWebhookEvent(this.db, event);
     return job;
   }
-}
-
-function statusEvent(status: JobStatus, error: JobError | null): NewJobEvent {
-  return { type: "status", data: error === null ? { status } : { status, error } };
-}
-
-function turnEvent(turn: number, spec: JobSpec): NewJobEvent {
-  return { type: "turn", data: { turn, prompt: spec.prompt ?? null } };
 }

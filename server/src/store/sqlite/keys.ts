@@ -1,34 +1,7 @@
 import type Database from "better-sqlite3";
-import type { Permission } from "../../auth/permissions.js";
-import type { AuthenticatedKey, KeyChanges, KeyRecord, KeyRepo, KeyType, NewKey, PageQuery } from "../store.js";
-
-interface KeyRow {
-  id: string;
-  name: string;
-  type: KeyType;
-  prefix: string;
-  workspace_id: string | null;
-  permissions: string;
-  rate_limit: number;
-  created_at: number;
-  last_used: number | null;
-  revoked_at: number | null;
-  expires_at: number | null;
-}
-
-const toRecord = (row: KeyRow): KeyRecord => ({
-  id: row.id,
-  name: row.name,
-  type: row.type,
-  prefix: row.prefix,
-  workspaceId: row.workspace_id,
-  permissions: JSON.parse(row.permissions) as Permission[],
-  rateLimit: row.rate_limit,
-  createdAt: row.created_at,
-  lastUsed: row.last_used,
-  revokedAt: row.revoked_at,
-  expiresAt: row.expires_at,
-});
+import type { AuthenticatedKey, KeyChanges, KeyRecord, KeyRepo, NewKey } from "../keys-repo.js";
+import type { PageQuery } from "../page.js";
+import { type KeyRow, toRecord } from "../sql/key-rows.js";
 
 /** API keys and their secrets (hashes only). */
 export class SqliteKeyRepo implements KeyRepo {

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { newId } from "../../ids.js";
-import { iso } from "../../timestamps.js";
+import { envelopeBody } from "../envelope.js";
 import type { WebhookEventInput } from "../webhook-event.js";
 
 interface OutboxStatements {
@@ -33,14 +33,6 @@ function prepared(db: Database.Database): OutboxStatements {
     statements.set(db, cached);
   }
   return cached;
-}
-
-/**
- * The envelope as sent: `{id, type, created_at, data}`. Serialised once, at enqueue time, so every attempt
- * and redelivery sends the same bytes (only `webhook-timestamp` and the Standard signature change).
- */
-export function envelopeBody(event: WebhookEventInput): string {
-  return JSON.stringify({ id: event.id, type: event.type, created_at: iso(event.createdAt), data: event.data });
 }
 
 /** Inserts the event row and one pending delivery per endpoint id (sync; the caller holds the transaction). */

@@ -1,21 +1,5 @@
 import type Database from "better-sqlite3";
 import type { DiskUsage, SandboxRepo } from "../sandboxes-repo.js";
-import type { Migration } from "./migrations.js";
-
-/**
- * Sandbox disk accounting (issue 15, item 7): `jobs.sandbox_bytes` holds a job's reservation, then the measured
- * size of its sandbox. The partial indexes serve the per-workspace sum (only sandboxes that hold bytes) and the
- * idle sweep (finished, not cleaned-up jobs by the end of their last turn).
- */
-export const sandboxesMigration: Migration = {
-  version: 9,
-  name: "sandbox disk accounting",
-  sql: `
-    ALTER TABLE jobs ADD COLUMN sandbox_bytes INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX jobs_sandbox_bytes ON jobs(workspace_id) WHERE cleaned_up_at IS NULL AND sandbox_bytes > 0;
-    CREATE INDEX jobs_idle ON jobs(completed_at) WHERE cleaned_up_at IS NULL AND status IN ('completed', 'failed');
-  `,
-};
 
 /** What a workspace uses; call inside a transaction when the answer decides a write. */
 export function diskUsage(db: Database.Database, workspaceId: string): DiskUsage {

@@ -1,7 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
-import type { PageQuery } from "../store.js";
-import type { WebhookEventInput, WebhookEventType } from "../webhook-event.js";
+import type { PageQuery } from "../page.js";
+import { sameUrl } from "../same-url.js";
+import {
+  type AttemptRow,
+  type ClaimRow,
+  DELIVERY_COLUMNS,
+  type DeliveryRow,
+  type EndpointRow,
+  toClaimed,
+  toDeliveries,
+  toEndpoint,
+} from "../sql/webhook-rows.js";
+import type { WebhookEventInput } from "../webhook-event.js";
 import type {
   AttemptOutcome,
   ClaimedDelivery,
@@ -10,151 +21,17 @@ import type {
   NewWebhookEndpoint,
   WebhookAttemptRecord,
   WebhookDeliveryRecord,
-  WebhookDeliveryStatus,
   WebhookEndpointChanges,
   WebhookEndpointRecord,
   WebhookRepo,
 } from "../webhooks-repo.js";
-import type { Migration } from "./migrations.js";
+import { FAIR_DUE_SQL } from "./fair-due.js";
 import {
   enqueueToMatchingEndpoints,
   insertEventWithDeliveries,
   onWebhookEnqueued,
   wakeWebhookWorkers,
 } from "./outbox.js";
-
-export const webhooksMigration: Migration = {
-  version: 4,
-  name: "webhooks",
-  sql: `
-    CREATE TABLE webhook_endpoints (
-      id TEXT PRIMARY KEY,
-      workspace_id TEXT NOT NULL,
-      url TEXT NOT NULL,
-      event_types TEXT NOT NULL,
-      description TEXT,
-      secret_sealed TEXT NOT NULL,
-      enabled INTEGER NOT NULL DEFAULT 1,
-      disabled_reason TEXT,
-      created_at INTEGER NOT NULL
-    );
-    CREATE INDEX webhook_endpoints_workspace ON webhook_endpoints(workspace_id, id);
-    CREATE TABLE webhook_events (
-      id TEXT PRIMARY KEY,
-      workspace_id TEXT NOT NULL,
-      type TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      body TEXT NOT NULL
-    );
-    CREATE TABLE webhook_deliveries (
-      id TEXT PRIMARY KEY,
-      endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
-      event_id TEXT NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
-      status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
-      attempt_count INTEGER NOT NULL,
-      round_attempts INTEGER NOT NULL,
-      next_attempt_at INTEGER,
-      claimed_until INTEGER,
-      claim_token TEXT,
-      created_at INTEGER NOT NULL
-    );
-    CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
-    CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, id);
-    CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_id);
-    CREATE TABLE webhook_attempts (
-      id INTEGER PRIMARY KEY,
-      delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
-      at INTEGER NOT NULL,
-      status_code INTEGER,
-      error TEXT,
-      duration_ms INTEGER NOT NULL
-    );
-    CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);
-  `,
-};
-
-/**
- * The indexes the fair claim walks (#15 item 6): each endpoint's pending deliveries, oldest due first, and
- * the leases held now (a lease is cleared when its attempt is recorded, so that index stays small).
- */
-export const webhookFairnessMigration: Migration = {
-  version: 7,
-  name: "webhook delivery fairness",
-  sql: `
-    CREATE INDEX webhook_deliveries_endpoint_due ON webhook_deliveries(endpoint_id, next_attempt_at, id)
-      WHERE status = 'pending';
-    CREATE INDEX webhook_deliveries_leased ON webhook_deliveries(claimed_until, endpoint_id)
-      WHERE claimed_until IS NOT NULL;
-  `,
-};
-
-interface EndpointRow {
-  id: string;
-  workspace_id: string;
-  url: string;
-  event_types: string;
-  description: string | null;
-  enabled: number;
-  disabled_reason: string | null;
-  created_at: number;
-}
-
-interface DeliveryRow {
-  id: string;
-  endpoint_id: string;
-  event_id: string;
-  event_type: WebhookEventType;
-  status: WebhookDeliveryStatus;
-  attempt_count: number;
-  next_attempt_at: number | null;
-  created_at: number;
-}
-
-interface AttemptRow {
-  delivery_id: string;
-  at: number;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-}
-
-interface ClaimRow {
-  id: string;
-  claim_token: string;
-  event_id: string;
-  body: string;
-  round_attempts: number;
-  endpoint_id: string;
-  url: string;
-  secret_sealed: string;
-}
-
-const toEndpoint = (row: EndpointRow): WebhookEndpointRecord => ({
-  id: row.id,
-  workspaceId: row.workspace_id,
-  url: row.url,
-  eventTypes: JSON.parse(row.event_types) as WebhookEventType[],
-  description: row.description,
-  enabled: row.enabled === 1,
-  disabledReason: row.disabled_reason,
-  createdAt: row.created_at,
-});
-
-const toAttempt = (row: AttemptRow): WebhookAttemptRecord => ({
-  at: row.at,
-  statusCode: row.status_code,
-  error: row.error,
-  durationMs: row.duration_ms,
-});
-
-const DELIVERY_COLUMNS = `d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.status, d.attempt_count,
-  d.next_attempt_at, d.created_at`;
-
-/** The id of the endpoint among `rows` with the same URL (compared as parsed, so case and default ports agree). */
-function sameUrl(rows: { id: string; url: string }[], url: string): string | null {
-  const target = new URL(url).href;
-  return rows.find((row) => new URL(row.url).href === target)?.id ?? null;
-}
 
 /** Webhook endpoints, events, deliveries and attempts: the durable outbox. */
 export class SqliteWebhookRepo implements WebhookRepo {
@@ -213,46 +90,7 @@ export class SqliteWebhookRepo implements WebhookRepo {
          claimed_until = NULL, claim_token = NULL
        WHERE id = @id AND endpoint_id = @endpoint`,
     );
-    // #15 item 6: one tenant's slow receivers must not hold every delivery slot. A live lease (claimed_until
-    // in the future, any replica) counts as in flight. A due delivery is eligible while its endpoint, and then
-    // its workspace, stays within its share once it is added; eligible ones are taken round-robin: every
-    // workspace's oldest first, then every workspace's second oldest, and so on.
-    this.fairDue = db.prepare(
-      `WITH live_endpoint AS MATERIALIZED (
-         -- Pinned to the small leases index: without statistics the planner would walk every delivery.
-         SELECT endpoint_id, count(*) AS n FROM webhook_deliveries INDEXED BY webhook_deliveries_leased
-         WHERE claimed_until > @now AND status = 'pending' GROUP BY endpoint_id
-       ),
-       live_workspace AS MATERIALIZED (
-         SELECT w.workspace_id, sum(l.n) AS n FROM live_endpoint l JOIN webhook_endpoints w ON w.id = l.endpoint_id
-         GROUP BY w.workspace_id
-       ),
-       open_endpoint AS (
-         SELECT w.id, w.workspace_id, coalesce(l.n, 0) AS busy
-         FROM webhook_endpoints w LEFT JOIN live_endpoint l ON l.endpoint_id = w.id
-         WHERE coalesce(l.n, 0) < @per_endpoint
-       ),
-       -- Only each endpoint's oldest few due deliveries are candidates (an index walk each), so the work
-       -- grows with the number of endpoints, not with the backlog.
-       due AS (
-         SELECT d.id, d.next_attempt_at, e.workspace_id,
-           ROW_NUMBER() OVER (PARTITION BY e.id ORDER BY d.next_attempt_at, d.id) + e.busy AS endpoint_load
-         FROM open_endpoint e JOIN webhook_deliveries d ON d.id IN (
-           SELECT x.id FROM webhook_deliveries x
-           WHERE x.endpoint_id = e.id AND x.status = 'pending' AND x.next_attempt_at <= @now
-             AND (x.claimed_until IS NULL OR x.claimed_until <= @now)
-           ORDER BY x.next_attempt_at, x.id LIMIT @per_endpoint
-         )
-       ),
-       eligible AS (
-         SELECT due.id, due.next_attempt_at, coalesce(lw.n, 0) AS workspace_busy,
-           ROW_NUMBER() OVER (PARTITION BY due.workspace_id ORDER BY due.next_attempt_at, due.id) AS turn
-         FROM due LEFT JOIN live_workspace lw ON lw.workspace_id = due.workspace_id
-         WHERE due.endpoint_load <= @per_endpoint
-       )
-       SELECT id FROM eligible WHERE turn + workspace_busy <= @per_workspace
-       ORDER BY turn, next_attempt_at, id LIMIT @limit`,
-    );
+    this.fairDue = db.prepare(FAIR_DUE_SQL);
     this.lease = db.prepare(
       `UPDATE webhook_deliveries SET claimed_until = @until, claim_token = @token
        WHERE id IN (SELECT value FROM json_each(@ids))`,
@@ -432,16 +270,7 @@ export class SqliteWebhookRepo implements WebhookRepo {
       })
       // IMMEDIATE: the choice and the lease hold the write lock together, so two replicas never lease one row.
       .immediate();
-    return rows.map((row) => ({
-      id: row.id,
-      claimToken: row.claim_token,
-      eventId: row.event_id,
-      body: row.body,
-      roundAttempts: row.round_attempts,
-      endpointId: row.endpoint_id,
-      url: row.url,
-      sealedSecret: row.secret_sealed,
-    }));
+    return rows.map(toClaimed);
   }
 
   async recordAttempt(
@@ -479,22 +308,6 @@ export class SqliteWebhookRepo implements WebhookRepo {
 
   private withAttempts(rows: DeliveryRow[]): WebhookDeliveryRecord[] {
     if (rows.length === 0) return [];
-    const attempts = new Map<string, WebhookAttemptRecord[]>();
-    for (const row of this.attemptsOf.all(JSON.stringify(rows.map((r) => r.id))) as AttemptRow[]) {
-      const list = attempts.get(row.delivery_id) ?? [];
-      list.push(toAttempt(row));
-      attempts.set(row.delivery_id, list);
-    }
-    return rows.map((row) => ({
-      id: row.id,
-      endpointId: row.endpoint_id,
-      eventId: row.event_id,
-      eventType: row.event_type,
-      status: row.status,
-      attemptCount: row.attempt_count,
-      nextAttemptAt: row.next_attempt_at,
-      createdAt: row.created_at,
-      attempts: attempts.get(row.id) ?? [],
-    }));
+    return toDeliveries(rows, this.attemptsOf.all(JSON.stringify(rows.map((r) => r.id))) as AttemptRow[]);
   }
 }

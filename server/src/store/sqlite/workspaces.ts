@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { toRecord, type WorkspaceRow } from "../sql/workspace-rows.js";
 import type { WebhookEventInput } from "../webhook-event.js";
 import type {
   CreateWorkspaceOutcome,
@@ -7,80 +8,7 @@ import type {
   WorkspaceRecord,
   WorkspaceRepo,
 } from "../workspaces-repo.js";
-import type { Migration } from "./migrations.js";
 import { enqueueWebhookEvent } from "./outbox.js";
-
-export const workspacesMigration: Migration = {
-  version: 2,
-  name: "workspaces",
-  sql: `
-    CREATE TABLE workspaces (
-      id TEXT PRIMARY KEY,
-      name TEXT NOT NULL UNIQUE,
-      created_at INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL,
-      file_count INTEGER NOT NULL CHECK (file_count >= 0),
-      size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0)
-    );
-    CREATE INDEX workspaces_newest ON workspaces(created_at DESC, id DESC);
-  `,
-};
-
-/**
- * Workspace names are unique per namespace, not globally, so that one tenant can neither learn another's
- * names (from a 409) nor squat them (issue 15, item 11). A workspace made by a workspace-scoped key has its
- * own namespace (its id); those made by keys without a workspace share the namespace ''. Dropping the
- * column's UNIQUE needs a table rebuild (SQLite's documented 12-step procedure), done here from the live
- * schema so that columns other migrations added survive it.
- */
-export const workspaceNameScopeMigration: Migration = {
-  version: 6,
-  name: "workspace names unique per namespace",
-  sql: "",
-  run(db) {
-    const table = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'workspaces'").get() as {
-      sql: string;
-    };
-    const rebuilt = table.sql
-      .replace(/\bname TEXT NOT NULL UNIQUE\b/, "name TEXT NOT NULL")
-      .replace(/^CREATE TABLE "?workspaces"?/, "CREATE TABLE workspaces_rebuilt");
-    if (!rebuilt.startsWith("CREATE TABLE workspaces_rebuilt") || /\bUNIQUE\b/.test(rebuilt)) {
-      throw new Error("the workspaces table is not declared as this migration expects");
-    }
-    const indexes = db
-      .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'workspaces' AND sql IS NOT NULL")
-      .all() as { sql: string }[];
-    const columns = (db.pragma("table_info(workspaces)") as { name: string }[]).map((c) => `"${c.name}"`).join(", ");
-    db.exec(rebuilt);
-    db.exec(`INSERT INTO workspaces_rebuilt (${columns}) SELECT ${columns} FROM workspaces`);
-    db.exec("DROP TABLE workspaces");
-    db.exec("ALTER TABLE workspaces_rebuilt RENAME TO workspaces");
-    for (const index of indexes) db.exec(index.sql);
-    db.exec("ALTER TABLE workspaces ADD COLUMN name_scope TEXT NOT NULL DEFAULT ''");
-    db.exec("CREATE UNIQUE INDEX workspaces_scoped_name ON workspaces(name_scope, name)");
-  },
-};
-
-interface WorkspaceRow {
-  id: string;
-  name: string;
-  created_at: number;
-  updated_at: number;
-  file_count: number;
-  size_bytes: number;
-}
-
-const toRecord = (row: WorkspaceRow): WorkspaceRecord => ({
-  id: row.id,
-  name: row.name,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  fileCount: row.file_count,
-  sizeBytes: row.size_bytes,
-});
-
-// The jobs feature owns the `jobs` table; a workspace is busy while one of its jobs is in one of these states.
-const ACTIVE_JOB_STATUSES = ["pending", "running"] as const;
 
 /** Workspaces in SQLite; each write commits its `workspace.updated` event in the same transaction. */
 export class SqliteWorkspaceRepo implements WorkspaceRepo {
@@ -92,7 +20,7 @@ export class SqliteWorkspaceRepo implements WorkspaceRepo {
   private readonly newestAfter;
   private readonly setContents;
   private readonly remove;
-  private activeJob: Database.Statement<[string], unknown> | null;
+  private readonly activeJob;
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
@@ -118,7 +46,10 @@ export class SqliteWorkspaceRepo implements WorkspaceRepo {
       "UPDATE workspaces SET updated_at = @updated_at, file_count = @file_count, size_bytes = @size_bytes WHERE id = @id",
     );
     this.remove = db.prepare("DELETE FROM workspaces WHERE id = ?");
-    this.activeJob = prepareActiveJobQuery(db);
+    // Read in the same transaction as the delete, so a job row committed before it is always seen.
+    this.activeJob = db.prepare<[string], unknown>(
+      "SELECT 1 FROM jobs WHERE workspace_id = ? AND status IN ('pending', 'running') LIMIT 1",
+    );
   }
 
   async create(
@@ -203,29 +134,10 @@ export class SqliteWorkspaceRepo implements WorkspaceRepo {
     return this.db
       .transaction((): "deleted" | "not_found" | "busy" => {
         if (!this.byId.get(id)) return "not_found";
-        this.activeJob ??= prepareActiveJobQuery(this.db);
-        if (this.activeJob?.get(id) !== undefined) return "busy";
+        if (this.activeJob.get(id) !== undefined) return "busy";
         this.remove.run(id);
         return "deleted";
       })
       .immediate();
   }
-}
-
-/**
- * The busy check reads the jobs feature's table directly (`jobs.workspace_id`, `jobs.status`), so that it
- * runs in the same transaction as the delete. Null while there is no `jobs` table (no job can be running);
- * a `jobs` table without those columns is a schema mismatch, reported at start rather than ignored.
- */
-function prepareActiveJobQuery(db: Database.Database): Database.Statement<[string], unknown> | null {
-  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").get();
-  if (table === undefined) return null;
-  const columns = new Set((db.pragma("table_info(jobs)") as { name: string }[]).map((c) => c.name));
-  if (!columns.has("workspace_id") || !columns.has("status")) {
-    throw new Error(
-      "the jobs table has no workspace_id or status column, which the workspace delete check (workspace_busy) reads",
-    );
-  }
-  const statuses = ACTIVE_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
-  return db.prepare<[string], unknown>(`SELECT 1 FROM jobs WHERE workspace_id = ? AND status IN (${statuses}) LIMIT 1`);
 }

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { aKey, type StoreTarget, T0 } from "../target.js";
+
+export function requestCases(target: StoreTarget): void {
+  describe("rate limits and usage", () => {
+    it("admits exactly the limit in one instant, then refuses with a wait and counts nothing", async () => {
+      const store = await target.open();
+      const key = aKey();
+      await store.keys.create(key);
+      const admitted = [];
+      for (let i = 0; i < 3; i++) admitted.push(await store.requests.admit(key.id, 3, T0));
+      expect(admitted.map((a) => [a.allowed, a.remaining])).toEqual([
+        [true, 2],
+        [true, 1],
+        [true, 0],
+      ]);
+      const refused = await store.requests.admit(key.id, 3, T0);
+      expect(refused).toMatchObject({ allowed: false, limit: 3, remaining: 0 });
+      expect(refused.retryAfterMs).toBe(20_000);
+      expect((await store.requests.usage(key.id, T0)).requestsToday).toBe(3);
+    });
+
+    it("frees one request per emission interval, and the whole limit after a minute (no double burst)", async () => {
+      const store = await target.open();
+      const key = aKey();
+      await store.keys.create(key);
+      for (let i = 0; i < 3; i++) await store.requests.admit(key.id, 3, T0);
+      expect((await store.requests.admit(key.id, 3, T0 + 19_999)).allowed).toBe(false);
+      expect((await store.requests.admit(key.id, 3, T0 + 20_000)).allowed).toBe(true);
+      expect((await store.requests.admit(key.id, 3, T0 + 20_000)).allowed).toBe(false);
+      const later = T0 + 20_000 + 60_000;
+      for (let i = 0; i < 3; i++) expect((await store.requests.admit(key.id, 3, later)).allowed).toBe(true);
+      expect((await store.requests.admit(key.id, 3, later)).allowed).toBe(false);
+    });
+
+    it("is exact under parallel admits: 20 of 50 at once for a 20/min key", async () => {
+      const store = await target.open();
+      const key = aKey();
+      await store.keys.create(key);
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.requests.admit(key.id, 20, T0)));
+      expect(results.filter((r) => r.allowed)).toHaveLength(20);
+      expect((await store.requests.usage(key.id, T0)).requestsToday).toBe(20);
+    });
+
+    it("keeps each key's limit apart", async () => {
+      const store = await target.open();
+      const a = aKey();
+      const b = aKey();
+      await store.keys.create(a);
+      await store.keys.create(b);
+      expect((await store.requests.admit(a.id, 1, T0)).allowed).toBe(true);
+      expect((await store.requests.admit(a.id, 1, T0)).allowed).toBe(false);
+      expect((await store.requests.admit(b.id, 1, T0)).allowed).toBe(true);
+    });
+
+    it("counts usage by UTC day and month and records the last use", async () => {
+      const store = await target.open();
+      const key = aKey();
+      await store.keys.create(key);
+      const nov30 = Date.parse("2025-11-30T23:59:00Z");
+      const dec1 = Date.parse("2025-12-01T00:01:00Z");
+      await store.requests.admit(key.id, 100, Date.parse("2025-11-02T08:00:00Z"));
+      await store.requests.admit(key.id, 100, nov30);
+      await store.requests.admit(key.id, 100, nov30);
+      expect(await store.requests.usage(key.id, nov30)).toEqual({
+        requestsToday: 2,
+        requestsThisMonth: 3,
+        lastUsed: nov30,
+      });
+      await store.requests.admit(key.id, 100, dec1);
+      expect(await store.requests.usage(key.id, dec1)).toEqual({
+        requestsToday: 1,
+        requestsThisMonth: 1,
+        lastUsed: dec1,
+      });
+      expect((await store.keys.get(key.id))?.lastUsed).toBe(dec1);
+      expect(await store.requests.usage("key_unused", dec1)).toEqual({
+        requestsToday: 0,
+        requestsThisMonth: 0,
+        lastUsed: null,
+      });
+    });
+  });
+}
