@@ -30,8 +30,8 @@ const addFormats: FormatsPlugin =
   typeof formatsModule.default === "function" ? formatsModule.default : formatsModule.default.default;
 
 /**
- * An Ajv 2020 instance that knows the spec's schemas as `spec#/$defs/<Name>` (see toolchain.md: adding the
- * whole document fails on the unknown keyword `components`). `strictTypes` is off because the if/then
+ * An Ajv 2020 instance that knows the spec's schemas as `spec#/$defs/<Name>` (adding the whole document
+ * fails in strict mode on the unknown keyword `components`). `strictTypes` is off because the if/then
  * branches of JobTypeRules legitimately omit `type`.
  */
 export function createAjv(spec: OpenApiDocument, options: { coerceTypes?: boolean; useDefaults?: boolean } = {}) {

@@ -21,8 +21,8 @@ export function checkSpecRules(spec: JobSpec): void {
 }
 
 /**
- * Why a job cannot be continued now, as a 409; null when it can. A cleaned-up job is a 409 too (knify-api.md:
- * "409 with a clear message"): the job exists, its state forbids the turn. `job_cleaned_up` (410) is for
+ * Why a job cannot be continued now, as a 409; null when it can. A cleaned-up job is a 409 too (Knify's docs
+ * answer a continue the job's state forbids with "409 with a clear message"): the job exists, its state forbids the turn. `job_cleaned_up` (410) is for
  * reading a sandbox that is gone.
  */
 export function continueConflict(job: JobRecord): ProblemError | null {

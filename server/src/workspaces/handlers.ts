@@ -43,7 +43,7 @@ export function workspaceHandlers<U extends StagedUpload>(deps: WorkspaceHandler
   const { store, clock, limits, presets, diskQuotaBytes, files } = deps;
   const serial = new KeyedSerializer();
 
-  /** The workspace in the path, if the key may see it; 404 otherwise (never 403: see knify-api.md). */
+  /** The workspace in the path, if the key may see it; 404 otherwise (never 403, which would confirm it exists). */
   async function visibleWorkspace(input: RequestInput): Promise<WorkspaceRecord> {
     const id = input.params.workspace_id ?? "";
     if (presets.byId(id)) throw readOnly(id, input);
@@ -91,7 +91,7 @@ export function workspaceHandlers<U extends StagedUpload>(deps: WorkspaceHandler
   return {
     createWorkspace: async (input) => {
       const scope = keyOf(input).workspaceId;
-      // A scoped key creates exactly its own workspace, once (knify-api.md Part 2, "Key defaults").
+      // A scoped key creates exactly its own workspace, once: its workspace id is the key's, so a second is a 409.
       if (scope !== null && (await store.workspaces.get(scope))) throw scopedExists(scope);
       const upload = await readUpload(input, true);
       try {
