@@ -4,6 +4,7 @@
 // same rules as the server. Entry file: re-exports only.
 
 export { type Core, type CoreDeps, createCore } from "./http/core.js";
+export { fetchHandler } from "./http/fetch-adapter.js";
 export { healthHandlers } from "./http/health.js";
 export type { Handler, HandlerResult, Handlers, RequestInput } from "./http/operation.js";
 export type { CoreRequest, CoreResponse, RequestBody, ResponseStream } from "./http/request.js";
