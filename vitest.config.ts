@@ -7,7 +7,8 @@ const sdk = (file: string) => fileURLToPath(new URL(`./sdk/src/${file}`, import.
 // Issue 10: the contract and security suites also run against a server on PostgreSQL (test/support/server.ts
 // gives each server a database of its own in this project). Where no database answers, CI fails (the project
 // runs and its servers cannot start); a developer without PostgreSQL is told loudly and the project is left out.
-const POSTGRES_SUITES = ["test/contract/server.test.ts", "test/security/every-operation.test.ts"];
+// The security matrix runs inside the contract suite (test/contract/security-scenarios.ts).
+const POSTGRES_SUITES = ["test/contract/server.test.ts"];
 const POSTGRES_URL = process.env.KNIFY_TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/test";
 
 async function postgresAnswers(): Promise<boolean> {

@@ -6,6 +6,8 @@
 //   {sdk,server}/src/generated/error-codes.ts  the closed error-code table (ErrorCode's x-knify-error-codes)
 //   server/src/generated/schema.d.ts     the same types, for the server
 //   server/src/generated/operations.ts   operationId -> method, path, permission (the server enforces this table)
+//   server/src/generated/constants.ts    the spec's version, permissions, patterns and prompt templates
+//   server/src/generated/query-defaults.ts  the query and body fields each operation's validator defaults (typed inputs)
 //   server/src/generated/validators.cjs  ajv standalone validators for params, query, headers and JSON bodies
 //   server/src/generated/validators.d.cts
 // `--check` regenerates in memory and fails when any file on disk differs (CI runs it via `npm test`).
@@ -112,6 +114,58 @@ export const operations = ${JSON.stringify(table, null, 2)} as const;
 
 export type Operation = (typeof operations)[number];
 export type OperationId = Operation["operationId"];
+`,
+);
+
+// --- the spec's constants: what hand-written code would otherwise copy out of it ----------------
+const schemas = spec.components.schemas;
+const patterns = Object.fromEntries(
+  Object.entries(schemas)
+    .filter(([, schema]) => typeof schema.pattern === "string")
+    .map(([name, schema]) => [name, schema.pattern]),
+);
+outputs.set(
+  "server/src/generated/constants.ts",
+  `${HEADER}
+/** The API's version (\`info.version\`). */
+export const API_VERSION = ${JSON.stringify(spec.info.version)};
+
+/** Every permission, in the spec's order (\`components.schemas.Permission\`). */
+export const PERMISSIONS = ${JSON.stringify(schemas.Permission.enum)} as const;
+
+/** The \`pattern\` of every component schema that has one, by schema name. */
+export const PATTERNS = ${JSON.stringify(patterns, null, 2)} as const;
+
+/** The agent prompt templates (\`AgentPrompts\`, \`x-knify-prompt-templates\`), by job type. */
+export const PROMPT_TEMPLATES: Readonly<Record<string, string>> = ${JSON.stringify(schemas.AgentPrompts["x-knify-prompt-templates"], null, 2)};
+`,
+);
+
+// --- typed inputs: which query parameters the validators fill with the spec's default ------------
+const queryDefaults = ops
+  .map((op) => [op.operationId, op.params.filter((p) => p.in === "query" && resolve(p.schema)?.default !== undefined)])
+  .filter(([, params]) => params.length > 0)
+  .map(([id, params]) => `  ${id}: ${params.map((p) => JSON.stringify(p.name)).join(" | ")};`);
+const bodyDefaults = ops
+  .map((op) => [op.operationId, Object.entries(resolve(op.bodySchema)?.properties ?? {})])
+  .map(([id, properties]) => [id, properties.filter(([, schema]) => resolve(schema)?.default !== undefined)])
+  .filter(([, properties]) => properties.length > 0)
+  .map(([id, properties]) => `  ${id}: ${properties.map(([name]) => JSON.stringify(name)).join(" | ")};`);
+outputs.set(
+  "server/src/generated/query-defaults.ts",
+  `${HEADER}
+/**
+ * The query parameters of each operation that have a \`default\` in the spec: the validators fill them in
+ * (ajv \`useDefaults\`), so a handler's \`Input<Id>\` has them whether or not the client sent them.
+ */
+export interface QueryDefaults {
+${queryDefaults.join("\n")}
+}
+
+/** The top-level JSON body properties of each operation that have a \`default\` in the spec (filled in alike). */
+export interface BodyDefaults {
+${bodyDefaults.join("\n")}
+}
 `,
 );
 

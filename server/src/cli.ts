@@ -4,13 +4,15 @@ import { parseArgs } from "node:util";
 import { ADMIN, allPermissions, isPermission, type Permission } from "./auth/permissions.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { PATTERNS } from "./generated/constants.js";
 import { ProblemError } from "./http/problem.js";
 import { createKey, rotateKey } from "./keys/create-key.js";
+import { presentKey } from "./keys/present.js";
 import { createLogger } from "./logger.js";
-import { iso, presentKey } from "./routes/present.js";
 import { startServer } from "./server.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
+import { iso } from "./timestamps.js";
 
 const USAGE = `Usage:
   knify-server start
@@ -23,7 +25,7 @@ The server and these commands use the store under KNIFY_DATA_DIR (default ./data
 
 class UsageError extends Error {}
 
-const WORKSPACE_ID = /^ws_[A-Za-z0-9_]{1,64}$/;
+const WORKSPACE_ID = new RegExp(PATTERNS.WorkspaceIdValue, "u");
 /** Where the first start leaves the bootstrap admin key, in the data dir. */
 export const BOOTSTRAP_KEY_FILE = "bootstrap-admin-key";
 
@@ -172,18 +174,9 @@ async function keys(sub: string, argv: string[]): Promise<number> {
       );
       const key = await store.keys.get(id);
       if (!key) throw new Error(`There is no key ${id}.`);
-      if (key.revokedAt !== null) throw new Error(`Key ${id} is revoked and cannot be rotated.`);
-      const now = systemClock.now();
-      if (key.expiresAt !== null && key.expiresAt <= now) {
-        throw new Error(`Key ${id} has expired and cannot be rotated; create a new key.`);
-      }
-      const rotated = await rotateKey(store, key, now, grace);
+      const rotated = await rotateKey(store, key, systemClock.now(), grace);
       if (!rotated) throw new Error(`There is no key ${id}.`);
-      print({
-        ...presentKey(rotated.key),
-        api_key: rotated.apiKey,
-        previous_secret_expires_at: iso(rotated.previousExpiresAt),
-      });
+      print(rotated);
       return 0;
     });
   }

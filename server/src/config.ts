@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { spec } from "./spec.js";
+import { API_VERSION } from "./generated/constants.js";
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface ServerConfig {
@@ -145,6 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxRotationGraceSeconds: 7 * 24 * 60 * 60,
     maxKeysPerWorkspace: envInteger(env, "KNIFY_MAX_KEYS_PER_WORKSPACE", 100, 1, 100_000),
     trustProxy: envInteger(env, "KNIFY_TRUST_PROXY", 0, 0, 1) === 1,
-    version: spec.info.version,
+    version: API_VERSION,
   };
 }

@@ -1,14 +1,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createApp } from "./app.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
+import { healthHandlers } from "./http/health.js";
+import type { Handlers } from "./http/operation.js";
 import { createJobsModule } from "./jobs/module.js";
+import { keyHandlers } from "./keys/handlers.js";
+import { createApp } from "./koa/app.js";
 import type { Logger } from "./logger.js";
-import type { FeatureModule } from "./module.js";
+import type { FeatureModule, ModuleDeps } from "./module.js";
 import { READY_PATH, readinessProbe } from "./readiness.js";
-import { healthHandlers } from "./routes/health.js";
-import { keyHandlers } from "./routes/keys.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 import { createWebhooksModule } from "./webhooks/module.js";
@@ -40,12 +41,7 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   // Any unfinished idempotency claim under this replica id was left by a process that died (issue 15, item 5).
   await store.idempotency.releaseOwnedBy(config.replicaId);
-  const deps = { store, clock, logger, config, env, presets };
-  const modules: FeatureModule[] = [createWorkspacesModule(deps), createJobsModule(deps), createWebhooksModule(deps)];
-  const handlers = Object.assign(
-    { ...healthHandlers(config), ...keyHandlers(store, config) },
-    ...modules.map((m) => m.handlers),
-  );
+  const { modules, handlers } = createFeatures({ store, clock, logger, config, env, presets });
   const app = createApp({ store, clock, logger, config, handlers });
   const api = app.callback();
   let stopping = false;
@@ -109,4 +105,17 @@ export async function startServer(
       await store.close();
     },
   };
+}
+
+/**
+ * Every feature module and the handlers of every operation, on the given store: what an adapter serves.
+ * @example const { handlers, modules } = createFeatures({ store, clock, logger, config, env, presets });
+ */
+export function createFeatures(deps: ModuleDeps): { modules: FeatureModule[]; handlers: Handlers } {
+  const modules: FeatureModule[] = [createWorkspacesModule(deps), createJobsModule(deps), createWebhooksModule(deps)];
+  const handlers: Handlers = Object.assign(
+    { ...healthHandlers(deps.config), ...keyHandlers(deps.store, deps.config) },
+    ...modules.map((m) => m.handlers),
+  );
+  return { modules, handlers };
 }

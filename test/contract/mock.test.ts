@@ -1,7 +1,9 @@
 import { createKnifyMock } from "@knify/sdk/testing";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll } from "vitest";
+import { driftScenarios } from "./drift-scenarios.js";
 import { contractScenarios } from "./scenarios.js";
+import { securityScenarios } from "./security-scenarios.js";
 import { type ContractTarget, validatingClient } from "./target.js";
 import { updateScenarios } from "./update-scenarios.js";
 
@@ -22,8 +24,18 @@ const target = (): ContractTarget => ({
   testAdminKey: testAdmin.api_key,
   violations,
   privateWebhooks: true,
+  seedKey: async (input = {}) => {
+    const key = mock.state.createKey({
+      workspace_id: input.workspaceId ?? null,
+      ...(input.permissions ? { permissions: input.permissions } : {}),
+      ...(input.expiresAt === undefined ? {} : { expires_at: new Date(input.expiresAt).toISOString() }),
+    });
+    return { id: key.key_id, apiKey: key.api_key };
+  },
   client: (apiKey) => validatingClient(baseURL, apiKey, violations),
 });
 
 contractScenarios(target);
 updateScenarios(target);
+driftScenarios(target);
+securityScenarios(target);

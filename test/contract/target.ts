@@ -1,6 +1,9 @@
 import { KnifyClient } from "@knify/sdk";
 import { responseValidator } from "@knify/sdk/testing";
 import spec from "../../sdk/src/generated/spec.json" with { type: "json" };
+import { operationOf } from "../support/operation.js";
+
+const validate = responseValidator(spec as never);
 
 /** Where the contract scenarios run: the SDK over the spec-driven mock, or the SDK against the real server. */
 export interface ContractTarget {
@@ -14,31 +17,23 @@ export interface ContractTarget {
   violations: string[];
   /** A client whose every response is validated against the spec. */
   client(apiKey: string): KnifyClient;
+  /**
+   * Makes a key straight in the target's store, as the CLI does (so it may be expired already): for the
+   * security cases, which need keys no API call can make.
+   */
+  seedKey(input?: SeedKeyInput): Promise<{ id: string; apiKey: string }>;
   /** Whether webhook URLs on loopback are accepted (the server runs with KNIFY_WEBHOOK_ALLOW_PRIVATE=1). */
   readonly privateWebhooks: true;
 }
 
-type Spec = { paths: Record<string, Record<string, { operationId?: string }>> };
-const validate = responseValidator(spec as never);
-
-// Literal paths first, so /keys/verify is not taken for /keys/{key_id}.
-const routes = Object.entries((spec as Spec).paths)
-  .flatMap(([path, item]) =>
-    Object.entries(item)
-      .filter(([, op]) => typeof op === "object" && op.operationId)
-      .map(([method, op]) => ({
-        method: method.toUpperCase(),
-        params: (path.match(/\{/g) ?? []).length,
-        pattern: new RegExp(`^${path.replace(/\{\w+\}/g, "[^/]+")}$`),
-        operationId: op.operationId as string,
-      })),
-  )
-  .sort((a, b) => a.params - b.params);
-
-/** The operation a request is for, from its method and path. */
-export function operationFor(method: string, pathname: string): string | undefined {
-  return routes.find((r) => r.method === method && r.pattern.test(pathname))?.operationId;
+/** A key made in a target's store: its workspace, permissions and expiry (epoch ms). */
+export interface SeedKeyInput {
+  workspaceId?: string;
+  permissions?: Permission[];
+  expiresAt?: number;
 }
+
+type Permission = NonNullable<Parameters<KnifyClient["keys"]["create"]>[0]["permissions"]>[number];
 
 /**
  * A fetch that checks every response against the spec: the documented status, content type and body
@@ -57,7 +52,7 @@ export function validatingFetch(baseURL: string, violations: string[]): typeof f
     if (contentType.startsWith("text/event-stream")) return response;
     const text = await response.clone().text();
     const body = text && /json/.test(contentType) ? JSON.parse(text) : text || undefined;
-    const operationId = operationFor(request.method, pathname);
+    const operationId = operationOf(request.method, pathname);
     if (operationId) {
       for (const problem of validate(operationId, response.status, body, contentType || undefined)) {
         violations.push(`${where}: ${problem}`);

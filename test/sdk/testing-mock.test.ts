@@ -221,7 +221,8 @@ describe("request validation", () => {
     expectProblem(res, 400, "validation_failed");
     expect(res.data.errors).toEqual(
       expect.arrayContaining([
-        { location: "body", path: "", message: "must NOT have additional properties" },
+        // The server's wording and path: the unknown property is named (issue 9: the mock said "" before).
+        { location: "body", path: "/x", message: "is not a known property" },
         { location: "body", path: "/spec", message: "must have required property 'prompt'" },
         expect.objectContaining({ location: "body", path: "/spec/model" }),
       ]),

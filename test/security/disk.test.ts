@@ -6,13 +6,15 @@ import { KnifyClient } from "@knify/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../server/src/clock.js";
 import { loadConfig } from "../../server/src/config.js";
+import { sandboxDir, sandboxesDir } from "../../server/src/jobs/sandbox-paths.js";
 import { createKey } from "../../server/src/keys/create-key.js";
 import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
-import { sandboxDir, sandboxesDir, workspaceFilesDir } from "../../server/src/workspaces/paths.js";
+import { workspaceFilesDir } from "../../server/src/workspaces/paths.js";
 import { rawTarGz } from "../fixtures/archives/raw-tar.js";
 import { call, type Reply } from "../support/http.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/until.js";
 
 // Issue 15, item 7: a 509 KB upload expanded to 500 MiB, every job (test keys' simulated ones included)
 // copied it, idle sandboxes stayed for ever, and a crash mid-copy left 825 MB behind. Each case attacks a
@@ -40,17 +42,6 @@ async function workspaceOf(server: TestServer, name: string, bytes: number): Pro
   const res = await upload(server, rawTarGz([{ path: "blob.bin", data: randomBytes(bytes) }]), { name });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.workspace_id as string;
-}
-
-/** Polls until `probe` gives a value; bounded generously, as the machine may be busy. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function api(url: string, key: string) {

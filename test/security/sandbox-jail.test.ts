@@ -13,10 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDir } from "../../server/src/workspaces/paths.js";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { call } from "../support/http.js";
 import { jobProcesses } from "../support/processes.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/until.js";
 
 // Issue 16: a hostile agent (test/fixtures/agents/hostile-agent.sh, run by the command runner) tries to reach what
 // an agent must never see. Every attack must fail inside the jail, the job must end cleanly, the server stay up.
@@ -63,16 +64,6 @@ function serverEnv(tools: string, extra: Record<string, string> = {}): Record<st
     HOSTILE_CONFIG_CANARY: "config-env-canary-c4b0",
     ...extra,
   };
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function agent(server: TestServer) {

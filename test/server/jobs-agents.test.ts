@@ -4,8 +4,9 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentResultData, type Job, type JobEvent, JobFailedError, KnifyClient } from "@knify/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDir } from "../../server/src/workspaces/paths.js";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/until.js";
 
 // KNIFY_RUNNER=agents with stand-ins of the three CLIs on PATH (test/fixtures/agents/stand-in.mjs, linked
 // under each CLI's name), which replay recorded stream-json transcripts and log the arguments they got.
@@ -254,14 +255,14 @@ describe("KNIFY_RUNNER=agents", () => {
 
   it("stops the agent's process when the job is cleaned up", async () => {
     const { job_id } = await client.jobs.create({ job_type: "claude_task", prompt: "Wait [hang]" });
-    const sandbox = await until(async () => {
+    const sandbox = await until("the agent's sandbox", async () => {
       const id = (await client.jobs.get(job_id)).sandbox_id;
       return id ? sandboxDir(server.dataDir, id) : undefined;
     });
-    const call = await until(() => callsIn(sandbox)[0]);
+    const call = await until("the agent's first call", () => callsIn(sandbox)[0]);
     await client.jobs.cleanup(job_id);
     expect(await client.jobs.get(job_id)).toMatchObject({ status: "failed" });
-    await until(() => (isAlive(call.pid) ? undefined : true));
+    await until("the agent process to end", () => (isAlive(call.pid) ? undefined : true));
   });
 });
 
@@ -285,7 +286,7 @@ describe("KNIFY_RUNNER=agents with KNIFY_JOB_TIMEOUT_MS", () => {
     expect(job).toMatchObject({ status: "failed", error: { code: "timed_out", message: "timed out after 1.5 s" } });
     // The stand-in may not even have started on a busy machine; when it did, it is gone now.
     for (const call of callsIn(sandboxDir(server.dataDir, job.sandbox_id ?? ""))) {
-      await until(() => (isAlive(call.pid) ? undefined : true));
+      await until("the agent process to end", () => (isAlive(call.pid) ? undefined : true));
     }
   });
 });
@@ -387,16 +388,6 @@ describe("KNIFY_RUNNER=agents in the bubblewrap jail", () => {
     expect(readFileSync(join(sandbox, "README.md"), "utf8")).toContain("A demo package.");
   });
 });
-
-async function until<T>(check: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function isAlive(pid: number): boolean {
   try {

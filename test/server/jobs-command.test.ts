@@ -5,12 +5,13 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/src/config.js";
 import { RESTART_ERROR } from "../../server/src/jobs/module.js";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { createKey } from "../../server/src/keys/create-key.js";
 import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
-import { sandboxDir } from "../../server/src/workspaces/paths.js";
 import { jobProcesses } from "../support/processes.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/until.js";
 
 // The command runner with a real agent process (test/fixtures/agents/fake-agent.mjs, scripted by its prompt).
 
@@ -53,16 +54,6 @@ function client(url: string, apiKey: string) {
   };
 }
 type Api = ReturnType<typeof client>;
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const getJob = async (api: Api, id: string) => (await api("GET", `/jobs/${id}`)).body as Job;
 const events = async (api: Api, id: string) => (await api("GET", `/jobs/${id}/events?limit=100`)).body as JobEvent[];

@@ -7,25 +7,15 @@ import { fileURLToPath } from "node:url";
 import { ConflictError, GoneError, type Job, KnifyClient, NotFoundError } from "@knify/sdk";
 import { list } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sandboxDir } from "../../server/src/workspaces/paths.js";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { jobProcesses } from "../support/processes.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/until.js";
 
 // What the agent left (archive, changes) and cancel, with a real agent process (test/fixtures/agents/fake-agent.mjs).
 
 const AGENT = fileURLToPath(new URL("../fixtures/agents/fake-agent.mjs", import.meta.url));
 const wait = { pollInterval: 20, timeout: 20_000 };
-
-/** Polls until `check` gives a value (no fixed sleeps: the box is shared). */
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function isAlive(pid: number): boolean {
   try {

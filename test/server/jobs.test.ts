@@ -6,21 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { responseValidator } from "@knify/sdk/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { spec as openapi } from "../../server/src/spec.js";
-import { sandboxDir, workspaceFilesDir } from "../../server/src/workspaces/paths.js";
+import { workspaceFilesDir } from "../../server/src/workspaces/paths.js";
+import { operationOf } from "../support/operation.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/until.js";
 
 const checkResponse = responseValidator(openapi as unknown as Parameters<typeof responseValidator>[0]);
-
-/** The operation of a jobs request, to check every JSON response against the spec. */
-function operationOf(method: string, path: string): string {
-  const route = path.split("?")[0] ?? path;
-  if (route === "/jobs") return method === "POST" ? "createJob" : "listJobs";
-  if (route.endsWith("/events")) return "listJobEvents";
-  if (route.endsWith("/continue")) return "continueJob";
-  if (route.endsWith("/cleanup")) return "cleanupJob";
-  return "getJob";
-}
 
 // Jobs through the real server with the sandbox simulator (the default runner): real SQLite, real HTTP.
 
@@ -62,22 +55,14 @@ function client(server: TestServer, apiKey: string) {
     const text = await res.text();
     const parsed = text ? JSON.parse(text) : undefined;
     const contentType = res.headers.get("content-type") ?? undefined;
-    expect(checkResponse(operationOf(method, path), res.status, parsed, contentType), `${method} ${path}`).toEqual([]);
+    expect(
+      checkResponse(operationOf(method, path) ?? "", res.status, parsed, contentType),
+      `${method} ${path}`,
+    ).toEqual([]);
     return { status: res.status, headers: res.headers, body: parsed };
   };
 }
 type Api = ReturnType<typeof client>;
-
-/** Polls until `check` returns a value (bounded: fails after `ms`). */
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
 
 async function waitForStatus(api: Api, jobId: string, statuses: string[], ms?: number): Promise<Job> {
   return until(

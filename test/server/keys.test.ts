@@ -48,6 +48,22 @@ describe("POST /keys", () => {
     expect(live.body.rate_limit).toBe(server.config.rateLimits.live);
   });
 
+  it("refuses a workspace id under ws_preset_, which names pre-configured workspaces (400)", async () => {
+    const res = await api("POST", "/keys", {
+      key: server.adminKey,
+      body: { name: "squatter", workspace_id: "ws_preset_e2e_tests" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe("validation_failed");
+    expect(res.body.errors).toEqual([
+      { location: "body", path: "/workspace_id", message: expect.stringContaining("ws_preset_") },
+    ]);
+    expect(res.body.detail).toContain("pre-configured");
+    // Nothing was made: the admin's list has no key of that name.
+    const listed = await api("GET", "/keys?limit=100", { key: server.adminKey });
+    expect(listed.body.map((k: { name: string }) => k.name)).not.toContain("squatter");
+  });
+
   it("lists every problem of a bad body in one 400", async () => {
     const res = await api("POST", "/keys", {
       key: server.adminKey,

@@ -5,9 +5,9 @@ import { promisify } from "node:util";
 import { ConflictError, KnifyClient } from "@knify/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/src/config.js";
+import { sandboxDir } from "../../server/src/jobs/sandbox-paths.js";
 import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
-import { sandboxDir } from "../../server/src/workspaces/paths.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 // KNIFY_PRESET_WORKSPACES_DIR, with the example presets the repository ships (examples/presets).

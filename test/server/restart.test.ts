@@ -11,6 +11,7 @@ import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
 import { call } from "../support/http.js";
 import { seedVerifyWebhook } from "../support/seed-python.js";
+import { until } from "../support/until.js";
 
 // The issue's durability case in one story: the server stops with webhook deliveries pending AND a job
 // running; after a start on the same data dir every delivery arrives (same webhook-id) and no job is stuck.
@@ -51,16 +52,6 @@ afterAll(async () => {
   await new Promise((resolve) => receiver.close(resolve));
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("a restart with deliveries pending and a job running", () => {
   it("delivers every event once the receiver is up, signed as before, and leaves no job running", async () => {

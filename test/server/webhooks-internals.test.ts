@@ -225,7 +225,9 @@ describe("SSRF checks", () => {
     };
     expect(await checkWebhookUrl("http://internal.example.com/", { allowPrivate: true, resolveAll: noDns })).toBeNull();
     expect(await checkWebhookUrl("http://127.0.0.1:3000/", { allowPrivate: true, resolveAll: noDns })).toBeNull();
-    expect(await checkWebhookUrl("file:///etc/passwd", { allowPrivate: true })).toContain("not supported");
+    expect(await checkWebhookUrl("file:///etc/passwd", { allowPrivate: true, resolveAll: noDns })).toContain(
+      "not supported",
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { flatHeaders, nodeRequestBody } from "../../server/src/koa/app.js";
 import { ArchiveError } from "../../server/src/workspaces/archive-error.js";
 import { extractArchive } from "../../server/src/workspaces/extract.js";
 import { type ParseWorkspaceUploadOptions, parseWorkspaceUpload } from "../../server/src/workspaces/multipart.js";
@@ -33,7 +34,7 @@ beforeAll(async () => {
       ? new Promise((resolve) => req.on("error", () => undefined).once("close", resolve))
       : Promise.resolve();
     const outcome: Promise<Outcome> = ready
-      .then(() => parseWorkspaceUpload(req, options))
+      .then(() => parseWorkspaceUpload({ headers: flatHeaders(req.headers), body: nodeRequestBody(req) }, options))
       .then(
         async (upload) => {
           try {

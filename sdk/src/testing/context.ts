@@ -1,4 +1,4 @@
-import { notFound } from "./problem.js";
+import { notFound, type ProblemError } from "./problem.js";
 import type { KeyRecord } from "./records.js";
 import type { SpecOperation } from "./spec.js";
 import type { MockState } from "./state.js";
@@ -19,6 +19,8 @@ export interface MockRequest {
   body: unknown;
   /** The parts of a `multipart/form-data` body: text fields as strings, files as bytes. */
   parts: Record<string, string | Uint8Array>;
+  /** Why the multipart body could not be read (the workspace handlers raise it after their own checks). */
+  partsProblem?: ProblemError;
   /** The calling key, for operations that need one. */
   key: KeyRecord | null;
 }

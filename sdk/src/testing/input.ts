@@ -9,6 +9,8 @@ export interface RequestInput {
   headers: Record<string, unknown>;
   body: unknown;
   parts: Record<string, string | Uint8Array>;
+  /** Why the multipart body could not be read; raised by the handler, after its own checks (as the server). */
+  partsProblem?: ProblemError;
   fingerprint: string;
 }
 
@@ -82,6 +84,7 @@ export async function readInput(
   const contentType = request.headers.get("content-type") ?? "";
   let body: unknown;
   let parts: Record<string, string | Uint8Array> = {};
+  let partsProblem: ProblemError | undefined;
   let fingerprint = fnv1a(raw);
   const errors: FieldError[] = [];
 
@@ -90,15 +93,25 @@ export async function readInput(
     body = json.body;
     if (json.missing) errors.push({ location: "body", path: "", message: "is required" });
   } else if (op.body?.mediaType === "multipart/form-data") {
-    parts = await readMultipart(raw, contentType);
-    // Multipart boundaries are random per request, so the fingerprint is made from the parts instead.
-    fingerprint = Object.entries(parts)
-      .map(
-        ([name, value]) => `${name}=${typeof value === "string" ? value : `file:${value.byteLength}:${fnv1a(value)}`}`,
-      )
-      .join("&");
-    // Files stand in as strings: the schema types the archive as a string with a contentMediaType.
-    body = Object.fromEntries(Object.entries(parts).map(([n, v]) => [n, typeof v === "string" ? v : "(binary)"]));
+    // The server reads an upload only once the workspace is known to be the caller's (404 first), so a
+    // refusal waits for the handler (`partsProblem`).
+    const read = await readMultipart(raw, contentType).catch((error: unknown) => {
+      if (error instanceof ProblemError) return error;
+      throw error;
+    });
+    if (read instanceof ProblemError) partsProblem = read;
+    else {
+      parts = read;
+      // Multipart boundaries are random per request, so the fingerprint is made from the parts instead.
+      fingerprint = Object.entries(parts)
+        .map(
+          ([name, value]) =>
+            `${name}=${typeof value === "string" ? value : `file:${value.byteLength}:${fnv1a(value)}`}`,
+        )
+        .join("&");
+      // Files stand in as strings: the schema types the archive as a string with a contentMediaType.
+      body = Object.fromEntries(Object.entries(parts).map(([n, v]) => [n, typeof v === "string" ? v : "(binary)"]));
+    }
   }
 
   const params: Record<string, unknown> = { ...rawParams };
@@ -113,5 +126,5 @@ export async function readInput(
   errors.push(...validators.params(op, "header", headers));
   if (op.body && body !== undefined) errors.push(...validators.body(op, body));
   if (errors.length > 0) throw validationProblem(errors);
-  return { params, query, headers, body, parts, fingerprint };
+  return { params, query, headers, body, parts, fingerprint, ...(partsProblem ? { partsProblem } : {}) };
 }

@@ -1,3 +1,4 @@
+import { wantsSimulatedFailure } from "../../../server/src/jobs/simulated-runner.js";
 import { newId } from "./ids.js";
 import type { JobError, JobEvent, JobRecord, JobStatus, WebhookEventType } from "./records.js";
 
@@ -20,13 +21,14 @@ export const MOCK_FAIL_ERROR: JobError = {
 export const isFinished = (status: JobStatus): boolean => status === "completed" || status === "failed";
 
 /**
- * Whether `metadata` asks the mock to fail the turn: `simulate: "fail"` (the same hook as the reference
- * server's simulated runner, so one scenario fails on both) or the older `mock_fail: true`.
+ * Whether a turn fails: the server simulator's own rule (`[simulate:fail]` in the prompt or
+ * `metadata.simulate: "fail"`, server/src/jobs/simulated-runner.ts), or the mock's older `mock_fail: true`.
  */
-export const wantsFailure = (metadata: unknown): boolean => {
-  if (typeof metadata !== "object" || metadata === null) return false;
-  const m = metadata as Record<string, unknown>;
-  return m.simulate === "fail" || m.mock_fail === true;
+export const wantsFailure = (spec: { prompt?: string | undefined; metadata?: unknown }): boolean => {
+  const metadata = typeof spec.metadata === "object" && spec.metadata !== null ? spec.metadata : {};
+  return (
+    wantsSimulatedFailure({ prompt: spec.prompt, metadata }) || ("mock_fail" in metadata && metadata.mock_fail === true)
+  );
 };
 
 /**

@@ -1,4 +1,5 @@
-import { errorStatus, statusTitle } from "../generated/error-codes.js";
+import { ProblemError } from "../../../server/src/http/problem.js";
+import { errorStatus } from "../generated/error-codes.js";
 import type { components } from "../generated/schema.js";
 import type { FieldError } from "./validate.js";
 
@@ -14,38 +15,9 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 /** Extra members a problem may carry (`errors`, `missing_permission`, `allowed_methods`). */
 export type ProblemExtras = Pick<Problem, "errors" | "missing_permission" | "allowed_methods" | "resource_id">;
 
-/**
- * Thrown by mock operation handlers to answer with a problem; the router renders it.
- * Keeps handlers free of response plumbing.
- */
-export class ProblemError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number;
-  readonly extras: ProblemExtras;
-  readonly headers: Record<string, string>;
-
-  constructor(code: ErrorCode, detail: string, extras: ProblemExtras = {}, headers: Record<string, string> = {}) {
-    super(detail);
-    this.name = "ProblemError";
-    this.code = code;
-    this.status = ERROR_STATUS[code];
-    this.extras = extras;
-    this.headers = headers;
-  }
-}
-
-/** The problem+json body for an error. */
-export function problemBody(error: ProblemError, requestId: string): Problem {
-  return {
-    type: `https://docs.knify.io/errors/${error.code}`,
-    title: statusTitle[error.status] ?? "Error",
-    status: error.status,
-    detail: error.message,
-    code: error.code,
-    request_id: requestId,
-    ...error.extras,
-  };
-}
+// One error class and one problem renderer for the server and the mock: a rule the mock shares with the
+// server (key grants, scope) throws the server's ProblemError, and the mock renders it the server's way.
+export { ProblemError, problemBody } from "../../../server/src/http/problem.js";
 
 /** A 400 `validation_failed` listing every problem, with a detail that names them. */
 export function validationProblem(errors: FieldError[]): ProblemError {

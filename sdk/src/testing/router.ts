@@ -181,8 +181,9 @@ export function createRouter(deps: RouterDeps): Route {
     try {
       result = await handler(req, state);
     } catch (error) {
+      // As the server: an error is never remembered, so a retry with the same key runs again.
       if (!(error instanceof ProblemError)) throw error;
-      result = problemResult(error, requestId);
+      return problemResult(error, requestId);
     }
     if (slot !== null && !result.stream) {
       state.idempotency.set(slot, {

@@ -257,7 +257,7 @@ export class MockState {
       order: this.nextOrder(),
     };
     this.jobs.set(job.id, rec);
-    startTurn(rec, spec.prompt ?? null, wantsFailure(spec.metadata), this.lifecycle, wantsHold(spec.metadata));
+    startTurn(rec, spec.prompt ?? null, wantsFailure(spec), this.lifecycle, wantsHold(spec.metadata));
     this.emit(workspaceId, "job.created", structuredClone(job));
     return structuredClone(job);
   }
@@ -267,7 +267,7 @@ export class MockState {
     const rec = this.job(jobId);
     rec.job.turns += 1;
     if (spec.model !== undefined) rec.job.spec.model = spec.model;
-    startTurn(rec, spec.prompt, wantsFailure(spec.metadata), this.lifecycle, wantsHold(spec.metadata));
+    startTurn(rec, spec.prompt, wantsFailure(spec), this.lifecycle, wantsHold(spec.metadata));
     this.emit(rec.job.workspace_id, "job.continued", structuredClone(rec.job));
     return structuredClone(rec.job);
   }

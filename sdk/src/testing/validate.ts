@@ -1,6 +1,7 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import * as ajvFormats from "ajv-formats";
+import { describe } from "../../../server/src/http/validate.js";
 import {
   componentSchemas,
   type JsonSchema,
@@ -29,8 +30,8 @@ const addFormats: FormatsPlugin =
   typeof formatsModule.default === "function" ? formatsModule.default : formatsModule.default.default;
 
 /**
- * An Ajv 2020 instance that knows the spec's schemas as `spec#/$defs/<Name>` (see toolchain.md: adding the
- * whole document fails on the unknown keyword `components`). `strictTypes` is off because the if/then
+ * An Ajv 2020 instance that knows the spec's schemas as `spec#/$defs/<Name>` (adding the whole document
+ * fails in strict mode on the unknown keyword `components`). `strictTypes` is off because the if/then
  * branches of JobTypeRules legitimately omit `type`.
  */
 export function createAjv(spec: OpenApiDocument, options: { coerceTypes?: boolean; useDefaults?: boolean } = {}) {
@@ -110,17 +111,12 @@ export function responseValidator(spec: OpenApiDocument): ResponseValidator {
   };
 }
 
-/** Turns ajv errors into the spec's FieldErrors, dropping the redundant `must match "then" schema` ones. */
+/**
+ * Turns ajv errors into the spec's FieldErrors with the server's own rule (`describe`), dropping the
+ * redundant `must match "then" schema` ones.
+ */
 export function fieldErrors(location: FieldError["location"], errors: ErrorObject[] | null | undefined): FieldError[] {
-  return (errors ?? [])
-    .filter((e) => e.keyword !== "if")
-    .map((e) => {
-      if (location === "body") return { location, path: e.instancePath, message: e.message ?? "is invalid" };
-      // Parameters are validated as one object per location; report the parameter's name as the path.
-      const missing = e.keyword === "required" ? String(e.params.missingProperty) : "";
-      const name = missing || e.instancePath.replace(/^\//, "").replace(/~1/g, "/").replace(/~0/g, "~");
-      return { location, path: name, message: e.message ?? "is invalid" };
-    });
+  return (errors ?? []).filter((e) => e.keyword !== "if").map((e) => describe(e, location));
 }
 
 /** Per-operation request validators: parameters (coerced from strings, defaults filled) and JSON bodies. */

@@ -1,12 +1,27 @@
-import { createHash, randomInt } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { KeyType } from "../store/store.js";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const RANDOM_CHARS = 32; // 32 base62 characters = 190 bits
 const KEY_PATTERN = /^knify_(live|test)_([0-9A-Za-z]{32})_([0-9a-f]{6})$/;
 
+// @noble/hashes and Web Crypto rather than node:crypto: the same rules run in `@knify/sdk/testing` (issue 9).
+const sha256Hex = (text: string): string => bytesToHex(sha256(utf8ToBytes(text)));
+
 function checksum(body: string): string {
-  return createHash("sha256").update(body).digest("hex").slice(0, 6);
+  return sha256Hex(body).slice(0, 6);
+}
+
+/** `count` characters drawn uniformly from ALPHABET (bytes ≥ 248 are redrawn: 248 = 4 × 62, no modulo bias). */
+function randomChars(count: number): string {
+  let out = "";
+  while (out.length < count) {
+    for (const byte of globalThis.crypto.getRandomValues(new Uint8Array(count))) {
+      if (byte < 248 && out.length < count) out += ALPHABET[byte % ALPHABET.length];
+    }
+  }
+  return out;
 }
 
 /**
@@ -15,8 +30,7 @@ function checksum(body: string): string {
  * scanners a format they can match without false positives.
  */
 export function generateApiKey(type: KeyType): { apiKey: string; prefix: string } {
-  let random = "";
-  for (let i = 0; i < RANDOM_CHARS; i++) random += ALPHABET[randomInt(ALPHABET.length)];
+  const random = randomChars(RANDOM_CHARS);
   const body = `knify_${type}_${random}`;
   return { apiKey: `${body}_${checksum(body)}`, prefix: `knify_${type}_${random.slice(0, 4)}` };
 }
@@ -36,5 +50,5 @@ export function parseApiKey(apiKey: string): { type: KeyType } | null {
  * reveals nothing about how much of a guessed key was right.
  */
 export function hashApiKey(apiKey: string): string {
-  return createHash("sha256").update(apiKey).digest("hex");
+  return sha256Hex(apiKey);
 }

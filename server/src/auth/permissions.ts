@@ -1,10 +1,10 @@
+import { PERMISSIONS } from "../generated/constants.js";
 import type { components } from "../generated/schema.js";
-import { spec } from "../spec.js";
 
 export type Permission = components["schemas"]["Permission"];
 
 /** Every permission, in the spec's order (`components.schemas.Permission`). */
-export const allPermissions: readonly Permission[] = spec.components.schemas.Permission.enum as Permission[];
+export const allPermissions: readonly Permission[] = PERMISSIONS;
 
 export const ADMIN: Permission = "admin:all";
 

@@ -1112,6 +1112,10 @@ export interface components {
             name: string;
             /** @description Defaults to the calling key's type. */
             type?: components["schemas"]["KeyType"];
+            /**
+             * @description Scopes the key to this workspace. Ids starting with `ws_preset_` name the server's pre-configured
+             *     workspaces, which no key owns: they are refused (400 `validation_failed`).
+             */
             workspace_id?: components["schemas"]["WorkspaceIdValue"];
             /** @description Defaults to every permission except `admin:all`. */
             permissions?: components["schemas"]["Permission"][];
@@ -2506,6 +2510,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

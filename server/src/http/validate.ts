@@ -1,7 +1,11 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { type FieldError, ProblemError } from "./problem.js";
 
-function describe(error: ErrorObject, location: FieldError["location"]): FieldError {
+/**
+ * One ajv error as the spec's `FieldError`: an unknown property is named in the path, an enum lists its
+ * values, and a parameter is named without a leading slash. The server's and the mock's one rule.
+ */
+export function describe(error: ErrorObject, location: FieldError["location"]): FieldError {
   let path = error.instancePath || "/";
   let message = error.message ?? "is invalid";
   if (error.keyword === "additionalProperties") {

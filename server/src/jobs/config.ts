@@ -1,5 +1,5 @@
 import { ConfigError, envInteger, replicaIdFrom } from "../config.js";
-import { readDiskQuota } from "../workspaces/quota.js";
+import { readDiskQuota } from "../workspaces/quota-setting.js";
 
 /** The runners a server can be configured with (`KNIFY_RUNNER`). Test-mode jobs always use `simulated`. */
 export type RunnerKind = "simulated" | "command" | "agents";

@@ -1,23 +1,21 @@
 import { canSee } from "../auth/scope.js";
 import type { Clock } from "../clock.js";
-import type { Handlers, JsonBody, RequestInput } from "../http/operation.js";
+import type { Handlers, RequestInput } from "../http/operation.js";
 import { keyOf } from "../http/operation.js";
+import { decodeCursor, nextPageLink, page } from "../http/pagination.js";
 import { ProblemError } from "../http/problem.js";
+import { headerOf } from "../http/request.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
-import { decodeCursor, nextPageLink, page } from "../routes/pagination.js";
-import type { JobRecord, JobSpec, JobStatus, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
+import type { JobRecord, JobSpec, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
-import { sandboxBaseFile, sandboxDir } from "../workspaces/paths.js";
 import type { PresetCatalog } from "../workspaces/presets.js";
 import { jobOverQuota } from "../workspaces/quota.js";
 import type { JobsConfig } from "./config.js";
 import type { JobNotifier } from "./notifier.js";
 import { presentEvent, presentJob } from "./present.js";
-import { checkSpecRules, continueConflict, isFinished } from "./rules.js";
-import { copiesWorkspace, removeSandbox } from "./sandbox.js";
-import { packSandbox } from "./sandbox-archive.js";
-import { removeSandboxBase, sandboxChanges } from "./sandbox-changes.js";
+import { checkSpecRules, continueConflict, copiesWorkspace, isFinished, unknownSession } from "./rules.js";
+import type { SandboxFiles } from "./sandbox-files.js";
 import type { RunRegistry } from "./scheduler.js";
 import { followJobEvents } from "./sse.js";
 import { streamAccessCheck } from "./stream-access.js";
@@ -32,7 +30,8 @@ export interface JobHandlerDeps {
   clock: Clock;
   logger: Logger;
   config: JobsConfig;
-  dataDir: string;
+  /** The sandboxes' files: on disk in the server, in memory in the mock. */
+  sandboxes: SandboxFiles;
   notifier: JobNotifier;
   runs: RunRegistry;
   webhook: JobWebhookFactory;
@@ -94,16 +93,13 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
   return {
     createJob: async (input) => {
       const key = keyOf(input);
-      const { spec } = input.body as JsonBody<"createJob">;
+      const { spec } = input.body;
       checkSpecRules(spec);
       const workspaceId = await workspaceFor(key, spec);
       // Resuming an agent session hands its conversation (and whatever the agent keeps with it) to this job:
       // only a session a job visible to this key carries may be named (issue 15, item 11).
       if (spec.session_id !== undefined && !(await store.jobs.hasSession(spec.session_id, key.workspaceId))) {
-        throw new ProblemError(
-          "not_found",
-          `No job visible to this key carries the session ${spec.session_id}. Name a session from a job's cursor_session_id, or leave spec.session_id out to start a new session.`,
-        );
+        throw unknownSession(spec.session_id);
       }
       const testMode = key.type === "test";
       const result = await store.jobs.create(
@@ -127,16 +123,16 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
 
     listJobs: async (input) => {
       const key = keyOf(input);
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const before = decodeCursor(input.query.cursor);
-      const status = input.query.status as JobStatus | undefined;
+      const { status } = input.query;
       const items = await store.jobs.list({
         limit: limit + 1,
         ...(before ? { before } : {}),
         ...(status ? { status } : {}),
         ...(key.workspaceId !== null ? { workspaceId: key.workspaceId } : {}),
       });
-      const result = page(input.ctx, items, limit, (job) => job.id);
+      const result = page(input, items, limit, (job) => job.id);
       return { body: result.body.map(presentJob), headers: result.headers };
     },
 
@@ -145,8 +141,8 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
     listJobEvents: async (input) => {
       const job = await visibleJob(input);
       const lastEventId = input.headers["last-event-id"];
-      const after = typeof lastEventId === "string" ? Number(lastEventId) : ((input.query.after as number) ?? 0);
-      if (input.ctx.get("accept").includes("text/event-stream")) {
+      const after = typeof lastEventId === "string" ? Number(lastEventId) : (input.query.after ?? 0);
+      if (headerOf(input.request, "accept").includes("text/event-stream")) {
         const release = streamSlots.take(keyOf(input).id);
         if (!release) {
           throw new ProblemError(
@@ -156,27 +152,26 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
             { "Retry-After": "1" },
           );
         }
-        followJobEvents(input.ctx, job.id, after, {
+        return followJobEvents(job.id, after, {
           store,
           notifier,
           logger: deps.logger,
           keepAliveMs: config.sseKeepAliveMs,
-          accessEnded: streamAccessCheck(store, deps.clock, input.ctx.get("authorization"), job),
+          accessEnded: streamAccessCheck(store, deps.clock, headerOf(input.request, "authorization"), job),
           requestId: input.requestId,
+          signal: input.request.signal,
           onEnd: release,
           ...(deps.stopping ? { stopping: deps.stopping } : {}),
         });
-        return { streamed: true };
       }
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const events = await store.jobs.events(job.id, after, limit + 1);
       const more = events.length > limit;
       const pageEvents = more ? events.slice(0, limit) : events;
       const last = pageEvents.at(-1);
       return {
         body: pageEvents.map(presentEvent),
-        headers:
-          more && last ? { Link: nextPageLink(input.ctx, { after: String(last.seq), limit: String(limit) }) } : {},
+        headers: more && last ? { Link: nextPageLink(input, { after: String(last.seq), limit: String(limit) }) } : {},
       };
     },
 
@@ -185,7 +180,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       const job = await untilContinuable(await visibleJob(input), input);
       const conflict = continueConflict(job);
       if (conflict) throw conflict;
-      const next = (input.body as JsonBody<"continueJob">).spec;
+      const next = input.body.spec;
       checkContinueType(job, next.job_type);
       const spec: JobSpec = { ...job.spec, prompt: next.prompt };
       if (next.model !== undefined) spec.model = next.model;
@@ -219,10 +214,7 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       notifier.jobChanged(job.id);
       // The store says "failed" first, so the turn's own ending (if it runs here) is a no-op; then stop it.
       await deps.runs.abort(job.id);
-      if (result.sandboxId !== null) {
-        await removeSandbox(sandboxDir(deps.dataDir, result.sandboxId));
-        await removeSandboxBase(sandboxBaseFile(deps.dataDir, result.sandboxId));
-      }
+      if (result.sandboxId !== null) await deps.sandboxes.remove(result.sandboxId);
       return { body: presentJob(result.job) };
     },
 
@@ -239,22 +231,20 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
     },
 
     getJobArchive: async (input) => {
-      const sandbox = sandboxOf(await visibleJob(input));
-      const stream = await packSandbox(sandbox.path);
-      stream.on("error", (err: unknown) =>
-        deps.logger.error({ err, job_id: sandbox.jobId }, "archiving a sandbox failed"),
-      );
-      input.ctx.status = 200;
-      input.ctx.type = "application/gzip";
-      input.ctx.set("Content-Disposition", `attachment; filename="${sandbox.jobId}.tar.gz"`);
-      input.ctx.body = stream;
-      return { streamed: true };
+      const job = liveSandbox(await visibleJob(input));
+      return {
+        headers: {
+          "Content-Type": "application/gzip",
+          "Content-Disposition": `attachment; filename="${job.id}.tar.gz"`,
+        },
+        stream: await deps.sandboxes.archive(job.sandboxId),
+      };
     },
 
     listJobChanges: async (input) => {
-      const sandbox = sandboxOf(await visibleJob(input));
-      if (sandbox.path === null || sandbox.baseFile === null) return { body: [] };
-      const { changes, truncated } = await sandboxChanges(sandbox.path, sandbox.baseFile);
+      const job = liveSandbox(await visibleJob(input));
+      if (job.sandboxId === null) return { body: [] };
+      const { changes, truncated } = await deps.sandboxes.changes(job.sandboxId);
       return { body: changes, headers: truncated ? { "X-Knify-Truncated": "true" } : {} };
     },
   };
@@ -268,35 +258,27 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
     if (isFinished(job.status) || job.cleanedUpAt !== null || config.continueWaitMs === 0 || waiting.has(job.id))
       return job;
     waiting.add(job.id);
-    const left = new AbortController();
-    const onClose = () => left.abort();
-    input.ctx.req.once("close", onClose);
     try {
       const deadline = deps.clock.now() + config.continueWaitMs;
-      return (await waitForTurnEnd(store, notifier, job.id, deadline, left.signal, () => deps.clock.now())) ?? job;
+      const ended = await waitForTurnEnd(store, notifier, job.id, deadline, input.request.signal, () =>
+        deps.clock.now(),
+      );
+      return ended ?? job;
     } finally {
-      input.ctx.req.off("close", onClose);
       waiting.delete(job.id);
     }
   }
 
   /**
-   * Where a job's sandbox is on disk: 410 once it was cleaned up. A job whose first turn has not been
-   * provisioned yet (or was cancelled before it was) has an empty sandbox: nothing there yet.
+   * The job, if its sandbox still exists: 410 once it was cleaned up. A job whose first turn has not been
+   * provisioned yet (or was cancelled before it was) has no sandbox id: an empty sandbox, nothing there yet.
    */
-  function sandboxOf(job: JobRecord): { jobId: string; path: string | null; baseFile: string | null } {
-    if (job.cleanedUpAt !== null) {
-      throw new ProblemError(
-        "job_cleaned_up",
-        `Job ${job.id} was cleaned up at ${new Date(job.cleanedUpAt).toISOString()}; its sandbox is gone. Take the archive or the changes before POST /jobs/{job_id}/cleanup next time.`,
-      );
-    }
-    if (job.sandboxId === null) return { jobId: job.id, path: null, baseFile: null };
-    return {
-      jobId: job.id,
-      path: sandboxDir(deps.dataDir, job.sandboxId),
-      baseFile: sandboxBaseFile(deps.dataDir, job.sandboxId),
-    };
+  function liveSandbox(job: JobRecord): JobRecord {
+    if (job.cleanedUpAt === null) return job;
+    throw new ProblemError(
+      "job_cleaned_up",
+      `Job ${job.id} was cleaned up at ${new Date(job.cleanedUpAt).toISOString()}; its sandbox is gone. Take the archive or the changes before POST /jobs/{job_id}/cleanup next time.`,
+    );
   }
 }
 

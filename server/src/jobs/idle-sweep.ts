@@ -2,9 +2,8 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { JobWebhookFactory } from "../store/jobs-repo.js";
 import type { Store } from "../store/store.js";
-import { sandboxDir } from "../workspaces/paths.js";
 import type { JobNotifier } from "./notifier.js";
-import { removeSandbox } from "./sandbox.js";
+import type { SandboxFiles } from "./sandbox-files.js";
 
 /** Jobs cleaned per store query; the sweep goes on until none is left. */
 const BATCH = 100;
@@ -15,7 +14,7 @@ export interface IdleSweepDeps {
   logger: Logger;
   notifier: JobNotifier;
   webhook: JobWebhookFactory;
-  dataDir: string;
+  sandboxes: SandboxFiles;
 }
 
 /**
@@ -34,7 +33,7 @@ export function idleSweepIntervalMs(ttlMs: number): number {
  * Returns the ids it cleaned.
  */
 export async function sweepIdleSandboxes(deps: IdleSweepDeps, ttlMs: number): Promise<string[]> {
-  const { store, clock, notifier, webhook, dataDir } = deps;
+  const { store, clock, notifier, webhook, sandboxes } = deps;
   const cleaned: string[] = [];
   for (;;) {
     const cutoff = clock.now() - ttlMs;
@@ -44,7 +43,8 @@ export async function sweepIdleSandboxes(deps: IdleSweepDeps, ttlMs: number): Pr
       if (!result) continue;
       cleaned.push(id);
       notifier.jobChanged(id);
-      if (result.sandboxId !== null) await removeSandbox(sandboxDir(dataDir, result.sandboxId));
+      // The sandbox and its base record, as POST /jobs/{id}/cleanup removes them.
+      if (result.sandboxId !== null) await sandboxes.remove(result.sandboxId);
     }
     if (ids.length < BATCH) return cleaned;
   }

@@ -1,8 +1,8 @@
 import type { FeatureModule, ModuleDeps } from "../module.js";
-import { sandboxesDir } from "../workspaces/paths.js";
 import { AgentRunner } from "./agents/agent-runner.js";
 import { CommandRunner } from "./command-runner.js";
 import { loadJobsConfig } from "./config.js";
+import { diskSandboxFiles } from "./disk-sandbox-files.js";
 import { jobHandlers } from "./handlers.js";
 import { idleSweepIntervalMs, sweepIdleSandboxes } from "./idle-sweep.js";
 import { loadSandboxConfig } from "./isolation/config.js";
@@ -11,6 +11,7 @@ import type { Isolation } from "./isolation/isolation.js";
 import { JobNotifier } from "./notifier.js";
 import { jobWebhooks } from "./present.js";
 import { sweepOrphanSandboxes } from "./sandbox.js";
+import { sandboxesDir } from "./sandbox-paths.js";
 import { RunRegistry, Scheduler } from "./scheduler.js";
 import { SimulatedRunner } from "./simulated-runner.js";
 
@@ -34,6 +35,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
   const notifier = new JobNotifier();
   const runs = new RunRegistry();
   const webhook = jobWebhooks(clock);
+  const sandboxes = diskSandboxFiles(deps.config.dataDir, deps.presets, logger);
   const schedulerDeps = {
     store,
     clock,
@@ -41,10 +43,9 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
     notifier,
     runs,
     webhook,
-    dataDir: deps.config.dataDir,
+    sandboxes,
     replicaId: config.replicaId,
     leaseMs: config.leaseMs,
-    presets: deps.presets,
   };
   // Simulated turns are timers, not processes, so they do not count against KNIFY_MAX_CONCURRENT_JOBS.
   const schedulers = [new Scheduler(schedulerDeps, "simulated", new SimulatedRunner(config.simulatorDelayMs), 1000)];
@@ -107,7 +108,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
       clock,
       logger,
       config,
-      dataDir: deps.config.dataDir,
+      sandboxes,
       notifier,
       runs,
       webhook,

@@ -1,35 +1,41 @@
-import { EventEmitter } from "node:events";
-
 /**
  * In-process wake-ups: "job X has new events" and "a turn was queued". Followers and schedulers still poll
  * the store slowly, because another replica's writes never reach this process's notifier.
  */
 export class JobNotifier {
-  private readonly emitter = new EventEmitter();
-
-  constructor() {
-    // One listener per SSE follower of a job; there is no leak to warn about.
-    this.emitter.setMaxListeners(0);
-  }
+  /** Listeners by topic (`job:<id>` or `queued`); a plain map keeps this runtime-neutral (no node:events). */
+  private readonly listeners = new Map<string, Set<() => void>>();
 
   /** Job `jobId` changed (new events or status). */
   jobChanged(jobId: string): void {
-    this.emitter.emit(`job:${jobId}`);
+    this.emit(`job:${jobId}`);
   }
 
   /** A turn was queued (created or continued). */
   queued(): void {
-    this.emitter.emit("queued");
+    this.emit("queued");
   }
 
   onJob(jobId: string, listener: () => void): () => void {
-    this.emitter.on(`job:${jobId}`, listener);
-    return () => this.emitter.off(`job:${jobId}`, listener);
+    return this.on(`job:${jobId}`, listener);
   }
 
   onQueued(listener: () => void): () => void {
-    this.emitter.on("queued", listener);
-    return () => this.emitter.off("queued", listener);
+    return this.on("queued", listener);
+  }
+
+  private emit(topic: string): void {
+    for (const listener of [...(this.listeners.get(topic) ?? [])]) listener();
+  }
+
+  private on(topic: string, listener: () => void): () => void {
+    const set = this.listeners.get(topic) ?? new Set();
+    set.add(listener);
+    this.listeners.set(topic, set);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(topic) === set) this.listeners.delete(topic);
+    };
   }
 }
 

@@ -1,8 +1,8 @@
 import type { Clock } from "../clock.js";
 import type { components } from "../generated/schema.js";
 import { newId } from "../ids.js";
-import { iso, isoOrNull } from "../routes/present.js";
 import type { JobEventRecord, JobRecord, JobWebhookFactory } from "../store/jobs-repo.js";
+import { iso, isoOrNull } from "../timestamps.js";
 
 type Schemas = components["schemas"];
 

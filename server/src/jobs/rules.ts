@@ -21,8 +21,8 @@ export function checkSpecRules(spec: JobSpec): void {
 }
 
 /**
- * Why a job cannot be continued now, as a 409; null when it can. A cleaned-up job is a 409 too (knify-api.md:
- * "409 with a clear message"): the job exists, its state forbids the turn. `job_cleaned_up` (410) is for
+ * Why a job cannot be continued now, as a 409; null when it can. A cleaned-up job is a 409 too (Knify's docs
+ * answer a continue the job's state forbids with "409 with a clear message"): the job exists, its state forbids the turn. `job_cleaned_up` (410) is for
  * reading a sandbox that is gone.
  */
 export function continueConflict(job: JobRecord): ProblemError | null {
@@ -39,4 +39,24 @@ export function continueConflict(job: JobRecord): ProblemError | null {
     );
   }
   return null;
+}
+
+/**
+ * Whether a job's sandbox starts as a copy of its workspace's files. A test-mode turn runs in the simulator,
+ * which reads no files, so it gets an empty sandbox (issue 15: test keys' jobs copied a 500 MiB workspace
+ * each) unless the job asks for the copy with `metadata.simulate_sandbox: "copy"`.
+ */
+export function copiesWorkspace(job: Pick<JobRecord, "spec" | "testMode">): boolean {
+  return !job.testMode || job.spec.metadata?.simulate_sandbox === "copy";
+}
+
+/**
+ * `spec.session_id` names a session no job visible to the key carries: the same 404 for another tenant's
+ * session as for an unknown one (issue 15, item 11).
+ */
+export function unknownSession(sessionId: string): ProblemError {
+  return new ProblemError(
+    "not_found",
+    `No job visible to this key carries the session ${sessionId}. Name a session from a job's cursor_session_id, or leave spec.session_id out to start a new session.`,
+  );
 }

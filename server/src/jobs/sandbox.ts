@@ -1,15 +1,5 @@
 import { cp, lstat, mkdir, opendir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { JobRecord } from "../store/jobs-repo.js";
-
-/**
- * Whether a job's sandbox starts as a copy of its workspace's files. A test-mode turn runs in the simulator,
- * which reads no files, so it gets an empty sandbox (issue 15: test keys' jobs copied a 500 MiB workspace
- * each) unless the job asks for the copy with `metadata.simulate_sandbox: "copy"`.
- */
-export function copiesWorkspace(job: Pick<JobRecord, "spec" | "testMode">): boolean {
-  return !job.testMode || job.spec.metadata?.simulate_sandbox === "copy";
-}
 
 /** Where a sandbox is built before it is renamed into place; the start-up sweep removes leftovers. */
 function partialPath(path: string): string {

@@ -3,14 +3,10 @@ import { newId } from "../ids.js";
 import type { Logger } from "../logger.js";
 import type { JobRecord, JobWebhookFactory } from "../store/jobs-repo.js";
 import type { Store } from "../store/store.js";
-import { sandboxBaseFile, sandboxDir } from "../workspaces/paths.js";
-import type { PresetCatalog } from "../workspaces/presets.js";
 import type { JobNotifier } from "./notifier.js";
 import { OutputSink } from "./output-sink.js";
 import type { Runner, RunOutcome } from "./runner.js";
-import { copiesWorkspace, measureSandbox, provisionSandbox, removeSandbox } from "./sandbox.js";
-import { recordSandboxBase, removeSandboxBase } from "./sandbox-changes.js";
-import { sandboxSourceDir } from "./workspace-lookup.js";
+import type { SandboxFiles } from "./sandbox-files.js";
 
 /** The turns running in this process, so that a cleanup or a shutdown can stop them. */
 export class RunRegistry {
@@ -50,13 +46,13 @@ export interface SchedulerDeps {
   clock: Clock;
   logger: Logger;
   notifier: JobNotifier;
-  dataDir: string;
+  /** The sandboxes' files: on disk in the server, in memory in the mock. */
+  sandboxes: SandboxFiles;
   replicaId: string;
   /** How long a claim holds without renewal (`KNIFY_JOB_LEASE_MS`); the jobs module renews it. */
   leaseMs: number;
   webhook: JobWebhookFactory;
   runs: RunRegistry;
-  presets: PresetCatalog;
 }
 
 /**
@@ -134,10 +130,9 @@ export class Scheduler {
     const { store, clock, logger, notifier, replicaId, webhook } = this.deps;
     const fresh = claimed.sandboxId === null;
     const sandboxId = claimed.sandboxId ?? newId("sbx");
-    const path = sandboxDir(this.deps.dataDir, sandboxId);
-    const baseFile = sandboxBaseFile(this.deps.dataDir, sandboxId);
+    const { sandboxes } = this.deps;
     const discardFresh = async () => {
-      if (fresh) await Promise.all([removeSandbox(path), removeSandboxBase(baseFile)]);
+      if (fresh) await sandboxes.remove(sandboxId);
     };
     const finish = async (outcome: RunOutcome) => {
       const error =
@@ -160,11 +155,7 @@ export class Scheduler {
     };
 
     try {
-      // A test key's simulated job gets an empty sandbox unless asked for a copy (#15: disk).
-      const source =
-        fresh && copiesWorkspace(claimed) ? sandboxSourceDir(this.deps.dataDir, this.deps.presets, claimed) : null;
-      await provisionSandbox(path, source);
-      if (fresh) await recordSandboxBase(path, baseFile);
+      await sandboxes.provision(sandboxId, claimed, fresh);
     } catch (error) {
       logger.error({ err: error, job_id: claimed.id }, "provisioning a sandbox failed");
       if (fresh) await this.recordSize(claimed.id, null);
@@ -173,7 +164,7 @@ export class Scheduler {
       return;
     }
     // The reservation made at creation becomes the copy's real size (the workspace may have changed since).
-    if (fresh) await this.recordSize(claimed.id, path);
+    if (fresh) await this.recordSize(claimed.id, sandboxId);
     if (signal.aborted) {
       // Stopped before it started: a shutdown gives the turn back to the queue (a cancel or cleanup already
       // failed it).
@@ -208,7 +199,7 @@ export class Scheduler {
     try {
       outcome = await this.runner.run({
         job,
-        sandboxPath: path,
+        sandboxPath: sandboxes.path(sandboxId),
         sessionId: job.sessionId ?? sessionId,
         signal,
         output: (stream, line) => sink.push({ type: "output", data: { stream, line } }),
@@ -231,14 +222,15 @@ export class Scheduler {
     }
     await sink.flush();
     // What the agent wrote counts against the workspace's disk quota from now on.
-    await this.recordSize(job.id, path);
+    await this.recordSize(job.id, sandboxId);
     await finish(outcome);
   }
 
   /** Stores the size of a job's sandbox (0 for `null`: it has none); a failure is logged, never fatal. */
-  private async recordSize(jobId: string, path: string | null): Promise<void> {
+  private async recordSize(jobId: string, sandboxId: string | null): Promise<void> {
     try {
-      await this.deps.store.sandboxes.setBytes(jobId, path === null ? 0 : await measureSandbox(path));
+      const bytes = sandboxId === null ? 0 : await this.deps.sandboxes.measure(sandboxId);
+      await this.deps.store.sandboxes.setBytes(jobId, bytes);
     } catch (error) {
       this.deps.logger.warn({ err: error, job_id: jobId }, "measuring a sandbox failed");
     }

@@ -16,7 +16,10 @@ export function wantsSimulatedHold(spec: RunContext["job"]["spec"]): boolean {
 }
 
 /** Whether a turn asks the simulator to fail: the prompt holds `[simulate:fail]` or `metadata.simulate` is "fail". */
-export function wantsSimulatedFailure(spec: RunContext["job"]["spec"]): boolean {
+export function wantsSimulatedFailure(spec: {
+  prompt?: string | undefined;
+  metadata?: { simulate?: unknown } | undefined;
+}): boolean {
   return (spec.prompt ?? "").includes(SIMULATE_FAIL_MARKER) || spec.metadata?.simulate === "fail";
 }
 

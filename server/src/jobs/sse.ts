@@ -1,6 +1,4 @@
-import { once } from "node:events";
-import { PassThrough } from "node:stream";
-import type { ParameterizedContext } from "koa";
+import type { HandlerResult } from "../http/operation.js";
 import { type ProblemError, problemBody } from "../http/problem.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
@@ -22,6 +20,8 @@ export interface FollowOptions {
   accessEnded: () => Promise<ProblemError | null>;
   /** The request id quoted in that final problem. */
   requestId: string;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
   /** Called once when the stream is over, however it ended. */
   onEnd?: () => void;
   /** Aborted when the server shuts down: the stream ends cleanly, and the client resumes with `Last-Event-ID`. */
@@ -34,28 +34,34 @@ const PAGE = 200;
  * Streams a job's events as server-sent events (HTML Living Standard §9.2) from `after` until the job's
  * turn ends: `id: <seq>`, `event: <type>`, `data: <JSON event>`. A `: keep-alive` comment keeps idle
  * proxies from closing the connection. Stops as soon as the client goes away, and with a final `event: error`
- * (a problem document) once the caller's access has ended.
+ * (a problem document) once the caller's access has ended. The body is a web `ReadableStream`: written as
+ * fast as the client reads (backpressure), cancelled when the adapter drops it.
  */
-export function followJobEvents(ctx: ParameterizedContext, jobId: string, after: number, options: FollowOptions): void {
-  const stream = new PassThrough();
-  ctx.status = 200;
-  ctx.type = "text/event-stream; charset=utf-8";
-  ctx.set("Cache-Control", "no-cache, no-transform");
-  ctx.set("Connection", "keep-alive");
-  // nginx buffers responses unless told not to, which would hold events back.
-  ctx.set("X-Accel-Buffering", "no");
-  ctx.req.socket.setNoDelay(true);
-  ctx.body = stream;
-
+export function followJobEvents(jobId: string, after: number, options: FollowOptions): HandlerResult {
+  const encoder = new TextEncoder();
   const wakeup = new Wakeup();
   let closed = false;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  /** Resolves the writer waiting for the client to read (or for the stream to close). */
+  let drained: (() => void) | null = null;
   const onClose = () => {
     closed = true;
     wakeup.signal();
+    drained?.();
   };
-  // Koa destroys the body stream when the response closes (client gone); either signal ends the loop.
-  stream.once("close", onClose);
-  ctx.res.once("close", onClose);
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      pull() {
+        drained?.();
+      },
+      cancel: onClose,
+    },
+    { highWaterMark: 16 * 1024, size: (chunk) => chunk.byteLength },
+  );
+  options.signal.addEventListener("abort", onClose, { once: true });
   const unsubscribe = options.notifier.onJob(jobId, wakeup.signal);
   if (options.stopping?.aborted) onClose();
   options.stopping?.addEventListener("abort", onClose, { once: true });
@@ -74,7 +80,13 @@ export function followJobEvents(ctx: ParameterizedContext, jobId: string, after:
 
   async function write(text: string): Promise<void> {
     if (closed) return;
-    if (!stream.write(text)) await Promise.race([once(stream, "drain"), once(stream, "close")]);
+    controller.enqueue(encoder.encode(text));
+    while (!closed && (controller.desiredSize ?? 0) <= 0) {
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+      });
+      drained = null;
+    }
   }
 
   async function run(): Promise<void> {
@@ -103,7 +115,22 @@ export function followJobEvents(ctx: ParameterizedContext, jobId: string, after:
       clearInterval(keepAlive);
       unsubscribe();
       options.stopping?.removeEventListener("abort", onClose);
-      stream.end();
+      options.signal.removeEventListener("abort", onClose);
+      // Already cancelled by the reader: closing again would throw.
+      try {
+        controller.close();
+      } catch {}
       options.onEnd?.();
     });
+
+  return {
+    headers: {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      Connection: "keep-alive",
+      // nginx buffers responses unless told not to, which would hold events back.
+      "X-Accel-Buffering": "no",
+    },
+    stream,
+  };
 }

@@ -1,6 +1,4 @@
-import type { JobRecord } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
-import { workspaceFilesDir } from "../workspaces/paths.js";
 import type { PresetCatalog, PresetWorkspace } from "../workspaces/presets.js";
 
 /** The prefix of every workspace `path` (`/workspaces/<name>`). */
@@ -31,14 +29,4 @@ export async function workspaceIdForPath(store: Store, path: string, key: KeyRec
 export function presetForPath(presets: PresetCatalog, path: string | undefined): PresetWorkspace | undefined {
   const name = path === undefined ? null : nameOf(path);
   return name === null ? undefined : presets.byName(name);
-}
-
-/**
- * Where a job's first sandbox is copied from: the preset its `workspace_path` names, else its workspace's
- * files, else nothing (an empty sandbox).
- */
-export function sandboxSourceDir(dataDir: string, presets: PresetCatalog, job: JobRecord): string | null {
-  const preset = presetForPath(presets, job.spec.workspace_path);
-  if (preset) return preset.dir;
-  return job.workspaceId ? workspaceFilesDir(dataDir, job.workspaceId) : null;
 }

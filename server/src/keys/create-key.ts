@@ -4,6 +4,9 @@ import type { ServerConfig } from "../config.js";
 import { ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
 import type { KeyRecord, KeyType, Store } from "../store/store.js";
+import { iso } from "../timestamps.js";
+import { presentKey } from "./present.js";
+import { refusePresetWorkspace } from "./workspace-scope.js";
 
 export interface CreateKeyInput {
   name: string;
@@ -26,6 +29,7 @@ export async function createKey(
   now: number,
   input: CreateKeyInput,
 ): Promise<{ key: KeyRecord; apiKey: string }> {
+  refusePresetWorkspace(input.workspaceId ?? null);
   const type = input.type ?? "live";
   const { apiKey, prefix } = generateApiKey(type);
   const key = await store.keys.create(
@@ -53,10 +57,25 @@ export async function createKey(
   return { key, apiKey };
 }
 
-/** Issues a new secret for a key; the previous ones keep working for `graceSeconds`. */
+/**
+ * Issues a new secret for a key; the previous ones keep working for `graceSeconds`. The one rotation rule,
+ * for `POST /keys/{key_id}/rotate` and `knify-server keys rotate` alike: a revoked key (409 `key_revoked`)
+ * or an expired one (409 `key_expired`: a new secret would not work either) is not rotated. Returns the key
+ * as the API shows it, with its new secret; null when the key is gone.
+ */
 export async function rotateKey(store: Store, key: KeyRecord, now: number, graceSeconds: number) {
+  if (key.revokedAt !== null) {
+    throw new ProblemError("key_revoked", `Key ${key.id} is revoked and cannot be rotated; create a new key instead.`);
+  }
+  if (key.expiresAt !== null && key.expiresAt <= now) {
+    throw new ProblemError(
+      "key_expired",
+      `Key ${key.id} expired at ${iso(key.expiresAt)} and cannot be rotated: a new secret would not work either. Create a new key instead.`,
+    );
+  }
   const { apiKey, prefix } = generateApiKey(key.type);
   const previousExpiresAt = now + graceSeconds * 1000;
   const rotated = await store.keys.rotate(key.id, { secretHash: hashApiKey(apiKey), prefix }, previousExpiresAt, now);
-  return rotated ? { key: rotated, apiKey, previousExpiresAt } : null;
+  if (!rotated) return null;
+  return { ...presentKey(rotated), api_key: apiKey, previous_secret_expires_at: iso(previousExpiresAt) };
 }

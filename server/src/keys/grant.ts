@@ -25,7 +25,7 @@ export function grantDefaults(caller: KeyRecord, config: Pick<ServerConfig, "rat
  * Same type (a test key cannot mint a live one), permissions the caller holds, a rate limit no higher
  * and an expiry no later than its own. Throws 403 naming every excess, so one fix makes the call pass.
  */
-export function assertWithinGrant(caller: KeyRecord, key: KeyGrant): void {
+export function assertWithinGrant(caller: KeyGrant, key: KeyGrant): void {
   const excess: string[] = [];
   if (key.type !== caller.type) {
     excess.push(`a ${caller.type} key manages ${caller.type} keys only, not ${key.type} ones`);

@@ -1,4 +1,4 @@
-import { iso } from "../routes/present.js";
+import { iso } from "../timestamps.js";
 import type { WebhookEventInput } from "./webhook-event.js";
 
 /**

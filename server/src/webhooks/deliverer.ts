@@ -2,7 +2,8 @@ import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import type { WebhookSettings } from "./config.js";
-import { blockedReason, guardedLookup, hostOf, type ResolveAll } from "./ssrf.js";
+import { guardedLookup } from "./guarded-lookup.js";
+import { blockedReason, hostOf, type ResolveAll } from "./ssrf.js";
 
 /** One POST of a delivery. */
 export interface DeliveryRequest {

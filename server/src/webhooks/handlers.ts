@@ -1,8 +1,8 @@
 import { canSee } from "../auth/scope.js";
-import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
+import { type Handlers, keyOf, type RequestInput } from "../http/operation.js";
+import { decodeCursor, page } from "../http/pagination.js";
 import { ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
-import { decodeCursor, page } from "../routes/pagination.js";
 import type { Store } from "../store/store.js";
 import type { WebhookEndpointRecord } from "../store/webhooks-repo.js";
 import { presentDelivery, presentEndpoint } from "./present.js";
@@ -17,7 +17,8 @@ export interface WebhookHandlerDeps {
   allowPrivate: boolean;
   /** `KNIFY_WEBHOOK_MAX_ENDPOINTS`: each endpoint multiplies every event of its workspace (#15 item 6). */
   maxEndpointsPerWorkspace: number;
-  resolveAll?: ResolveAll;
+  /** Resolves an endpoint's host for the SSRF check (the system resolver in the server). */
+  resolveAll: ResolveAll;
 }
 
 /** 409 for a URL another endpoint of the workspace already has, on creation and on a change of URL alike. */
@@ -54,7 +55,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
   async function assertAcceptableUrl(url: string): Promise<void> {
     const problem = await checkWebhookUrl(url, {
       allowPrivate: deps.allowPrivate,
-      ...(deps.resolveAll ? { resolveAll: deps.resolveAll } : {}),
+      resolveAll: deps.resolveAll,
     });
     if (problem) {
       throw new ProblemError("validation_failed", problem, {
@@ -66,7 +67,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
   return {
     createWebhookEndpoint: async (input) => {
       const caller = keyOf(input);
-      const body = input.body as JsonBody<"createWebhookEndpoint">;
+      const { body } = input;
       const workspaceId = caller.workspaceId ?? body.workspace_id;
       if (workspaceId === undefined) {
         throw new ProblemError(
@@ -108,14 +109,14 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
 
     listWebhookEndpoints: async (input) => {
       const caller = keyOf(input);
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const before = decodeCursor(input.query.cursor);
       const items = await store.webhooks.listEndpoints({
         limit: limit + 1,
         ...(before ? { before } : {}),
         ...(caller.workspaceId !== null ? { workspaceId: caller.workspaceId } : {}),
       });
-      const result = page(input.ctx, items, limit, (e) => e.id);
+      const result = page(input, items, limit, (e) => e.id);
       return { body: result.body.map(presentEndpoint), headers: result.headers };
     },
 
@@ -123,7 +124,7 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
 
     updateWebhookEndpoint: async (input) => {
       const endpoint = await visibleEndpoint(input);
-      const body = input.body as JsonBody<"updateWebhookEndpoint">;
+      const { body } = input;
       if (body.url !== undefined) await assertAcceptableUrl(body.url);
       const updated = await store.webhooks.updateEndpoint(endpoint.id, {
         ...(body.url !== undefined ? { url: body.url } : {}),
@@ -159,13 +160,13 @@ export function webhookHandlers(deps: WebhookHandlerDeps): Handlers {
 
     listWebhookDeliveries: async (input) => {
       const endpoint = await visibleEndpoint(input);
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const before = decodeCursor(input.query.cursor);
       const items = await store.webhooks.listDeliveries(endpoint.id, {
         limit: limit + 1,
         ...(before ? { before } : {}),
       });
-      const result = page(input.ctx, items, limit, (d) => d.id);
+      const result = page(input, items, limit, (d) => d.id);
       return { body: result.body.map(presentDelivery), headers: result.headers };
     },
 

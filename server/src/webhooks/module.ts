@@ -1,6 +1,7 @@
 import type { FeatureModule, ModuleDeps } from "../module.js";
 import { loadWebhookSettings } from "./config.js";
 import { createDeliverer } from "./deliverer.js";
+import { systemResolveAll } from "./guarded-lookup.js";
 import { webhookHandlers } from "./handlers.js";
 import { createSecretBox, loadSecretKey } from "./secret-box.js";
 import { DeliveryWorker } from "./worker.js";
@@ -31,6 +32,7 @@ export function createWebhooksModule(deps: ModuleDeps): FeatureModule {
       box,
       allowPrivate: settings.allowPrivate,
       maxEndpointsPerWorkspace: settings.maxEndpointsPerWorkspace,
+      resolveAll: systemResolveAll,
     }),
     async start() {
       worker.start();

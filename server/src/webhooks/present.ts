@@ -1,6 +1,6 @@
 import type { components } from "../generated/schema.js";
-import { iso, isoOrNull } from "../routes/present.js";
 import type { WebhookDeliveryRecord, WebhookEndpointRecord } from "../store/webhooks-repo.js";
+import { iso, isoOrNull } from "../timestamps.js";
 
 type Schemas = components["schemas"];
 

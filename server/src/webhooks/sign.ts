@@ -1,10 +1,23 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+
+// @noble/hashes and Web Crypto rather than node:crypto: the same rules run in `@knify/sdk/testing` (issue 9).
+const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
+const fromBase64 = (text: string): Uint8Array => {
+  try {
+    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    // A secret that is no base64 signs with no key bytes, as Buffer.from(…, "base64") read it.
+    return new Uint8Array();
+  }
+};
 
 const SECRET_PREFIX = "whsec_";
 
 /** A new endpoint signing secret: `whsec_` + base64 of 24 random bytes (the Standard Webhooks format). */
 export function generateWebhookSecret(): string {
-  return SECRET_PREFIX + randomBytes(24).toString("base64");
+  return SECRET_PREFIX + toBase64(globalThis.crypto.getRandomValues(new Uint8Array(24)));
 }
 
 /** The signature headers of one attempt. */
@@ -24,15 +37,15 @@ export interface WebhookSignatureHeaders {
  * @example signWebhook(Buffer.from(body), secret, event.id, Math.floor(Date.now() / 1000))
  */
 export function signWebhook(
-  body: Buffer,
+  body: Uint8Array,
   secret: string,
   id: string,
   timestampSeconds: number,
 ): WebhookSignatureHeaders {
   const timestamp = String(timestampSeconds);
-  const knify = createHmac("sha256", Buffer.from(secret, "utf8")).update(body).digest("hex");
-  const key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, "base64");
-  const standard = createHmac("sha256", key).update(`${id}.${timestamp}.`, "utf8").update(body).digest("base64");
+  const knify = bytesToHex(hmac(sha256, utf8ToBytes(secret), body));
+  const key = fromBase64(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
+  const standard = toBase64(hmac(sha256, key, concatBytes(utf8ToBytes(`${id}.${timestamp}.`), body)));
   return {
     "x-knify-signature": `sha256=${knify}`,
     "webhook-id": id,

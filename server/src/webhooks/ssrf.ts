@@ -1,13 +1,16 @@
-import { promises as dns, type LookupAddress } from "node:dns";
-import { isIP, type LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
 
-/** Resolves a host name to all its addresses (injected in tests to simulate DNS, rebinding included). */
+/** Resolves a host name to all its addresses (the system resolver in the server; injected in tests). */
 export type ResolveAll = (hostname: string) => Promise<string[]>;
 
-/** The system resolver (getaddrinfo, as a socket would use). */
-export const systemResolveAll: ResolveAll = async (hostname) =>
-  (await dns.lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+/**
+ * 4 or 6 for an IP address as `net.isIP` reads it (dotted-quad IPv4, or IPv6), 0 for anything else —
+ * ipaddr.js alone, so the rule runs outside Node too (issue 9).
+ */
+export function ipVersion(address: string): 0 | 4 | 6 {
+  if (ipaddr.IPv4.isValidFourPartDecimal(address)) return 4;
+  return ipaddr.IPv6.isValid(address) ? 6 : 0;
+}
 
 /** ipaddr.js range names → the words a refusal uses; any other non-`unicast` range is "not a global unicast address". */
 const REASONS: Record<string, string> = {
@@ -54,7 +57,7 @@ function embeddedIPv4(address: ipaddr.IPv6): { v4: ipaddr.IPv4; via: string } | 
  * address inside an IPv6 one (mapped, NAT64, 6to4, IPv4-compatible) is decoded and judged as that IPv4.
  */
 export function blockedReason(address: string): string | null {
-  if (isIP(address) === 0 || !ipaddr.isValid(address)) return "not an IP address";
+  if (ipVersion(address) === 0) return "not an IP address";
   const parsed = ipaddr.parse(address);
   if (parsed.kind() === "ipv4") return parsed.range() === "unicast" ? null : reasonFor(parsed.range());
   const v6 = parsed as ipaddr.IPv6;
@@ -68,7 +71,7 @@ export function blockedReason(address: string): string | null {
   return v6.match(GLOBAL_UNICAST_V6, 3) ? null : reasonFor("unassigned");
 }
 
-const HINT = "Use a public address, or run the server with KNIFY_WEBHOOK_ALLOW_PRIVATE=1 for local development.";
+export const HINT = "Use a public address, or run the server with KNIFY_WEBHOOK_ALLOW_PRIVATE=1 for local development.";
 
 /** The host of a URL without IPv6 brackets. */
 export const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, "$1");
@@ -80,7 +83,7 @@ export const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, "
  */
 export async function checkWebhookUrl(
   raw: string,
-  options: { allowPrivate: boolean; resolveAll?: ResolveAll },
+  options: { allowPrivate: boolean; resolveAll: ResolveAll },
 ): Promise<string | null> {
   let url: URL;
   try {
@@ -96,15 +99,15 @@ export async function checkWebhookUrl(
   }
   if (options.allowPrivate) return null;
   const host = hostOf(url);
-  if (isIP(host) !== 0) {
+  if (ipVersion(host) !== 0) {
     const reason = blockedReason(host);
     return reason ? `The URL's host ${host} is ${reason}. ${HINT}` : null;
   }
   let addresses: string[];
   try {
-    addresses = await (options.resolveAll ?? systemResolveAll)(host);
+    addresses = await options.resolveAll(host);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    const code = (error as { code?: string }).code ?? "error";
     return `The URL's host ${host} does not resolve (${code}); check the name, or register the endpoint once its DNS record exists.`;
   }
   for (const address of addresses) {
@@ -112,44 +115,4 @@ export async function checkWebhookUrl(
     if (reason) return `The URL's host ${host} resolves to ${address}, ${reason}. ${HINT}`;
   }
   return addresses.length === 0 ? `The URL's host ${host} resolves to no address.` : null;
-}
-
-/** An error raised when a delivery would connect to a refused address. */
-export class BlockedAddressError extends Error {
-  readonly code = "EWEBHOOKBLOCKED";
-}
-
-/**
- * A `lookup` for `net.connect` that resolves the host and refuses when any address is blocked, so the socket
- * connects only to an address that was just checked: a DNS answer that changed since the endpoint was
- * registered (DNS rebinding) cannot reach an internal service.
- */
-export function guardedLookup(resolveAll: ResolveAll = systemResolveAll): LookupFunction {
-  return (hostname, options, callback) => {
-    resolveAll(hostname).then(
-      (all) => {
-        const addresses =
-          options.family === 4 || options.family === 6 ? all.filter((a) => isIP(a) === options.family) : all;
-        for (const address of addresses) {
-          const reason = blockedReason(address);
-          if (reason) {
-            callback(new BlockedAddressError(`refused: ${hostname} resolves to ${address}, ${reason}. ${HINT}`), "", 0);
-            return;
-          }
-        }
-        const first = addresses[0];
-        if (first === undefined) {
-          callback(Object.assign(new Error(`${hostname} resolves to no address`), { code: "ENOTFOUND" }), "", 0);
-        } else if (options.all) {
-          callback(
-            null,
-            addresses.map((address): LookupAddress => ({ address, family: isIP(address) })),
-          );
-        } else {
-          callback(null, first, isIP(first));
-        }
-      },
-      (error: NodeJS.ErrnoException) => callback(error, "", 0),
-    );
-  };
 }

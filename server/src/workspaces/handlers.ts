@@ -1,57 +1,49 @@
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { canSee } from "../auth/scope.js";
 import type { Clock } from "../clock.js";
-import type { ServerConfig } from "../config.js";
+import { PATTERNS } from "../generated/constants.js";
+import { fromBase64url } from "../http/base64url.js";
 import { type Handlers, keyOf, type RequestInput } from "../http/operation.js";
+import { page } from "../http/pagination.js";
 import { type FieldError, ProblemError } from "../http/problem.js";
 import { newId } from "../ids.js";
-import type { Logger } from "../logger.js";
-import { page } from "../routes/pagination.js";
-import { spec } from "../spec.js";
 import type { Store } from "../store/store.js";
 import type { WorkspacePosition, WorkspaceRecord } from "../store/workspaces-repo.js";
 import { type ArchiveError, isArchiveError } from "./archive-error.js";
-import { extractArchive } from "./extract.js";
 import type { ArchiveLimits } from "./limits.js";
-import { parseWorkspaceUpload, type WorkspaceUpload } from "./multipart.js";
-import { workspaceFilesDir } from "./paths.js";
 import { presentWorkspace, workspaceUpdatedEvent } from "./present.js";
 import type { PresetCatalog } from "./presets.js";
 import { quotaLeft, uploadOverQuota } from "./quota.js";
-import { replaceDirectoryAtomically } from "./swap.js";
+import type { StagedUpload, WorkspaceFiles } from "./workspace-files.js";
 
 /** What the workspace handlers need. */
-export interface WorkspaceHandlerDeps {
+export interface WorkspaceHandlerDeps<U extends StagedUpload> {
   store: Store;
-  config: ServerConfig;
   clock: Clock;
-  logger: Logger;
   limits: ArchiveLimits;
+  /** The workspaces' files: on disk in the server, in memory in the mock. */
+  files: WorkspaceFiles<U>;
   presets: PresetCatalog;
   /** A workspace's disk quota: its files plus its jobs' sandboxes (see `quota.ts`). */
   diskQuotaBytes: number;
 }
 
-const schemas = spec.components.schemas as Record<string, { pattern?: string }>;
 // The multipart body bypasses the generated validators, so the name is checked against the spec's own pattern.
-const NAME_PATTERN = schemas.WorkspaceName?.pattern ?? "^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$";
+const NAME_PATTERN = PATTERNS.WorkspaceName;
 const nameRegExp = new RegExp(NAME_PATTERN, "u");
 // Cursors carry `<created_at ms>.<id>`: a key-scoped workspace keeps its key's id (`ws_team_a`), so ids alone
 // neither sort by age nor pass the shared `decodeCursor`, which allows no `_` after the prefix.
 const CURSOR = /^(\d{1,16})\.(ws_[A-Za-z0-9_]{1,64})$/;
 
 /**
- * Handlers for the `/workspaces` operations. Files live in `workspaceFilesDir(dataDir, id)`; an upload is
- * written to `<dataDir>/tmp`, extracted beside the workspace's directory and swapped in, and only then is
- * the row (with its `workspace.updated` event) written, so a row never points at missing or half-written files.
+ * Handlers for the `/workspaces` operations. An upload's files are extracted and swapped in (`deps.files`),
+ * and only then is the row (with its `workspace.updated` event) written, so a row never points at missing
+ * or half-written files.
  */
-export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
-  const { store, config, clock, logger, limits, presets, diskQuotaBytes } = deps;
-  const tmpDir = join(config.dataDir, "tmp");
+export function workspaceHandlers<U extends StagedUpload>(deps: WorkspaceHandlerDeps<U>): Handlers {
+  const { store, clock, limits, presets, diskQuotaBytes, files } = deps;
   const serial = new KeyedSerializer();
 
-  /** The workspace in the path, if the key may see it; 404 otherwise (never 403: see knify-api.md). */
+  /** The workspace in the path, if the key may see it; 404 otherwise (never 403, which would confirm it exists). */
   async function visibleWorkspace(input: RequestInput): Promise<WorkspaceRecord> {
     const id = input.params.workspace_id ?? "";
     if (presets.byId(id)) throw readOnly(id, input);
@@ -60,9 +52,9 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
     return workspace;
   }
 
-  async function readUpload(input: RequestInput, requireName: boolean): Promise<WorkspaceUpload> {
+  async function readUpload(input: RequestInput, requireName: boolean): Promise<U> {
     try {
-      return await parseWorkspaceUpload(input.ctx.req, { tmpDir, requireName, limits });
+      return await files.receive(input.request, requireName);
     } catch (error) {
       throw uploadProblem(error, input);
     }
@@ -74,7 +66,7 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
    * extraction stops at what is left, and the sum is checked again, against the sandboxes of now, just
    * before the swap.
    */
-  async function storeFiles(id: string, upload: WorkspaceUpload, input: RequestInput) {
+  async function storeFiles(id: string, upload: U, input: RequestInput) {
     const sandboxBytes = async () => (await store.sandboxes.usage(id)).sandboxBytes;
     const sandboxesBefore = await sandboxBytes();
     const left = quotaLeft({ workspaceBytes: 0, sandboxBytes: sandboxesBefore }, diskQuotaBytes);
@@ -82,13 +74,11 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
     const quotaBinds = left < limits.maxTotalBytes;
     const caps = quotaBinds ? { ...limits, maxTotalBytes: left } : limits;
     try {
-      return await replaceDirectoryAtomically(workspaceFilesDir(config.dataDir, id), async (tmp) => {
-        const counts = await extractArchive(upload.archivePath, tmp, caps);
+      return await files.replace(id, upload, caps, async (counts) => {
         const sandboxes = await sandboxBytes();
         if (quotaLeft({ workspaceBytes: counts.sizeBytes, sandboxBytes: sandboxes }, diskQuotaBytes) < 0) {
           throw uploadOverQuota(id, sandboxes, diskQuotaBytes);
         }
-        return counts;
       });
     } catch (error) {
       if (quotaBinds && isArchiveError(error) && error.limit === "maxTotalBytes") {
@@ -98,16 +88,10 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
     }
   }
 
-  async function removeFiles(dir: string): Promise<void> {
-    await rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
-      logger.error({ err, dir }, "could not remove workspace files"),
-    );
-  }
-
   return {
     createWorkspace: async (input) => {
       const scope = keyOf(input).workspaceId;
-      // A scoped key creates exactly its own workspace, once (knify-api.md Part 2, "Key defaults").
+      // A scoped key creates exactly its own workspace, once: its workspace id is the key's, so a second is a 409.
       if (scope !== null && (await store.workspaces.get(scope))) throw scopedExists(scope);
       const upload = await readUpload(input, true);
       try {
@@ -120,7 +104,6 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
         const id = scope ?? newId("ws");
         return await serial.run(id, async () => {
           if (scope !== null && (await store.workspaces.get(scope))) throw scopedExists(scope);
-          const dir = workspaceFilesDir(config.dataDir, id);
           const counts = await storeFiles(id, upload, input);
           const now = clock.now();
           const record: WorkspaceRecord = { id, name, createdAt: now, updatedAt: now, ...counts };
@@ -128,11 +111,11 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
           const outcome = await store.workspaces
             .create(record, workspaceUpdatedEvent(record, now), scope)
             .catch(async (error: unknown) => {
-              await removeFiles(dir);
+              await files.remove(id);
               throw error;
             });
           if ("conflict" in outcome) {
-            await removeFiles(dir);
+            await files.remove(id);
             throw outcome.conflict === "id" ? scopedExists(id) : nameTaken(outcome.existing, scope);
           }
           return { body: presentWorkspace(outcome.created) };
@@ -144,7 +127,7 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
 
     listWorkspaces: async (input) => {
       const scope = keyOf(input).workspaceId;
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const after = decodeWorkspaceCursor(input.query.cursor);
       const stored = await store.workspaces.list({
         limit: limit + 1,
@@ -155,7 +138,7 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
       const items = [...stored, ...presets.list().filter((p) => !after || newerFirst(p, after) > 0)]
         .sort(newerFirst)
         .slice(0, limit + 1);
-      const result = page(input.ctx, items, limit, (w) => `${w.createdAt}.${w.id}`);
+      const result = page(input, items, limit, (w) => `${w.createdAt}.${w.id}`);
       return {
         body: result.body.map((w) => presentWorkspace(w, presets.byId(w.id) !== undefined)),
         headers: result.headers,
@@ -211,7 +194,7 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Handlers {
           );
         }
         // The row is gone first, so no new job can start from files that are being removed.
-        await removeFiles(workspaceFilesDir(config.dataDir, id));
+        await files.remove(id);
         return { status: 204 };
       });
     },
@@ -231,7 +214,7 @@ function checkName(name: string | undefined): string {
 /** Parses a cursor this handler issued (see `CURSOR`); anything else is a 400 naming the parameter. */
 export function decodeWorkspaceCursor(cursor: unknown): WorkspacePosition | undefined {
   if (typeof cursor !== "string" || cursor === "") return undefined;
-  const match = CURSOR.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  const match = CURSOR.exec(fromBase64url(cursor));
   const createdAt = Number(match?.[1]);
   if (!match?.[2] || !Number.isSafeInteger(createdAt)) {
     throw new ProblemError("validation_failed", "The cursor is not one this server issued; start again without it.", {
@@ -249,7 +232,7 @@ function newerFirst(a: WorkspacePosition, b: WorkspacePosition): number {
 /** A PUT or DELETE of a preset: the operator's files, not the API's. */
 function readOnly(id: string, input: RequestInput): ProblemError {
   // A refused PUT leaves its multipart body unread; closing the connection keeps it from being read as a request.
-  const headers: Record<string, string> = input.ctx.req.complete ? {} : { Connection: "close" };
+  const headers: Record<string, string> = input.request.body.complete ? {} : { Connection: "close" };
   return new ProblemError(
     "workspace_read_only",
     `Workspace ${id} is pre-configured on the server (KNIFY_PRESET_WORKSPACES_DIR), so it is read-only through the API. Jobs can use it as it is; to change its files, upload a workspace of your own (POST /workspaces) under another name.`,
@@ -298,7 +281,7 @@ function nameTaken(existing: WorkspaceRecord | null, scope: string | null): Prob
  */
 function uploadProblem(error: unknown, input: RequestInput): unknown {
   if (!isArchiveError(error)) return error;
-  const headers: Record<string, string> = input.ctx.req.complete ? {} : { Connection: "close" };
+  const headers: Record<string, string> = input.request.body.complete ? {} : { Connection: "close" };
   const extras = error.code === "validation_failed" ? { errors: [fieldErrorOf(error)] } : {};
   return new ProblemError(error.code, error.message, extras, headers);
 }

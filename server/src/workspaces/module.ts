@@ -2,9 +2,10 @@ import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { envInteger } from "../config.js";
 import type { FeatureModule, ModuleDeps } from "../module.js";
+import { diskWorkspaceFiles } from "./disk-workspace-files.js";
 import { workspaceHandlers } from "./handlers.js";
 import { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS } from "./limits.js";
-import { readDiskQuota } from "./quota.js";
+import { readDiskQuota } from "./quota-setting.js";
 
 /** The settings this module reads from `deps.env`, each overriding one of the spec's default caps. */
 const LIMIT_SETTINGS = {
@@ -28,7 +29,12 @@ export function createWorkspacesModule(deps: ModuleDeps): FeatureModule {
   const diskQuotaBytes = readDiskQuota(deps.env);
   const createdAt = Date.now();
   return {
-    handlers: workspaceHandlers({ ...deps, limits, diskQuotaBytes }),
+    handlers: workspaceHandlers({
+      ...deps,
+      limits,
+      diskQuotaBytes,
+      files: diskWorkspaceFiles(deps.config.dataDir, limits, deps.logger),
+    }),
     async start() {
       await removeStaleTempFiles(deps.config.dataDir, createdAt).catch((err: unknown) =>
         deps.logger.warn({ err }, "could not remove stale workspace temp files"),

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
+import { PATTERNS } from "../generated/constants.js";
+import type { CoreRequest } from "../http/request.js";
 import { ArchiveError } from "./archive-error.js";
 import { type ArchiveLimits, resolveArchiveLimits } from "./limits.js";
 
@@ -29,7 +30,7 @@ export interface WorkspaceUpload {
 }
 
 /** Spec `WorkspaceName`: 1–64 letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+const NAME_PATTERN = new RegExp(PATTERNS.WorkspaceName, "u");
 const MAX_NAME_BYTES = 64;
 // Multipart framing allowed beyond the archive: boundaries, part headers (busboy caps each block at 16 KiB,
 // and at most two parts are read) and the name field.
@@ -47,24 +48,28 @@ const PARTS_HINT = "send one file part `workspace` (the .tar.gz) and at most one
  * After a refusal the rest of the body may be unread; the route should answer with `Connection: close`.
  *
  * @example
- * const upload = await parseWorkspaceUpload(ctx.req, { tmpDir, requireName: true });
+ * const upload = await parseWorkspaceUpload(input.request, { tmpDir, requireName: true });
  * try { await replaceDirectoryAtomically(dir, (tmp) => extractArchive(upload.archivePath, tmp)); }
  * finally { await upload.cleanup(); }
  */
 export async function parseWorkspaceUpload(
-  req: IncomingMessage,
+  request: Pick<CoreRequest, "headers" | "body">,
   options: ParseWorkspaceUploadOptions,
 ): Promise<WorkspaceUpload> {
   const caps = resolveArchiveLimits(options.limits);
-  checkContentType(req.headers["content-type"]);
+  checkContentType(request.headers["content-type"]);
   const maxBodyBytes = caps.maxCompressedBytes + FRAMING_BYTES;
-  const declared = Number(req.headers["content-length"]);
+  const declared = Number(request.headers["content-length"]);
+  // The server's adapter hands over Node's request itself; any other byte stream is wrapped.
+  const source = request.body.stream();
+  const req = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
+  const complete = () => request.body.complete;
   if (Number.isFinite(declared) && declared > maxBodyBytes) throw tooLarge(caps.maxCompressedBytes);
 
   let parser: busboy.Busboy;
   try {
     parser = busboy({
-      headers: req.headers,
+      headers: { "content-type": request.headers["content-type"] ?? "" },
       defParamCharset: "utf8",
       limits: {
         // busboy flags a file as truncated once it *reaches* fileSize, so allow one byte more than the cap.
@@ -192,7 +197,7 @@ export async function parseWorkspaceUpload(
       finish(new ArchiveError("validation_failed", `${gone} (${error.message})`, { cause: error })),
     );
     req.on("close", () => {
-      if (!req.complete) refuse(gone);
+      if (!complete()) refuse(gone);
     });
     if (req.readableEnded) {
       // A programming error (something read the body first), not the client's: a plain error, a 500.
@@ -200,7 +205,7 @@ export async function parseWorkspaceUpload(
       return;
     }
     // The client may have gone while the route was busy (auth, lookups) before calling us: 'close' has fired.
-    if (req.destroyed && !req.complete) {
+    if (req.destroyed && !complete()) {
       refuse(gone);
       return;
     }

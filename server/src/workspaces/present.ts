@@ -1,8 +1,8 @@
 import type { components } from "../generated/schema.js";
 import { newId } from "../ids.js";
-import { iso } from "../routes/present.js";
 import type { WebhookEventInput } from "../store/webhook-event.js";
 import type { WorkspaceRecord } from "../store/workspaces-repo.js";
+import { iso } from "../timestamps.js";
 
 type Workspace = components["schemas"]["Workspace"];
 

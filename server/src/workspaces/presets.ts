@@ -1,13 +1,15 @@
 import { type Dirent, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../config.js";
+import { PATTERNS } from "../generated/constants.js";
 import type { Logger } from "../logger.js";
 import type { WorkspaceRecord } from "../store/workspaces-repo.js";
+import { PRESET_ID_PREFIX } from "./preset-id.js";
 
 /** The sub-directory names that may be presets: the spec's `WorkspaceName` pattern. */
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+const NAME = new RegExp(PATTERNS.WorkspaceName, "u");
 /** `ws_preset_` + the name with `.`/`-` as `_` must fit the spec's `WorkspaceIdValue` (64 characters after `ws_`). */
-const MAX_ID_NAME = 64 - "preset_".length;
+const MAX_ID_NAME = 64 - (PRESET_ID_PREFIX.length - "ws_".length);
 
 /** A pre-configured workspace: a sub-directory of `KNIFY_PRESET_WORKSPACES_DIR`, read-only through the API. */
 export interface PresetWorkspace extends WorkspaceRecord {
@@ -64,7 +66,7 @@ export function loadPresetWorkspaces(env: NodeJS.ProcessEnv, logger: Logger): Pr
   const presets: PresetWorkspace[] = [];
   const ids = new Set<string>();
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const id = `ws_preset_${entry.name.replace(/[.-]/g, "_")}`;
+    const id = `${PRESET_ID_PREFIX}${entry.name.replace(/[.-]/g, "_")}`;
     if (!NAME.test(entry.name) || entry.name.length > MAX_ID_NAME || ids.has(id)) {
       logger.warn(
         { dir: join(root, entry.name) },

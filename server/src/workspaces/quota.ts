@@ -1,4 +1,3 @@
-import { envInteger } from "../config.js";
 import { ProblemError } from "../http/problem.js";
 import type { DiskUsage } from "../store/sandboxes-repo.js";
 
@@ -8,11 +7,6 @@ import type { DiskUsage } from "../store/sandboxes-repo.js";
  * largest allowed size (512 MiB extracted) and three sandbox copies of it.
  */
 export const DEFAULT_DISK_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
-
-/** Reads `KNIFY_WORKSPACE_DISK_QUOTA_BYTES`; throws a `ConfigError` naming it when invalid. */
-export function readDiskQuota(env: NodeJS.ProcessEnv): number {
-  return envInteger(env, "KNIFY_WORKSPACE_DISK_QUOTA_BYTES", DEFAULT_DISK_QUOTA_BYTES, 1, Number.MAX_SAFE_INTEGER);
-}
 
 /** Bytes of the quota left for new files (negative when over), the one place the quota arithmetic lives. */
 export function quotaLeft(usage: DiskUsage, quotaBytes: number): number {

@@ -1,3 +1,4 @@
+import { unknownSession } from "../../../../server/src/jobs/rules.js";
 import { canSee, findVisible, type MockRequest, type OperationHandlers, ok } from "../context.js";
 import { isFinished } from "../job-lifecycle.js";
 import { pageNewestFirst } from "../paging.js";
@@ -31,6 +32,18 @@ function jobWorkspace(state: MockState, spec: JobSpec, key: KeyRecord | null): s
 export const jobHandlers: OperationHandlers = {
   createJob(req, state) {
     const { spec } = req.body as { spec: JobSpec };
+    // As the server: only a session a job visible to the key carries may be resumed.
+    const session = spec.session_id;
+    if (
+      session !== undefined &&
+      ![...state.jobs.values()].some(
+        (rec) =>
+          canSee(req.key, rec.job.workspace_id) &&
+          (rec.job.session_id === session || rec.job.cursor_session_id === session),
+      )
+    ) {
+      throw unknownSession(session);
+    }
     const job = state.createJob(spec, jobWorkspace(state, spec, req.key));
     return ok({ job_id: job.id, status: job.status });
   },

@@ -14,6 +14,7 @@ const visibleWorkspace = (state: MockState, req: MockRequest): WorkspaceRecord =
  * not gzip at all (RFC 1952 magic bytes 1f 8b), as the real server would.
  */
 function archive(req: MockRequest): Uint8Array {
+  if (req.partsProblem) throw req.partsProblem;
   const part = req.parts.workspace;
   const bytes = typeof part === "string" ? new TextEncoder().encode(part) : (part ?? new Uint8Array());
   if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {

@@ -1,10 +1,8 @@
-import { spec } from "../../spec.js";
+import { PROMPT_TEMPLATES } from "../../generated/constants.js";
 import type { JobRecord } from "../../store/jobs-repo.js";
 
 /** The templates of `fh_e2e_tools` and `user_exam`, stated once in the spec (AgentPrompts). */
-const templates = (spec.components.schemas.AgentPrompts as { "x-knify-prompt-templates": Record<string, string> })[
-  "x-knify-prompt-templates"
-];
+const templates = PROMPT_TEMPLATES;
 
 /**
  * The prompt a turn gives its agent: the first turn of `fh_e2e_tools` and `user_exam` is built from the

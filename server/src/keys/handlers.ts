@@ -1,24 +1,14 @@
 import { defaultPermissions } from "../auth/permissions.js";
 import type { ServerConfig } from "../config.js";
-import { type Handlers, type JsonBody, keyOf, type RequestInput } from "../http/operation.js";
+import { type Handlers, keyOf, type RequestInput } from "../http/operation.js";
+import { decodeCursor, page } from "../http/pagination.js";
 import { ProblemError } from "../http/problem.js";
-import { parseTimestamp } from "../http/timestamp.js";
-import { createKey, rotateKey } from "../keys/create-key.js";
-import { assertWithinGrant, grantDefaults } from "../keys/grant.js";
 import type { KeyChanges, KeyRecord, Store } from "../store/store.js";
-import { decodeCursor, page } from "./pagination.js";
-import { iso, isoOrNull, presentKey } from "./present.js";
-
-/** `expires_at` as epoch ms; a time that has passed is a 400, since the key would be dead on arrival. */
-function futureTime(value: string, now: number): number {
-  const at = parseTimestamp(value, "/expires_at");
-  if (at <= now) {
-    throw new ProblemError("validation_failed", "expires_at is in the past; give a future time or leave it out.", {
-      errors: [{ location: "body", path: "/expires_at", message: "must be in the future" }],
-    });
-  }
-  return at;
-}
+import { isoOrNull } from "../timestamps.js";
+import { createKey, rotateKey } from "./create-key.js";
+import { futureTime } from "./expiry.js";
+import { assertWithinGrant, grantDefaults } from "./grant.js";
+import { presentKey } from "./present.js";
 
 /** Handlers for the `/keys` operations. Key administration needs admin:all (enforced from the spec). */
 export function keyHandlers(store: Store, config: ServerConfig): Handlers {
@@ -36,7 +26,7 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
   return {
     createKey: async (input) => {
       const caller = keyOf(input);
-      const body = input.body as JsonBody<"createKey">;
+      const { body } = input;
       const workspaceId = body.workspace_id ?? caller.workspaceId;
       if (caller.workspaceId !== null && workspaceId !== caller.workspaceId) {
         throw new ProblemError("not_found", `No workspace ${workspaceId} is visible to this key.`);
@@ -66,7 +56,7 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
           `Key ${key.id} is revoked and cannot be changed; create a new key instead.`,
         );
       }
-      const body = input.body as JsonBody<"updateKey">;
+      const { body } = input;
       const changes: KeyChanges = {
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.permissions !== undefined ? { permissions: body.permissions } : {}),
@@ -84,7 +74,7 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
 
     listKeys: async (input) => {
       const caller = keyOf(input);
-      const limit = input.query.limit as number;
+      const { limit } = input.query;
       const before = decodeCursor(input.query.cursor);
       // A scoped administrator pages through its own workspace's keys only.
       const items = await store.keys.list({
@@ -92,7 +82,7 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
         ...(before ? { before } : {}),
         ...(caller.workspaceId !== null ? { workspaceId: caller.workspaceId } : {}),
       });
-      const result = page(input.ctx, items, limit, (k) => k.id);
+      const result = page(input, items, limit, (k) => k.id);
       return { body: result.body.map(presentKey), headers: result.headers };
     },
 
@@ -136,29 +126,11 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
 
     rotateKey: async (input) => {
       const key = await visibleKey(input);
-      if (key.revokedAt !== null) {
-        throw new ProblemError(
-          "key_revoked",
-          `Key ${key.id} is revoked and cannot be rotated; create a new key instead.`,
-        );
-      }
-      if (key.expiresAt !== null && key.expiresAt <= input.now) {
-        throw new ProblemError(
-          "key_expired",
-          `Key ${key.id} expired at ${iso(key.expiresAt)} and cannot be rotated: a new secret would not work either. Create a new key instead.`,
-        );
-      }
-      const body = input.body as JsonBody<"rotateKey">;
-      const grace = Math.min(body.grace_period_seconds ?? 86_400, config.maxRotationGraceSeconds);
+      const { body } = input;
+      const grace = Math.min(body.grace_period_seconds, config.maxRotationGraceSeconds);
       const rotated = await rotateKey(store, key, input.now, grace);
       if (!rotated) throw new ProblemError("not_found", `No key ${key.id} is visible to this key.`);
-      return {
-        body: {
-          ...presentKey(rotated.key),
-          api_key: rotated.apiKey,
-          previous_secret_expires_at: iso(rotated.previousExpiresAt),
-        },
-      };
+      return { body: rotated };
     },
   };
 }

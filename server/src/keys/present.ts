@@ -1,11 +1,8 @@
 import type { components } from "../generated/schema.js";
 import type { KeyRecord } from "../store/store.js";
+import { iso, isoOrNull } from "../timestamps.js";
 
 type Schemas = components["schemas"];
-
-/** Epoch ms → ISO-8601 UTC with `Z`, as Knify documents timestamps. */
-export const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
 /** A key as the API shows it (never with a secret). */
 export function presentKey(key: KeyRecord): Schemas["ApiKey"] {

@@ -1,0 +1,108 @@
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { Readable } from "node:stream";
+import Koa, { type ParameterizedContext } from "koa";
+import { type CoreDeps, createCore } from "../http/core.js";
+import type { CoreRequest, RequestBody, ResponseStream } from "../http/request.js";
+import type { Logger } from "../logger.js";
+import { clientAddress, forwardedOrigin } from "./forwarded.js";
+import { readBody } from "./read-body.js";
+
+/** What the app needs; every side effect is injected (tests pass a :memory: store and a manual clock). */
+export interface AppDeps extends CoreDeps {
+  logger: Logger;
+  config: CoreDeps["config"] & { trustProxy: boolean };
+}
+
+/**
+ * The reference server's HTTP adapter: Koa turns each request into the core's plain request and writes its
+ * plain response back — streams included — and logs one line per request. Routing, authentication,
+ * validation and every operation live in the core (`createCore`), which the msw mock runs too.
+ * @example const app = createApp({ store, clock: systemClock, logger, config, handlers: buildHandlers(services) });
+ */
+export function createApp(deps: AppDeps): Koa {
+  const core = createCore(deps);
+  const app = new Koa();
+  // KNIFY_TRUST_PROXY=1: scheme, host and client address come from the proxy's headers (issue 8, item 6).
+  app.proxy = deps.config.trustProxy;
+  // Koa would otherwise print errors itself; ours are logged once, with the request id.
+  app.silent = true;
+
+  app.use(async function serve(ctx) {
+    const started = performance.now();
+    // Read now: once a refused body is torn down, the request may no longer have its socket.
+    const client = clientAddress(ctx);
+    const gone = new AbortController();
+    ctx.res.once("close", () => gone.abort());
+    const response = await core(coreRequestOf(ctx, gone.signal));
+    ctx.status = response.status;
+    for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value);
+    if (typeof response.body === "string") ctx.body = response.body;
+    else if (response.body !== null) {
+      // An event stream must reach the client as each event is written, not when Nagle's timer says so.
+      if (ctx.response.type === "text/event-stream") ctx.req.socket.setNoDelay(true);
+      ctx.body = toReadable(response.body);
+    }
+    // Answered before the body was read (401, 404, 408, …): close, or Node would keep the connection
+    // open to drain a body the client may trickle for the whole request timeout.
+    if (!ctx.req.complete) ctx.set("Connection", "close");
+    // Method, path, status and timing only: never headers or bodies, which carry keys and secrets.
+    deps.logger.info(
+      {
+        request_id: response.log.requestId,
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        key_id: response.log.keyId,
+        client,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      "request",
+    );
+  });
+  return app;
+}
+
+function coreRequestOf(ctx: ParameterizedContext, signal: AbortSignal): CoreRequest {
+  const { req } = ctx;
+  return {
+    method: ctx.method,
+    path: ctx.path,
+    search: ctx.querystring,
+    headers: flatHeaders(req.headers),
+    authorizationCount: countAuthorization(req.rawHeaders),
+    body: nodeRequestBody(req),
+    signal,
+    forwardedOrigin: forwardedOrigin(ctx),
+  };
+}
+
+/** The body of a Node request as the core reads it: whole within limits, or as the stream itself. */
+export function nodeRequestBody(req: IncomingMessage): RequestBody {
+  return {
+    read: (limit, timeoutMs) => readBody(req, limit, timeoutMs),
+    stream: () => req,
+    get complete() {
+      return req.complete;
+    },
+  };
+}
+
+/** Node's headers with repeated values (only `set-cookie` is an array) joined as a `Headers` object would. */
+export function flatHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) flat[name] = Array.isArray(value) ? value.join(", ") : value;
+  return flat;
+}
+
+/** How many Authorization header lines the request has (Node keeps only the first of several). */
+function countAuthorization(raw: string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === "authorization") count++;
+  return count;
+}
+
+function toReadable(body: ResponseStream): Readable {
+  if (body instanceof Readable) return body;
+  if (body instanceof ReadableStream) return Readable.fromWeb(body as import("node:stream/web").ReadableStream);
+  return Readable.from(body, { objectMode: false });
+}

@@ -1,0 +1,49 @@
+import { fileURLToPath } from "node:url";
+import { type BuildOptions, build } from "esbuild";
+import { expect, it } from "vitest";
+
+// Issue 9: the core runs in the server (Koa) and in @knify/sdk/testing (msw) alike, so nothing it reaches
+// may need Node. Bundling its entry for a neutral platform lists every built-in module it would import.
+const ENTRY = fileURLToPath(new URL("../../server/src/portable.ts", import.meta.url));
+const BUILTIN =
+  /^node:|^(assert|buffer|child_process|crypto|dns|events|fs|http|https|net|os|path|perf_hooks|stream|string_decoder|tls|tty|url|util|worker_threads|zlib)(\/.*)?$/;
+
+/** Bundles for a neutral platform; returns the built-ins reached (`module <- importer`) and the bundle. */
+async function bundleNeutral(options: BuildOptions): Promise<{ reached: string[]; text: string }> {
+  const reached: string[] = [];
+  const result = await build({
+    ...options,
+    bundle: true,
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    write: false,
+    logLevel: "silent",
+    plugins: [
+      {
+        name: "record-builtins",
+        setup(b) {
+          b.onResolve({ filter: BUILTIN }, (args) => {
+            reached.push(`${args.path} <- ${args.importer}`);
+            return { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  return { reached, text: result.outputFiles?.[0]?.text ?? "" };
+}
+
+it("server/src/portable.ts (core, handlers, scheduler, simulator, delivery worker) reaches no Node built-in", async () => {
+  const { reached, text } = await bundleNeutral({ entryPoints: [ENTRY] });
+  expect(reached).toEqual([]);
+  // It did bundle the pipeline and the handlers (the entry is not empty).
+  expect(text).toContain("idempotency_key_reused");
+  expect(text).toContain("job_cleaned_up");
+}, 60_000);
+
+it("notices a Node built-in when one is reachable (the check can fail)", async () => {
+  const { reached } = await bundleNeutral({
+    stdin: { contents: 'import { createHash } from "node:crypto"; export const h = createHash;', loader: "ts" },
+  });
+  expect(reached).toEqual(["node:crypto <- <stdin>"]);
+});
