@@ -5,7 +5,8 @@
         [--permissions jobs:create,jobs:read] [--type live|test] [--rate-limit N] [--expires-at ISO]
 
 Prints {"key_id", "api_key", "name", "workspace_id", "created_at", ...} as JSON. The secret is shown once.
-It acts on the store the server uses: KNIFY_DATA_DIR (default ./data) or KNIFY_DATABASE.
+It acts on the store the server uses: KNIFY_DATA_DIR (default ./data) or KNIFY_DATABASE; where no store
+exists yet it refuses (the key would not be the server's) unless --init is given.
 Standard library only; the work is done by `knify-server keys create`, so both stay identical.
 """
 import argparse
@@ -26,6 +27,9 @@ def main() -> int:
     parser.add_argument("--type", choices=["live", "test"], default="live", help="live (default) or test")
     parser.add_argument("--rate-limit", help="requests per minute (default by type)")
     parser.add_argument("--expires-at", help="ISO-8601 time after which the key is rejected")
+    parser.add_argument(
+        "--init", action="store_true", help="create a new, empty store if none exists (else that is refused)"
+    )
     args = parser.parse_args()
 
     node = shutil.which("node")
@@ -41,6 +45,8 @@ def main() -> int:
     ):
         if value is not None:
             command += [flag, value]
+    if args.init:
+        command.append("--init")
     return subprocess.run(command, check=False).returncode
 
 

@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ADMIN, allPermissions, isPermission, type Permission } from "./auth/permissions.js";
@@ -16,12 +16,15 @@ import { iso } from "./timestamps.js";
 
 const USAGE = `Usage:
   knify-server start
-  knify-server keys create --name NAME [--workspace ws_…] [--permissions a,b] [--type live|test] [--rate-limit N] [--expires-at ISO]
-  knify-server keys list
+  knify-server keys create --name NAME [--workspace ws_…] [--permissions a,b] [--type live|test] [--rate-limit N] [--expires-at ISO] [--init]
+  knify-server keys list [--json]
   knify-server keys revoke KEY_ID
   knify-server keys rotate KEY_ID [--grace-seconds N]
+  knify-server --help | --version
 
-The server and these commands use the store under KNIFY_DATA_DIR (default ./data), or KNIFY_DATABASE.`;
+The server and these commands use the store under KNIFY_DATA_DIR (default ./data, from the current
+directory), KNIFY_DATABASE, or PostgreSQL at KNIFY_DATABASE_URL. A keys command refuses to create a new,
+empty SQLite store (a key in it would be refused by the server running elsewhere) unless --init is given.`;
 
 class UsageError extends Error {}
 
@@ -33,6 +36,14 @@ export const BOOTSTRAP_KEY_FILE = "bootstrap-admin-key";
 export async function main(argv: string[]): Promise<number> {
   try {
     const [command, sub, ...rest] = argv;
+    if (command === "--help" || command === "-h" || command === "help" || (command && isHelp(sub))) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (command === "--version" || command === "-v") {
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    }
     if (command === "start") return await start();
     if (command === "keys" && sub) return await keys(sub, rest);
     throw new UsageError(command ? `Unknown command "${argv.join(" ")}".` : "No command given.");
@@ -97,8 +108,31 @@ async function start(): Promise<number> {
   return 0;
 }
 
-async function withStore<T>(run: (store: Store, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
+const isHelp = (arg: string | undefined) => arg === "--help" || arg === "-h";
+
+/** The server package's version (server/package.json), read only when asked. */
+function packageVersion(): string {
+  const file = join(import.meta.dirname, "..", "package.json");
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}
+
+/**
+ * Opens the configured store for a keys command. A missing SQLite file means the command runs against
+ * another store than the server (another directory, another KNIFY_DATA_DIR): creating a fresh one would
+ * print a key the server then refuses with 401, so that needs `--init`.
+ */
+async function withStore<T>(
+  run: (store: Store, config: ReturnType<typeof loadConfig>) => Promise<T>,
+  init = false,
+): Promise<T> {
   const config = loadConfig();
+  if (config.databaseUrl === null && !init && !existsSync(config.databasePath)) {
+    throw new Error(
+      `There is no store at ${config.databasePath}. Run this from the directory the server runs in, or set ` +
+        "KNIFY_DATA_DIR (or KNIFY_DATABASE / KNIFY_DATABASE_URL) to the server's; " +
+        "pass --init to create a new, empty store there.",
+    );
+  }
   const store = await openStore(config);
   try {
     return await run(store, config);
@@ -121,9 +155,11 @@ async function keys(sub: string, argv: string[]): Promise<number> {
         type: { type: "string" },
         "rate-limit": { type: "string" },
         "expires-at": { type: "string" },
+        init: { type: "boolean" },
       },
     });
-    const input = parseCreate(values);
+    const { init, ...flags } = values;
+    const input = parseCreate(flags);
     return withStore(async (store, config) => {
       const { key, apiKey } = await createKey(store, config, systemClock.now(), input);
       // The seed documents exactly these first five fields; the rest are extras.
@@ -138,12 +174,14 @@ async function keys(sub: string, argv: string[]): Promise<number> {
         rate_limit: key.rateLimit,
       });
       return 0;
-    });
+    }, init === true);
   }
   if (sub === "list") {
-    parseArgs({ args: argv, strict: true, options: {} });
+    const { values } = parseArgs({ args: argv, strict: true, options: { json: { type: "boolean" } } });
     return withStore(async (store) => {
-      print((await store.keys.list({ limit: 1_000_000 })).map(presentKey));
+      const keys = (await store.keys.list({ limit: 1_000_000 })).map(presentKey);
+      if (values.json) print(keys);
+      else process.stdout.write(keyTable(keys));
       return 0;
     });
   }
@@ -181,6 +219,31 @@ async function keys(sub: string, argv: string[]): Promise<number> {
     });
   }
   throw new UsageError(`Unknown command "keys ${sub}".`);
+}
+
+type PresentedKey = ReturnType<typeof presentKey>;
+
+/** `keys list` for a person: one aligned row per key, the columns an operator scans for. */
+function keyTable(keys: PresentedKey[]): string {
+  if (keys.length === 0) return "No keys.\n";
+  const header = ["KEY_ID", "NAME", "TYPE", "WORKSPACE", "PERMISSIONS", "RATE_LIMIT", "LAST_USED", "STATUS"];
+  const rows = keys.map((k) => [
+    k.key_id,
+    k.name,
+    k.type,
+    k.workspace_id ?? "-",
+    k.permissions.join(","),
+    String(k.rate_limit),
+    k.last_used ?? "never",
+    k.revoked_at ? "revoked" : k.expires_at && Date.parse(k.expires_at) <= Date.now() ? "expired" : "active",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return `${[header, ...rows].map(line).join("\n")}\n`;
 }
 
 function onlyId(positionals: string[]): string {

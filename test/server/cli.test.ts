@@ -74,12 +74,53 @@ describe("knify-server keys", { timeout: 120_000 }, () => {
       (await cli("create", "--name", "ci", "--type", "test", "--permissions", "jobs:read")).stdout,
     );
     expect(created.api_key).toMatch(/^knify_test_/);
-    const listed = JSON.parse((await cli("list")).stdout) as { key_id: string }[];
+    const listed = JSON.parse((await cli("list", "--json")).stdout) as { key_id: string }[];
     expect(listed.map((k) => k.key_id)).toContain(created.key_id);
+    // For a person: a header and one aligned row per key, no JSON and never a secret.
+    const table = (await cli("list")).stdout.trimEnd().split("\n");
+    expect(table[0]).toMatch(/^KEY_ID\s+NAME\s+TYPE\s+WORKSPACE\s+PERMISSIONS\s+RATE_LIMIT\s+LAST_USED\s+STATUS$/);
+    const row = table.find((line) => line.startsWith(created.key_id));
+    expect(row).toMatch(new RegExp(`^${created.key_id}\\s+ci\\s+test\\s+-\\s+jobs:read\\s+\\d+\\s+never\\s+active$`));
+    expect(table).toHaveLength(listed.length + 1);
+    expect(table.join("\n")).not.toMatch(/knify_(live|test)_/);
     const rotated = JSON.parse((await cli("rotate", created.key_id, "--grace-seconds", "0")).stdout);
     expect(rotated.api_key).not.toBe(created.api_key);
     const revoked = JSON.parse((await cli("revoke", created.key_id)).stdout);
     expect(revoked.revoked_at).not.toBeNull();
+  });
+
+  it("refuses to create a new, empty store for a key (another directory, another KNIFY_DATA_DIR) unless --init", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "knify-cli-elsewhere-"));
+    const there = { ...env, KNIFY_DATA_DIR: join(elsewhere, "data") };
+    try {
+      const failure = await exec(process.execPath, [bin, "keys", "create", "--name", "lost"], { env: there }).then(
+        () => null,
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stdout).toBe("");
+      expect(failure?.stderr).toContain(`There is no store at ${join(elsewhere, "data", "knify.db")}`);
+      expect(failure?.stderr).toContain("--init");
+      expect(existsSync(join(elsewhere, "data", "knify.db"))).toBe(false);
+      // With --init the new store is made and the key printed.
+      const made = await exec(process.execPath, [bin, "keys", "create", "--name", "fresh", "--init"], { env: there });
+      expect(JSON.parse(made.stdout).api_key).toMatch(/^knify_live_/);
+      expect(existsSync(join(elsewhere, "data", "knify.db"))).toBe(true);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it("answers --help and -h with the usage on stdout and exit 0, and --version with the package's version", async () => {
+    for (const args of [["--help"], ["-h"], ["keys", "--help"]]) {
+      const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { env });
+      expect(stdout).toContain("knify-server keys create --name NAME");
+      expect(stderr).toBe("");
+    }
+    const { version } = JSON.parse(
+      readFileSync(join(import.meta.dirname, "..", "..", "server", "package.json"), "utf8"),
+    );
+    expect((await exec(process.execPath, [bin, "--version"], { env })).stdout).toBe(`${version}\n`);
   });
 
   it("exits non-zero with a clear message on bad input", async () => {
