@@ -22,12 +22,18 @@ function run(command: string, args: string[], cwd: string): Promise<{ code: numb
 }
 
 it("npm pack on a clone without dist/ builds it (prepack), and the tarball installs and runs in an empty app", async () => {
-  // A clone's layout: the workspace root (tsconfig.base.json, node_modules) and sdk/ without dist/.
+  // A clone's layout: the workspace root (tsconfig.base.json, node_modules), server/src and sdk/ without dist/.
   const clone = join(work, "clone");
   mkdirSync(join(clone, "sdk"), { recursive: true });
   cpSync(join(ROOT, "tsconfig.base.json"), join(clone, "tsconfig.base.json"));
   for (const entry of ["package.json", "src", "tsconfig.json", "tsup.config.ts", "README.md", "LICENSE"]) {
     cpSync(join(ROOT, "sdk", entry), join(clone, "sdk", entry), { recursive: true });
+  }
+  // `@knify/sdk/testing` bundles the server's runtime-neutral rules (problem, key format, validation), so a
+  // clone's server/src is part of what the SDK builds from.
+  mkdirSync(join(clone, "server"), { recursive: true });
+  for (const entry of ["package.json", "src"]) {
+    cpSync(join(ROOT, "server", entry), join(clone, "server", entry), { recursive: true });
   }
   symlinkSync(join(ROOT, "node_modules"), join(clone, "node_modules"), "dir");
 
