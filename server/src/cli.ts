@@ -36,7 +36,7 @@ export const BOOTSTRAP_KEY_FILE = "bootstrap-admin-key";
 export async function main(argv: string[]): Promise<number> {
   try {
     const [command, sub, ...rest] = argv;
-    if (command === "--help" || command === "-h" || command === "help" || (command && isHelp(sub))) {
+    if (command === "help" || argv.some(isHelp)) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }

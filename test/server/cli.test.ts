@@ -112,7 +112,7 @@ describe("knify-server keys", { timeout: 120_000 }, () => {
   });
 
   it("answers --help and -h with the usage on stdout and exit 0, and --version with the package's version", async () => {
-    for (const args of [["--help"], ["-h"], ["keys", "--help"]]) {
+    for (const args of [["--help"], ["-h"], ["keys", "--help"], ["keys", "create", "--help"]]) {
       const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { env });
       expect(stdout).toContain("knify-server keys create --name NAME");
       expect(stderr).toBe("");
