@@ -1,0 +1,126 @@
+// Mutation testing over the rules that guard security and money (issue 17). `npm run mutate` runs every
+// group below, one after the other; `npm run mutate -- auth http` runs only those. Not part of `npm test`
+// or CI: a full run takes hours on 2 cores. Scores and survivors are kept in test/MUTATION.md.
+
+/**
+ * What is mutated, by group, and which test files may kill its mutants. THE one list to update when a file
+ * moves (e.g. when the pipeline moves into the framework-free core): each `mutate` glob is relative to the
+ * repository root. `tests` only narrows which files Vitest loads for that group; a test left out can only
+ * turn a killed mutant into a survivor, never the other way round, so a narrow list cannot inflate the score.
+ * Every group also runs test/rules/ (the edge values and side effects of these rules, issue 17).
+ */
+export const groups = {
+  auth: {
+    mutate: ["server/src/auth/**/*.ts"],
+    tests: [
+      "test/server/keys.test.ts",
+      "test/server/key-administration.test.ts",
+      "test/server/rate-limit.test.ts",
+      "test/server/job-streams.test.ts",
+      "test/security/every-operation.test.ts",
+      "test/security/secrets-at-rest.test.ts",
+    ],
+  },
+  http: {
+    mutate: ["server/src/http/**/*.ts"],
+    tests: [
+      "test/server/keys.test.ts",
+      "test/server/key-administration.test.ts",
+      "test/server/rate-limit.test.ts",
+      "test/server/health.test.ts",
+      "test/server/jobs.test.ts",
+      "test/server/trust-proxy.test.ts",
+      "test/server/idempotency-crash.test.ts",
+      "test/security/every-operation.test.ts",
+      "test/security/hostile-input.test.ts",
+      "test/security/validation-holes.test.ts",
+      "test/security/secrets-at-rest.test.ts",
+    ],
+  },
+  store: {
+    mutate: [
+      "server/src/store/sqlite/keys.ts",
+      "server/src/store/sqlite/requests.ts",
+      "server/src/store/sqlite/idempotency.ts",
+      "server/src/store/sqlite/outbox.ts",
+    ],
+    tests: [
+      "test/server/keys.test.ts",
+      "test/server/key-administration.test.ts",
+      "test/server/rate-limit.test.ts",
+      "test/server/idempotency-crash.test.ts",
+      "test/server/jobs.test.ts",
+      "test/server/webhooks.test.ts",
+      "test/server/webhooks-durability.test.ts",
+      "test/server/webhooks-fairness.test.ts",
+      "test/security/secrets-at-rest.test.ts",
+    ],
+  },
+  webhooks: {
+    mutate: ["server/src/webhooks/sign.ts", "server/src/webhooks/ssrf.ts", "server/src/webhooks/worker.ts"],
+    tests: [
+      "test/server/webhooks.test.ts",
+      "test/server/webhooks-internals.test.ts",
+      "test/server/webhooks-durability.test.ts",
+      "test/server/webhooks-fairness.test.ts",
+      "test/server/webhook-endpoint-update.test.ts",
+    ],
+  },
+  workspaces: {
+    mutate: ["server/src/workspaces/entry-path.ts"],
+    tests: [
+      "test/server/workspace-archive.test.ts",
+      "test/server/workspace-multipart.test.ts",
+      "test/server/workspaces.test.ts",
+      "test/security/workspace-names.test.ts",
+    ],
+  },
+  sdk: {
+    mutate: ["sdk/src/core/transport.ts", "sdk/src/webhooks/**/*.ts"],
+    tests: [
+      "test/sdk/client.test.ts",
+      "test/sdk/errors.test.ts",
+      "test/sdk/resources.test.ts",
+      "test/sdk/transport.test.ts",
+      "test/sdk/pagination.test.ts",
+      "test/sdk/webhooks.test.ts",
+      "test/sdk/webhooks-python.test.ts",
+    ],
+  },
+};
+
+/** The tests of test/rules/: every group runs them. */
+export const ruleTests = "test/rules/**/*.test.ts";
+
+/** The group this run mutates: `MUTATE_GROUP` (set by scripts/mutate.mjs). */
+const name = process.env.MUTATE_GROUP ?? "auth";
+const group = groups[name];
+if (!group) throw new Error(`MUTATE_GROUP must be one of ${Object.keys(groups).join(", ")}; got ${name}`);
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  packageManager: "npm",
+  testRunner: "vitest",
+  plugins: ["@stryker-mutator/vitest-runner"],
+  vitest: { configFile: "vitest.mutate.config.ts", related: false },
+  // Which tests reach which mutant, so each mutant runs only the tests that execute it.
+  coverageAnalysis: "perTest",
+  mutate: group.mutate,
+  // Type errors a mutant causes are not run (they would be killed by `npm run typecheck` anyway).
+  checkers: [],
+  // Only the results of changed code or changed tests are recomputed; the file is kept per group (see
+  // test/MUTATION.md for why it is not committed).
+  incremental: true,
+  incrementalFile: `reports/mutation/${name}.incremental.json`,
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  // 2 shared cores: one test process at a time, and generous timeouts, since a loaded machine is slow.
+  concurrency: 1,
+  timeoutMS: 20_000,
+  timeoutFactor: 3,
+  thresholds: { high: 90, low: 80, break: null },
+  tempDirName: ".stryker-tmp",
+  ignorePatterns: ["data", "reports", "coverage", ".vitest-report.json", "sdk/dist", "**/*.tsbuildinfo"],
+  cleanTempDir: true,
+};
