@@ -21,7 +21,12 @@ afterAll(() => server.stop());
 const post = (apiKey: string, path: string, body: unknown, idempotencyKey: string) =>
   call(server.url, "POST", path, { key: apiKey, body, headers: { "Idempotency-Key": idempotencyKey } });
 const createJob = (apiKey: string, prompt: string, idempotencyKey: string, metadata?: Record<string, string>) =>
-  post(apiKey, "/jobs", { spec: { job_type: "cursor_task", prompt, ...(metadata ? { metadata } : {}) } }, idempotencyKey);
+  post(
+    apiKey,
+    "/jobs",
+    { spec: { job_type: "cursor_task", prompt, ...(metadata ? { metadata } : {}) } },
+    idempotencyKey,
+  );
 const jobIds = async (apiKey: string) =>
   ((await call(server.url, "GET", "/jobs", { key: apiKey })).body as { id: string }[]).map((j) => j.id);
 
