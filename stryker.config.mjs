@@ -124,7 +124,16 @@ export default {
   timeoutMS: 20_000,
   timeoutFactor: 3,
   thresholds: { high: 90, low: 80, break: null },
-  tempDirName: ".stryker-tmp",
-  ignorePatterns: ["data", "reports", "coverage", ".vitest-report.json", "sdk/dist", "**/*.tsbuildinfo"],
+  // One temp dir per group, so two groups may run at once without removing each other's sandbox.
+  tempDirName: `.stryker-tmp-${name}`,
+  ignorePatterns: [
+    "data",
+    "reports",
+    ".stryker-tmp-*",
+    "coverage",
+    ".vitest-report.json",
+    "sdk/dist",
+    "**/*.tsbuildinfo",
+  ],
   cleanTempDir: true,
 };
