@@ -29,7 +29,6 @@ export const groups = {
     mutate: ["server/src/http/**/*.ts"],
     tests: [
       "test/server/keys.test.ts",
-      "test/server/key-administration.test.ts",
       "test/server/rate-limit.test.ts",
       "test/server/health.test.ts",
       "test/server/trust-proxy.test.ts",
@@ -38,9 +37,7 @@ export const groups = {
       "test/security/validation-holes.test.ts",
       "test/rules/authentication.test.ts",
       "test/rules/idempotency.test.ts",
-      "test/rules/key-lifetimes.test.ts",
       "test/rules/usage.test.ts",
-      "test/rules/cross-tenant.test.ts",
     ],
   },
   store: {

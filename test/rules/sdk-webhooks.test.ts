@@ -269,3 +269,55 @@ describe("generateSecret", () => {
     expect(unwrap(body, headers as unknown as Record<string, string>, made, { now: NOW }).id).toBe("evt_rules");
   });
 });
+
+describe("headers as frameworks pass them", () => {
+  it("reads a plain object case-insensitively, skips undefined, and joins a repeated header", () => {
+    const headers = signed();
+    const valid = headers["webhook-signature"] ?? "";
+    const nodeStyle: Record<string, string | string[] | undefined> = {
+      "WEBHOOK-ID": headers["webhook-id"],
+      "webhook-timestamp": headers["webhook-timestamp"],
+      "webhook-signature": ["v1,AAAA", valid],
+      "x-unrelated": undefined,
+      "Webhook-Signature": undefined,
+    };
+    expect(unwrap(body, nodeStyle, secret, { now: NOW }).id).toBe("evt_rules");
+    const fetchStyle = new Headers(standardOnly(headers));
+    expect(unwrap(body, fetchStyle, secret, { now: NOW }).id).toBe("evt_rules");
+  });
+
+  it("joins repeated values in order, so one bad entry in the list is reported as written", () => {
+    const nodeStyle = { ...standardOnly(signed()), "webhook-signature": ["v1,AAAA", "v2"] };
+    const error = refusal(() => unwrap(body, nodeStyle, secret, { now: NOW }));
+    expect(error.message).toBe(
+      'Malformed webhook-signature header: expected space-separated "v1,<base64>" entries, got "v1,AAAA, v2".',
+    );
+  });
+});
+
+describe("signing secrets", () => {
+  it.each([
+    ["whsec_abcde", "a length that is no base64"],
+    ["whsec_ab=c", "padding in the middle"],
+    ["whsec_a b=", "a space"],
+    ["whsec_", "nothing after the prefix"],
+    ["xwhsec_YWJj", "a character outside base64 before it"],
+    ["whsec_YWJj!", "a character outside base64 after it"],
+  ])("refuses %s (%s)", (bad) => {
+    const error = refusal(() => unwrap(body, signed(), bad, { now: NOW }));
+    expect(error.code).toBe("secret_invalid");
+  });
+
+  it("takes the base64 part without its whsec_ prefix, as Standard Webhooks libraries do", () => {
+    expect(unwrap(body, signed(), secret.slice("whsec_".length), { now: NOW }).id).toBe("evt_rules");
+  });
+});
+
+describe("verify with a header that is not one string", () => {
+  it("is false for a missing or repeated header", () => {
+    const legacy = signed()["X-Knify-Signature"] ?? "";
+    expect(verify(body, undefined as never, secret)).toBe(false);
+    expect(verify(body, [legacy, legacy] as never, secret)).toBe(false);
+    expect(verify(body, `${legacy}0`, secret)).toBe(false);
+  });
+});
