@@ -104,7 +104,7 @@ beforeAll(async () => {
     body: { url: `${receiver.url}/attacker`, event_types: ["webhook.test"] },
   });
   attackerEndpoint = own.body.id;
-});
+}, 60_000);
 afterAll(async () => {
   await server.stop();
   await receiver.stop();

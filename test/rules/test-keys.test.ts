@@ -27,7 +27,7 @@ beforeAll(async () => {
   });
   live = (await server.key({ name: "live", workspaceId: "ws_modes" })).apiKey;
   test = (await server.key({ name: "test", type: "test", workspaceId: "ws_modes" })).apiKey;
-});
+}, 60_000);
 afterAll(() => server.stop());
 
 async function finishedTurn(apiKey: string, id: string, turns: number) {
@@ -72,7 +72,8 @@ const continueJob = async (apiKey: string, id: string) => {
   expect(res.status, JSON.stringify(res.body)).toBe(200);
 };
 
-describe("a job's runner", () => {
+// A jailed agent starts slowly on a loaded machine: each test may wait for up to two turns.
+describe("a job's runner", { timeout: 90_000 }, () => {
   it("is the configured agent for a live key (the control: this server really runs agents)", async () => {
     const id = await startJob(live);
     await finishedTurn(live, id, 1);
