@@ -1,6 +1,6 @@
 import { APIConnectionError, APITimeoutError, APIUserAbortError, KnifyClient } from "@knify/sdk";
 import { describe, expect, it } from "vitest";
-import { job, json, problem, scriptedFetch, TEST_KEY, testOptions } from "../sdk/support/scripted-fetch.js";
+import { fakeTime, job, json, problem, scriptedFetch, TEST_KEY, testOptions } from "../sdk/support/scripted-fetch.js";
 
 // Issue 17, from the mutation run of sdk/src/core/transport.ts: what a failed attempt reports (with the API
 // key redacted from a connection error's cause), and what the debug log says about each attempt.
@@ -92,11 +92,88 @@ describe("a failed attempt", () => {
         signal?.addEventListener("abort", () => reject(signal.reason));
       });
     });
-    const client = new KnifyClient(testOptions(hang.fetch));
+    // No retries: the abort must be recognised in the attempt itself, not at the next one.
+    const client = new KnifyClient(testOptions(hang.fetch, { maxRetries: 0 }));
     const late = await failure(client.jobs.get("job_1", { signal: during.signal }));
     expect(late).toBeInstanceOf(APIUserAbortError);
     expect(late.cause).toBe(during.signal.reason);
     expect(hang.seen).toHaveLength(1);
+  });
+});
+
+describe("retries at their limits", () => {
+  const hang = () =>
+    scriptedFetch(
+      (_, signal) =>
+        new Promise<Response>((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason))),
+    );
+
+  it("calls it a timeout, not the deadline, when the deadline leaves exactly the timeout", async () => {
+    const client = new KnifyClient(testOptions(hang().fetch, { maxRetries: 0, timeout: 20, deadline: 20 }));
+    const error = await failure(client.jobs.get("job_1"));
+    expect(error.message).toBe(
+      "GET https://api.test/jobs/job_1 timed out after 20 ms; raise the timeout option if the server is slow.",
+    );
+  });
+
+  it("waits a Retry-After of exactly 60 s, and gives up on a longer one without a deadline", async () => {
+    const time = fakeTime();
+    const exact = scriptedFetch(
+      problem(503, "service_unavailable", "busy", {}, { "retry-after": "60" }),
+      json(job("running")),
+    );
+    const client = new KnifyClient(testOptions(exact.fetch, { clock: time.clock, sleep: time.sleep }));
+    await client.jobs.get("job_1");
+    expect(time.sleeps).toEqual([60_000]);
+    const longer = scriptedFetch(problem(503, "service_unavailable", "busy", {}, { "retry-after": "61" }));
+    const impatient = new KnifyClient(testOptions(longer.fetch));
+    expect(await failure(impatient.jobs.get("job_1"))).toMatchObject({ status: 503 });
+    expect(longer.seen).toHaveLength(1);
+  });
+
+  it("retries when the wait ends exactly at the deadline", async () => {
+    const time = fakeTime();
+    const script = scriptedFetch(
+      problem(503, "service_unavailable", "busy", {}, { "retry-after": "1" }),
+      json(job("running")),
+    );
+    const client = new KnifyClient(
+      testOptions(script.fetch, { clock: time.clock, sleep: time.sleep, deadline: 1000, timeout: 60_000 }),
+    );
+    await client.jobs.get("job_1").catch(() => undefined);
+    expect(time.sleeps).toEqual([1000]);
+    expect(script.seen).toHaveLength(2);
+  });
+
+  it("warns when it gives up only after a retry or on a wait it will not make", async () => {
+    const lines: string[] = [];
+    const logger = {
+      warn: (line: string) => lines.push(line),
+      info() {},
+      debug() {},
+      error() {},
+    } as unknown as Console;
+    const once = scriptedFetch(problem(503, "service_unavailable", "down"));
+    await failure(
+      new KnifyClient(testOptions(once.fetch, { logger, logLevel: "warn", maxRetries: 0 })).jobs.get("job_1"),
+    );
+    expect(lines).toEqual([]);
+    const tooLong = scriptedFetch(problem(503, "service_unavailable", "down", {}, { "retry-after": "3600" }));
+    await failure(new KnifyClient(testOptions(tooLong.fetch, { logger, logLevel: "warn" })).jobs.get("job_1"));
+    expect(lines).toEqual(["[knify] GET https://api.test/jobs/job_1 failed after 1 attempt(s): status 503"]);
+  });
+
+  it("stops with the caller's abort while waiting to retry", async () => {
+    const controller = new AbortController();
+    const script = scriptedFetch(() => {
+      controller.abort(new Error("user left during backoff"));
+      return problem(503, "service_unavailable", "down");
+    });
+    const client = new KnifyClient(testOptions(script.fetch));
+    const error = await failure(client.jobs.get("job_1", { signal: controller.signal }));
+    expect(error).toBeInstanceOf(APIUserAbortError);
+    expect(error.cause).toBe(controller.signal.reason);
+    expect(script.seen).toHaveLength(1);
   });
 });
 

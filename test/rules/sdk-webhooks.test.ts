@@ -68,6 +68,8 @@ describe("unwrap", () => {
     [["webhook-timestamp"], "Missing webhook-timestamp header: "],
     [["webhook-signature"], "Missing webhook-signature header: "],
     [["webhook-id", "webhook-signature"], "Missing webhook-id and webhook-signature headers: "],
+    [["webhook-timestamp", "webhook-signature"], "Missing webhook-timestamp and webhook-signature headers: "],
+    [["webhook-id", "webhook-timestamp"], "Missing webhook-id and webhook-timestamp headers: "],
   ])("names each missing Standard Webhooks header: without %j", (dropped, message) => {
     const headers = standardOnly(signed());
     for (const name of dropped) delete headers[name];
@@ -106,6 +108,9 @@ describe("unwrap", () => {
   ])("refuses a webhook-signature with %s", (_, value) => {
     const error = refusal(() => unwrap(body, { ...signed(), "webhook-signature": value }, secret, { now: NOW }));
     expect(error.code).toBe("header_malformed");
+    expect(error.message).toBe(
+      `Malformed webhook-signature header: expected space-separated "v1,<base64>" entries, got ${JSON.stringify(value)}.`,
+    );
   });
 
   it("finds the v1 signature among several entries, separated by any whitespace and a joined header's comma", () => {
@@ -218,6 +223,69 @@ describe("unwrap", () => {
     expect(refusal(() => unwrap(null as never, signed(), secret, { now: NOW })).message).toMatch(
       /^Webhook payload is missing \(got null\)\./,
     );
+  });
+});
+
+describe("unwrap's diagnoses, word for word", () => {
+  const tail = "Check that the request comes from Knify and that your framework passes all request headers.";
+
+  it("for missing headers", () => {
+    expect(refusal(() => unwrap(body, {}, secret, { now: NOW })).message).toBe(
+      `Missing webhook signature headers: expected webhook-id, webhook-timestamp, webhook-signature (Standard Webhooks). ${tail}`,
+    );
+    expect(refusal(() => unwrap(body, {}, secret, { now: NOW, allowLegacySignature: true })).message).toBe(
+      `Missing webhook signature headers: expected webhook-id, webhook-timestamp, webhook-signature (Standard Webhooks) or X-Knify-Signature. ${tail}`,
+    );
+    const legacy = { "X-Knify-Signature": signed()["X-Knify-Signature"] ?? "" };
+    expect(refusal(() => unwrap(body, legacy, secret, { now: NOW })).message).toBe(
+      "Missing webhook-id, webhook-timestamp, webhook-signature: the delivery carries only X-Knify-Signature, which has no timestamp, " +
+        "so a captured delivery could be replayed forever. Knify sends both; a proxy may be dropping headers. " +
+        "To accept the legacy header alone, pass { allowLegacySignature: true }.",
+    );
+    const { "webhook-id": _id, ...noId } = standardOnly(signed());
+    expect(refusal(() => unwrap(body, noId, secret, { now: NOW })).message).toBe(
+      "Missing webhook-id header: Knify sends webhook-id, webhook-timestamp and webhook-signature together. " +
+        "A proxy in front of this receiver may be dropping headers.",
+    );
+  });
+
+  it("for an old timestamp, a wrong secret and a bad one", () => {
+    const old = signed({ timestamp: new Date(NOW.getTime() - 400_000) });
+    expect(refusal(() => unwrap(body, old, secret, { now: NOW })).message).toBe(
+      "Webhook timestamp is too old: 400 s before now, tolerance 300 s. " +
+        "Either a replayed message, or this machine's clock is ahead: check that it is synchronised (NTP).",
+    );
+    expect(refusal(() => unwrap(body, signed(), generateSecret(), { now: NOW })).message).toBe(
+      "No signature matched: tried the 1 secret given against 1 v1 signature. Check that the secret is this endpoint's signing secret " +
+        "(whsec_…, returned once when the endpoint was created), and that the payload is the raw request body, unmodified.",
+    );
+    expect(refusal(() => unwrap(body, signed(), "whsec_!!", { now: NOW })).message).toBe(
+      "Webhook secret is not a Knify signing secret: expected whsec_ followed by base64 (as returned when the endpoint was created).",
+    );
+    expect(refusal(() => unwrap(body, signed(), "", { now: NOW })).message).toBe(
+      "Webhook secret is empty: pass the endpoint's signing secret (whsec_…, shown once when the endpoint was created), e.g. from an environment variable that is set.",
+    );
+  });
+
+  it("accepts surrounding whitespace in webhook-signature, as a plain object may carry it", () => {
+    const valid = signed()["webhook-signature"] ?? "";
+    expect(unwrap(body, { ...signed(), "webhook-signature": `  ${valid}  ` }, secret, { now: NOW }).id).toBe(
+      "evt_rules",
+    );
+  });
+
+  it("quotes a malformed value of exactly 100 characters whole", () => {
+    const hundred = "9".repeat(99) + "x";
+    expect(
+      refusal(() => unwrap(body, { ...signed(), "webhook-timestamp": hundred }, secret, { now: NOW })).message,
+    ).toBe(`Malformed webhook-timestamp header: expected Unix epoch seconds, got "${hundred}".`);
+  });
+
+  it("refuses a signed body that is not valid UTF-8, even when a lenient decoder would make JSON of it", () => {
+    const bytes = new Uint8Array([0x22, 0xff, 0x22]);
+    const error = refusal(() => unwrap(bytes, signed({ payload: bytes, id: "evt_x" }), secret, { now: NOW }));
+    expect(error.code).toBe("payload_not_json");
+    expect(error.message).toMatch(/^Webhook payload is not JSON \(/);
   });
 });
 
