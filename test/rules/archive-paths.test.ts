@@ -79,6 +79,7 @@ describe("extractArchive: entry paths at the edges", () => {
     ["a length shorter than its own digits", "1 path=a\n"],
     ["a length of zero", "0 path=a\n"],
     ["no length at all", "path=a\n"],
+    ["a valid record followed by bytes without a length", "7 a=bc\nxx"],
   ])("settles on a pax header with %s (it never loops)", async (_, records) => {
     const entries: RawEntry[] = [
       { path: "PaxHeader/x", type: "x", data: records },
