@@ -56,6 +56,7 @@ export const groups = {
       "test/rules/idempotency.test.ts",
       "test/rules/usage.test.ts",
       "test/rules/cross-tenant.test.ts",
+      "test/rules/webhook-outbox.test.ts",
     ],
   },
   webhooks: {

@@ -1,5 +1,7 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../../server/src/clock.js";
+import { rawTarGz } from "../fixtures/archives/raw-tar.js";
 import { call, type Reply } from "../support/http.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
@@ -141,5 +143,89 @@ describe("an Idempotency-Key", () => {
     // Job B did not get a turn.
     const after = (await call(server.url, "GET", `/jobs/${jobB.body.job_id}`, { key: apiKey })).body;
     expect(after).toEqual(before);
+  });
+
+  it("is held by a request still running: the same request meanwhile is told so (409), then gets the replay", async () => {
+    const { apiKey } = await server.key({ workspaceId: "ws_idem_running" });
+    const boundary = "knifyrules";
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nslow-upload\r\n--${boundary}\r\n` +
+        `Content-Disposition: form-data; name="workspace"; filename="w.tar.gz"\r\nContent-Type: application/gzip\r\n\r\n`,
+    );
+    const rest = Buffer.concat([rawTarGz([{ path: "proj/a.txt", data: "a" }]), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    // The probe: the same key on an empty form (refused with 400, releasing its claim), on a new connection
+    // each time, so that it never overtakes the upload on a connection already open.
+    const probe = (idempotencyKey: string) =>
+      new Promise<{ status: number; replayed: unknown; body: Record<string, unknown> }>((resolve, reject) => {
+        const req = request(`${server.url}/workspaces`, {
+          method: "POST",
+          agent: false,
+          headers: {
+            Authorization: `Bearer ${apiKey}`,
+            "Idempotency-Key": idempotencyKey,
+            "Content-Type": "multipart/form-data; boundary=x",
+          },
+        });
+        req.on("response", (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => {
+            text += chunk;
+          });
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              replayed: res.headers["idempotent-replayed"],
+              body: JSON.parse(text),
+            }),
+          );
+        });
+        req.on("error", reject);
+        req.end("--x--\r\n");
+      });
+    // The probe (the same key on an empty form, refused with 400 and released) may reach the server before the
+    // slow upload; then the upload is the one told "in progress", and the attempt starts over with a new key.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const idempotencyKey = `slow-upload-${attempt}`;
+      const slow = request(`${server.url}/workspaces`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${apiKey}`,
+          "Idempotency-Key": idempotencyKey,
+          "Content-Type": `multipart/form-data; boundary=${boundary}`,
+          "Content-Length": String(head.length + rest.length),
+        },
+      });
+      let answer: { status: number; replayed: unknown } | undefined;
+      const answered = new Promise<{ status: number; replayed: unknown }>((resolve, reject) => {
+        slow.on("response", (res) => {
+          res.resume();
+          res.on("end", () => {
+            answer = { status: res.statusCode ?? 0, replayed: res.headers["idempotent-replayed"] };
+            resolve(answer);
+          });
+        });
+        slow.on("error", reject);
+      });
+      // Probe only once the upload's headers and first bytes are on the wire.
+      await new Promise<void>((resolve) => slow.write(head, () => resolve()));
+      let held = false;
+      while (!held && answer === undefined) {
+        const reply = await probe(idempotencyKey);
+        held = reply.status === 409 && reply.body.code === "idempotency_in_progress";
+        if (!held) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      if (!held) {
+        slow.destroy();
+        continue;
+      }
+      slow.end(rest);
+      expect(await answered).toEqual({ status: 200, replayed: undefined });
+      const replay = await probe(idempotencyKey);
+      expect(replay.status).toBe(200);
+      expect(replay.replayed).toBe("true");
+      expect(replay.body.name).toBe("slow-upload");
+      return;
+    }
+    throw new Error("the slow upload never held its Idempotency-Key");
   });
 });

@@ -121,4 +121,17 @@ describe("the instant a key expires", () => {
     expect(soon.status).toBe(200);
     expect(soon.body.expires_at).toBe(isoAt(clock.now() + 1000));
   });
+
+  it("keeps expires_at through a PATCH that does not name it, and clears it with null", async () => {
+    const expiresAt = clock.now() + 3_600_000;
+    const { id } = await server.key({ expiresAt });
+    const renamed = await call(server.url, "PATCH", `/keys/${id}`, { key: server.adminKey, body: { name: "renamed" } });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: "renamed", expires_at: isoAt(expiresAt) });
+    const cleared = await call(server.url, "PATCH", `/keys/${id}`, {
+      key: server.adminKey,
+      body: { expires_at: null },
+    });
+    expect(cleared.body.expires_at).toBeNull();
+  });
 });
