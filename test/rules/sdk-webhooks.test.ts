@@ -371,6 +371,8 @@ describe("signing secrets", () => {
     ["whsec_", "nothing after the prefix"],
     ["xwhsec_YWJj", "a character outside base64 before it"],
     ["whsec_YWJj!", "a character outside base64 after it"],
+    ["whsec_ YWJj", "a space before it (atob would drop it)"],
+    ["whsec_YWJj  ", "spaces after it (atob would drop them)"],
   ])("refuses %s (%s)", (bad) => {
     const error = refusal(() => unwrap(body, signed(), bad, { now: NOW }));
     expect(error.code).toBe("secret_invalid");
