@@ -275,7 +275,7 @@ describe("unwrap's diagnoses, word for word", () => {
   });
 
   it("quotes a malformed value of exactly 100 characters whole", () => {
-    const hundred = "9".repeat(99) + "x";
+    const hundred = `${"9".repeat(99)}x`;
     expect(
       refusal(() => unwrap(body, { ...signed(), "webhook-timestamp": hundred }, secret, { now: NOW })).message,
     ).toBe(`Malformed webhook-timestamp header: expected Unix epoch seconds, got "${hundred}".`);
