@@ -217,6 +217,7 @@ describe("unwrap", () => {
     expect(refusal(() => unwrap(7 as never, signed(), secret, { now: NOW })).message).toMatch(
       /^Webhook payload is a number, not a string or Uint8Array\./,
     );
+    expect(refusal(() => unwrap(undefined as never, signed(), secret, { now: NOW })).code).toBe("payload_not_raw");
     expect(refusal(() => unwrap(undefined as never, signed(), secret, { now: NOW })).message).toMatch(
       /^Webhook payload is missing \(got undefined\)\./,
     );
