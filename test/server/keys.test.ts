@@ -112,6 +112,10 @@ describe("GET /keys", () => {
   it("refuses a cursor it did not issue", async () => {
     const res = await api("GET", "/keys?cursor=bm9wZQ", { key: server.adminKey });
     expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(res.body.code).toBe("validation_failed");
+    expect(res.body.errors).toEqual([expect.objectContaining({ location: "query", path: "cursor" })]);
+    expect(res.body.request_id).toBe(res.headers.get("x-request-id"));
   });
 });
 
@@ -132,11 +136,21 @@ describe("DELETE /keys/{key_id}", () => {
     expect(after.headers.get("www-authenticate")).toBe('Bearer realm="knify", error="invalid_token"');
   });
 
-  it("is harmless twice and 404s for an unknown id", async () => {
-    const { id } = await server.key();
-    expect((await api("DELETE", `/keys/${id}`, { key: server.adminKey })).status).toBe(200);
-    expect((await api("DELETE", `/keys/${id}`, { key: server.adminKey })).status).toBe(200);
-    expect((await api("DELETE", "/keys/key_NOPE", { key: server.adminKey })).status).toBe(404);
+  it("is harmless twice, keeping the first revoked_at, and 404s for an unknown id", async () => {
+    const { id } = await server.key({ name: "twice" });
+    const first = await api("DELETE", `/keys/${id}`, { key: server.adminKey });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ key_id: id, name: "twice", revoked_at: "2025-11-17T10:00:00Z" });
+    clock.advance(5 * 60_000);
+    const second = await api("DELETE", `/keys/${id}`, { key: server.adminKey });
+    expect(second.status).toBe(200);
+    // The second revoke changes nothing: the record still says when the key really stopped working.
+    expect(second.body).toEqual(first.body);
+    expect((await api("GET", `/keys/${id}`, { key: server.adminKey })).body.revoked_at).toBe("2025-11-17T10:00:00Z");
+    const unknown = await api("DELETE", "/keys/key_NOPE", { key: server.adminKey });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe("not_found");
+    expect(unknown.body.detail).toContain("key_NOPE");
   });
 });
 

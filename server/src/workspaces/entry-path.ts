@@ -27,14 +27,19 @@ export function checkEntryPath(raw: string, maxPathBytes: number, refuse: Refuse
 /**
  * The path or link target of a pax record or GNU long-name block, when it holds a NUL byte. node-tar cuts such a
  * value at the NUL and would extract `a\0b` as `a`; the spec wants it refused, so the raw record is read here.
+ * The block's type is not known here, and a GNU long name may look like pax records ("12 monkeys"), so a value
+ * is also read as a GNU name: a NUL before its terminating NULs is refused either way (issue 17).
  */
 export function pathWithNul(meta: string): string | undefined {
-  if (!/^\d+ /.test(meta)) {
-    // GNU long name/link: the value and its terminating NULs.
-    const value = meta.replace(/\0+$/, "");
-    return value.includes("\0") ? value : undefined;
-  }
-  // pax: records of "<length> <key>=<value>\n", where length counts the bytes of the whole record.
+  const paxPath = /^\d+ /.test(meta) ? paxPathWithNul(meta) : undefined;
+  if (paxPath !== undefined) return paxPath;
+  // GNU long name/link: the value and its terminating NULs.
+  const value = meta.replace(/\0+$/, "");
+  return value.includes("\0") ? value : undefined;
+}
+
+/** pax: records of "<length> <key>=<value>\n", where length counts the bytes of the whole record. */
+function paxPathWithNul(meta: string): string | undefined {
   const bytes = Buffer.from(meta, "utf8");
   let position = 0;
   while (position < bytes.length) {

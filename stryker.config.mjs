@@ -1,0 +1,142 @@
+// Mutation testing over the rules that guard security and money (issue 17). `npm run mutate` runs every
+// group below, one after the other; `npm run mutate -- auth http` runs only those. Not part of `npm test`
+// or CI: a full run takes hours on 2 cores. Scores and survivors are kept in test/MUTATION.md.
+
+/**
+ * What is mutated, by group, and which test files may kill its mutants. THE one list to update when a file
+ * moves (e.g. when the pipeline moves into the framework-free core): each `mutate` glob is relative to the
+ * repository root. `tests` only narrows which files Vitest loads for that group; a test left out can only
+ * turn a killed mutant into a survivor, never the other way round, so a narrow list cannot inflate the score.
+ * The slowest suites (jobs, restarts, child processes) are left out to keep a run within reach of 2 cores.
+ */
+export const groups = {
+  auth: {
+    mutate: ["server/src/auth/**/*.ts"],
+    tests: [
+      "test/server/keys.test.ts",
+      "test/server/key-administration.test.ts",
+      "test/server/rate-limit.test.ts",
+      "test/server/job-streams.test.ts",
+      "test/security/every-operation.test.ts",
+      "test/security/secrets-at-rest.test.ts",
+      "test/rules/authentication.test.ts",
+      "test/rules/key-lifetimes.test.ts",
+      "test/rules/usage.test.ts",
+      "test/rules/cross-tenant.test.ts",
+    ],
+  },
+  http: {
+    mutate: ["server/src/http/**/*.ts"],
+    tests: [
+      "test/server/keys.test.ts",
+      "test/server/rate-limit.test.ts",
+      "test/server/health.test.ts",
+      "test/server/trust-proxy.test.ts",
+      "test/security/every-operation.test.ts",
+      "test/security/hostile-input.test.ts",
+      "test/security/validation-holes.test.ts",
+      "test/rules/authentication.test.ts",
+      "test/rules/idempotency.test.ts",
+      "test/rules/usage.test.ts",
+    ],
+  },
+  store: {
+    mutate: [
+      "server/src/store/sqlite/keys.ts",
+      "server/src/store/sqlite/requests.ts",
+      "server/src/store/sqlite/idempotency.ts",
+      "server/src/store/sqlite/outbox.ts",
+    ],
+    tests: [
+      "test/server/keys.test.ts",
+      "test/server/key-administration.test.ts",
+      "test/server/rate-limit.test.ts",
+      "test/server/webhook-endpoint-update.test.ts",
+      "test/rules/key-lifetimes.test.ts",
+      "test/rules/idempotency.test.ts",
+      "test/rules/usage.test.ts",
+      "test/rules/cross-tenant.test.ts",
+      "test/rules/webhook-outbox.test.ts",
+    ],
+  },
+  webhooks: {
+    mutate: ["server/src/webhooks/sign.ts", "server/src/webhooks/ssrf.ts", "server/src/webhooks/worker.ts"],
+    // The delivery worker runs on its own timers, so per-test coverage pins its code on whichever test
+    // happened to be running, and the test that would kill a mutant is not run (a 503 counted as success
+    // was reported survived, yet fails the retry tests): every mutant here runs every test of the group.
+    coverageAnalysis: "all",
+    tests: [
+      "test/server/webhooks.test.ts",
+      "test/server/webhooks-internals.test.ts",
+      "test/server/webhook-endpoint-update.test.ts",
+      "test/rules/webhook-urls.test.ts",
+      "test/rules/ssrf-lookup.test.ts",
+      "test/rules/cross-tenant.test.ts",
+    ],
+  },
+  workspaces: {
+    mutate: ["server/src/workspaces/entry-path.ts"],
+    tests: [
+      "test/server/workspace-archive.test.ts",
+      "test/server/workspace-multipart.test.ts",
+      "test/server/workspaces.test.ts",
+      "test/security/workspace-names.test.ts",
+      "test/rules/archive-paths.test.ts",
+    ],
+  },
+  sdk: {
+    mutate: ["sdk/src/core/transport.ts", "sdk/src/webhooks/**/*.ts"],
+    tests: [
+      "test/sdk/client.test.ts",
+      "test/sdk/errors.test.ts",
+      "test/sdk/resources.test.ts",
+      "test/sdk/transport.test.ts",
+      "test/sdk/pagination.test.ts",
+      "test/sdk/webhooks.test.ts",
+      "test/sdk/webhooks-python.test.ts",
+      "test/rules/sdk-*.test.ts",
+    ],
+  },
+};
+
+/** The group this run mutates: `MUTATE_GROUP` (set by scripts/mutate.mjs). */
+const name = process.env.MUTATE_GROUP ?? "auth";
+const group = groups[name];
+if (!group) throw new Error(`MUTATE_GROUP must be one of ${Object.keys(groups).join(", ")}; got ${name}`);
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  packageManager: "npm",
+  testRunner: "vitest",
+  plugins: ["@stryker-mutator/vitest-runner"],
+  vitest: { configFile: "vitest.mutate.config.ts", related: false },
+  // Which tests reach which mutant, so each mutant runs only the tests that execute it.
+  coverageAnalysis: group.coverageAnalysis ?? "perTest",
+  mutate: group.mutate,
+  // Type errors a mutant causes are not run (they would be killed by `npm run typecheck` anyway).
+  checkers: [],
+  // Only the results of changed code or changed tests are recomputed; the file is kept per group (see
+  // test/MUTATION.md for why it is not committed).
+  incremental: true,
+  incrementalFile: `reports/mutation/${name}.incremental.json`,
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  // 2 shared cores: one test process at a time, and generous timeouts, since a loaded machine is slow.
+  concurrency: 1,
+  timeoutMS: 20_000,
+  timeoutFactor: 3,
+  thresholds: { high: 90, low: 80, break: null },
+  // One temp dir per group, so two groups may run at once without removing each other's sandbox.
+  tempDirName: `.stryker-tmp-${name}`,
+  ignorePatterns: [
+    "data",
+    "reports",
+    ".stryker-tmp-*",
+    "coverage",
+    ".vitest-report.json",
+    "sdk/dist",
+    "**/*.tsbuildinfo",
+  ],
+  cleanTempDir: true,
+};
