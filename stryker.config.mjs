@@ -11,13 +11,13 @@
  */
 export const groups = {
   auth: {
-    mutate: ["server/src/auth/**/*.ts"],
+    mutate: ["server/src/auth/**/*.ts", "server/src/keys/**/*.ts"],
     tests: [
       "test/server/keys.test.ts",
       "test/server/key-administration.test.ts",
       "test/server/rate-limit.test.ts",
       "test/server/job-streams.test.ts",
-      "test/security/every-operation.test.ts",
+      "test/contract/server.test.ts",
       "test/security/secrets-at-rest.test.ts",
       "test/rules/authentication.test.ts",
       "test/rules/key-lifetimes.test.ts",
@@ -32,7 +32,7 @@ export const groups = {
       "test/server/rate-limit.test.ts",
       "test/server/health.test.ts",
       "test/server/trust-proxy.test.ts",
-      "test/security/every-operation.test.ts",
+      "test/contract/server.test.ts",
       "test/security/hostile-input.test.ts",
       "test/security/validation-holes.test.ts",
       "test/rules/authentication.test.ts",
@@ -46,8 +46,16 @@ export const groups = {
       "server/src/store/sqlite/requests.ts",
       "server/src/store/sqlite/idempotency.ts",
       "server/src/store/sqlite/outbox.ts",
+      // The rules every store shares, and the memory and PostgreSQL stores (issue 17, item 3).
+      "server/src/store/gcra.ts",
+      "server/src/store/job-rules.ts",
+      "server/src/store/memory/{keys,requests,idempotency,outbox}.ts",
+      "server/src/store/postgres/{keys,requests,idempotency,outbox}.ts",
     ],
     tests: [
+      "test/store/memory.test.ts",
+      "test/store/sqlite.test.ts",
+      "test/store/postgres.test.ts",
       "test/server/keys.test.ts",
       "test/server/key-administration.test.ts",
       "test/server/rate-limit.test.ts",
