@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll } from "vitest";
@@ -8,11 +5,14 @@ import { systemClock } from "../../server/src/clock.js";
 import { loadConfig } from "../../server/src/config.js";
 import { createCore } from "../../server/src/http/core.js";
 import { fetchHandler } from "../../server/src/http/fetch-adapter.js";
+import { memorySandboxFiles } from "../../server/src/jobs/memory-sandbox-files.js";
 import { createKey } from "../../server/src/keys/create-key.js";
 import { createLogger } from "../../server/src/logger.js";
 import type { FeatureModule } from "../../server/src/module.js";
 import { createFeatures } from "../../server/src/server.js";
 import { createMemoryStore } from "../../server/src/store/memory/index.js";
+import { DEFAULT_ARCHIVE_LIMITS } from "../../server/src/workspaces/limits.js";
+import { memoryWorkspaceFiles } from "../../server/src/workspaces/memory-workspace-files.js";
 import { PresetCatalog } from "../../server/src/workspaces/presets.js";
 import { driftScenarios } from "./drift-scenarios.js";
 import { contractScenarios } from "./scenarios.js";
@@ -22,12 +22,12 @@ import { updateScenarios } from "./update-scenarios.js";
 
 // Target (c), issue 9: the server's own core — the same handlers, no Koa, no socket — behind an msw handler
 // (fetchHandler: a web Request in, a Response out), on the in-memory store. What the mock is to become; it
-// passes the same suite as the mock and the server. Files still go to a temp dir (the Node SandboxFiles and
-// WorkspaceFiles); everything else is the runtime-neutral part (server/src/portable.ts).
+// passes the same suite as the mock and the server. Files stay in memory too (memoryWorkspaceFiles,
+// memorySandboxFiles): no disk, nothing but the runtime-neutral part (server/src/portable.ts).
 const baseURL = "https://core.knify.test";
-const dataDir = mkdtempSync(join(tmpdir(), "knify-core-msw-"));
 const env = {
-  KNIFY_DATA_DIR: dataDir,
+  // Never created: with in-memory files nothing is written under it.
+  KNIFY_DATA_DIR: "/nonexistent/knify-core-msw",
   KNIFY_WEBHOOK_ALLOW_PRIVATE: "1",
   KNIFY_SIMULATOR_DELAY_MS: "20",
   KNIFY_CONTINUE_WAIT_MS: "0",
@@ -35,6 +35,8 @@ const env = {
 const config = loadConfig(env);
 const store = createMemoryStore();
 const logger = createLogger("silent");
+const workspaces = memoryWorkspaceFiles(DEFAULT_ARCHIVE_LIMITS, config.uploadTimeoutMs);
+const files = { workspaces, sandboxes: memorySandboxFiles(workspaces.archiveOf) };
 const { modules, handlers } = createFeatures({
   store,
   clock: systemClock,
@@ -42,6 +44,7 @@ const { modules, handlers } = createFeatures({
   config,
   env,
   presets: new PresetCatalog(),
+  files,
 });
 const handle = fetchHandler(createCore({ store, clock: systemClock, logger, config, handlers }));
 const msw = setupServer(http.all(`${baseURL}/*`, ({ request }) => handle(request)));
@@ -64,7 +67,6 @@ beforeAll(async () => {
 afterAll(async () => {
   msw.close();
   for (const module of modules) await module.stop?.();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const target = (): ContractTarget => ({

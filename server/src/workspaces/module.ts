@@ -33,9 +33,10 @@ export function createWorkspacesModule(deps: ModuleDeps): FeatureModule {
       ...deps,
       limits,
       diskQuotaBytes,
-      files: diskWorkspaceFiles(deps.config.dataDir, limits, deps.logger),
+      files: deps.files?.workspaces ?? diskWorkspaceFiles(deps.config.dataDir, limits, deps.logger),
     }),
     async start() {
+      if (deps.files !== undefined) return; // injected files (e.g. in memory) leave nothing on disk
       await removeStaleTempFiles(deps.config.dataDir, createdAt).catch((err: unknown) =>
         deps.logger.warn({ err }, "could not remove stale workspace temp files"),
       );
