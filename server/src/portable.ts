@@ -18,6 +18,7 @@ export { SimulatedRunner } from "./jobs/simulated-runner.js";
 export { createKey, rotateKey } from "./keys/create-key.js";
 export { keyHandlers } from "./keys/handlers.js";
 export { webhookHandlers } from "./webhooks/handlers.js";
+export { createSecretBox, type SecretBox } from "./webhooks/seal.js";
 export { signWebhook } from "./webhooks/sign.js";
 export { DeliveryWorker } from "./webhooks/worker.js";
 export { workspaceHandlers } from "./workspaces/handlers.js";

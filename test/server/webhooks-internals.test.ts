@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,7 +12,8 @@ import { startServer } from "../../server/src/server.js";
 import { DEFAULT_RETRY_SCHEDULE_MS, loadWebhookSettings } from "../../server/src/webhooks/config.js";
 import { createDeliverer } from "../../server/src/webhooks/deliverer.js";
 import { nextAttemptAt } from "../../server/src/webhooks/schedule.js";
-import { createSecretBox, loadSecretKey } from "../../server/src/webhooks/secret-box.js";
+import { createSecretBox } from "../../server/src/webhooks/seal.js";
+import { loadSecretKey } from "../../server/src/webhooks/secret-box.js";
 import { generateWebhookSecret, signWebhook } from "../../server/src/webhooks/sign.js";
 import { blockedReason, checkWebhookUrl, type ResolveAll } from "../../server/src/webhooks/ssrf.js";
 
@@ -103,6 +105,24 @@ describe("secret box", () => {
     const data = Buffer.from(parts[3] ?? "", "base64");
     data[0] = (data[0] ?? 0) ^ 1;
     expect(() => box.open([parts[0], parts[1], parts[2], data.toString("base64")].join(":"), "we_1")).toThrow();
+  });
+
+  it("opens what node:crypto's AES-256-GCM sealed (secrets stored before the box became runtime-neutral)", () => {
+    const key = Buffer.alloc(32, 3);
+    const iv = Buffer.alloc(12, 5);
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    cipher.setAAD(Buffer.from("we_old", "utf8"));
+    const data = Buffer.concat([cipher.update("whsec_stored-before", "utf8"), cipher.final()]);
+    const sealed = ["v1", iv, cipher.getAuthTag(), data].map((p) => (typeof p === "string" ? p : p.toString("base64")));
+    expect(createSecretBox(key).open(sealed.join(":"), "we_old")).toBe("whsec_stored-before");
+    // And the other way round: what the box seals, node:crypto opens.
+    const [, ivB, tagB, dataB] = createSecretBox(key).seal("whsec_new", "we_new").split(":");
+    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(ivB ?? "", "base64"));
+    decipher.setAAD(Buffer.from("we_new", "utf8"));
+    decipher.setAuthTag(Buffer.from(tagB ?? "", "base64"));
+    expect(Buffer.concat([decipher.update(Buffer.from(dataB ?? "", "base64")), decipher.final()]).toString()).toBe(
+      "whsec_new",
+    );
   });
 
   it("takes KNIFY_SECRET_KEY as base64 or hex, and refuses a short one", () => {

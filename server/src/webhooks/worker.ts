@@ -4,7 +4,7 @@ import type { AttemptOutcome, ClaimedDelivery, WebhookRepo } from "../store/webh
 import type { WebhookSettings } from "./config.js";
 import type { Deliverer } from "./deliverer.js";
 import { nextAttemptAt } from "./schedule.js";
-import type { SecretBox } from "./secret-box.js";
+import type { SecretBox } from "./seal.js";
 import { signWebhook } from "./sign.js";
 
 /** What the worker needs; every side effect is injected. */
