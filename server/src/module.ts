@@ -1,11 +1,9 @@
 import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import type { Handlers } from "./http/operation.js";
-import type { SandboxFiles } from "./jobs/sandbox-files.js";
 import type { Logger } from "./logger.js";
 import type { Store } from "./store/store.js";
 import type { PresetCatalog } from "./workspaces/presets.js";
-import type { WorkspaceFiles } from "./workspaces/workspace-files.js";
 
 /** What every feature module gets. `env` carries the module's own KNIFY_* settings (tests pass their own). */
 export interface ModuleDeps {
@@ -16,11 +14,6 @@ export interface ModuleDeps {
   env: NodeJS.ProcessEnv;
   /** The pre-configured workspaces (`KNIFY_PRESET_WORKSPACES_DIR`), read once at start. */
   presets: PresetCatalog;
-  /**
-   * Where sandboxes and workspace files live; default on disk under `config.dataDir`. The core behind msw
-   * passes the in-memory ones (`memoryFiles`).
-   */
-  files?: { sandboxes: SandboxFiles; workspaces: WorkspaceFiles };
 }
 
 /**

@@ -33,7 +33,7 @@ async function bundleNeutral(options: BuildOptions): Promise<{ reached: string[]
   return { reached, text: result.outputFiles?.[0]?.text ?? "" };
 }
 
-it("server/src/portable.ts (core, handlers, scheduler, simulator, delivery worker) reaches no Node built-in", async () => {
+it("server/src/portable.ts (core, handlers, scheduler, simulator, delivery worker, memory API) reaches no Node built-in", async () => {
   const { reached, text } = await bundleNeutral({ entryPoints: [ENTRY] });
   expect(reached).toEqual([]);
   // It did bundle the pipeline and the handlers (the entry is not empty).

@@ -29,13 +29,13 @@ const RENEWALS_PER_LEASE = 6;
  * @example const jobs = createJobsModule(deps); await jobs.start?.();
  */
 export function createJobsModule(deps: ModuleDeps): FeatureModule {
-  const config = loadJobsConfig(deps.env);
+  const config = loadJobsConfig(deps.env, deps.config.replicaId);
   const { store, clock, logger } = deps;
   const createdAt = Date.now();
   const notifier = new JobNotifier();
   const runs = new RunRegistry();
   const webhook = jobWebhooks(clock);
-  const sandboxes = deps.files?.sandboxes ?? diskSandboxFiles(deps.config.dataDir, deps.presets, logger);
+  const sandboxes = diskSandboxFiles(deps.config.dataDir, deps.presets, logger);
   const schedulerDeps = {
     store,
     clock,
@@ -130,16 +130,12 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
       if (recovered.failed.length + recovered.requeued.length > 0) {
         logger.warn({ failed: recovered.failed, requeued: recovered.requeued }, "recovered jobs after a restart");
       }
-      // Before any turn starts here: sandboxes of jobs that no longer exist, and copies cut short by a crash
-      // (on disk only: injected sandboxes, such as the in-memory ones, start empty).
-      const orphans =
-        deps.files === undefined
-          ? await sweepOrphanSandboxes(
-              sandboxesDir(deps.config.dataDir),
-              await store.sandboxes.liveSandboxIds(),
-              createdAt,
-            )
-          : [];
+      // Before any turn starts here: sandboxes of jobs that no longer exist, and copies cut short by a crash.
+      const orphans = await sweepOrphanSandboxes(
+        sandboxesDir(deps.config.dataDir),
+        await store.sandboxes.liveSandboxIds(),
+        createdAt,
+      );
       if (orphans.length > 0) logger.warn({ removed: orphans }, "removed orphaned sandbox directories");
       // Other replicas' commits (PostgreSQL): SSE followers and idle schedulers here wake at once, not at their poll.
       unfollow = store.feed?.onJob((jobId, queued) => {
