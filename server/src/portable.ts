@@ -18,6 +18,7 @@ export { SimulatedRunner } from "./jobs/simulated-runner.js";
 export { createKey, rotateKey } from "./keys/create-key.js";
 export { keyHandlers } from "./keys/handlers.js";
 export { createMemoryApi, type MemoryApi, type MemoryApiOptions, silentLogger } from "./memory-api.js";
+export { fetchDeliverer } from "./webhooks/fetch-deliverer.js";
 export { webhookHandlers } from "./webhooks/handlers.js";
 export { createSecretBox, type SecretBox } from "./webhooks/seal.js";
 export { signWebhook } from "./webhooks/sign.js";

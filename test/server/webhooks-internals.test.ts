@@ -11,6 +11,7 @@ import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
 import { DEFAULT_RETRY_SCHEDULE_MS, loadWebhookSettings } from "../../server/src/webhooks/config.js";
 import { createDeliverer } from "../../server/src/webhooks/deliverer.js";
+import { fetchDeliverer } from "../../server/src/webhooks/fetch-deliverer.js";
 import { nextAttemptAt } from "../../server/src/webhooks/schedule.js";
 import { createSecretBox } from "../../server/src/webhooks/seal.js";
 import { loadSecretKey } from "../../server/src/webhooks/secret-box.js";
@@ -329,6 +330,35 @@ describe("createDeliverer", () => {
     expect(result.error).toContain("redirect to /elsewhere not followed");
     expect(requests.some((r) => r.path === "/elsewhere")).toBe(false);
     await deliverer.close();
+  });
+
+  it("fetchDeliverer (runtime-neutral): posts, follows no redirect, refuses blocked literals, keeps its deadline", async () => {
+    const open = fetchDeliverer({ allowPrivate: true, ...timeouts });
+    expect(await open.send(request(`http://127.0.0.1:${port}/fetch-ok`))).toMatchObject({
+      statusCode: 200,
+      error: null,
+      aborted: false,
+    });
+    expect(requests.at(-1)).toMatchObject({ path: "/fetch-ok", body: '{"ok":true}' });
+    const redirected = await open.send(request(`http://127.0.0.1:${port}/redirect`));
+    expect(redirected).toMatchObject({
+      statusCode: 307,
+      error: "redirect to /elsewhere not followed: register the final URL",
+    });
+    expect(requests.some((r) => r.path === "/elsewhere")).toBe(false);
+    const timedOut = await open.send(request(`http://127.0.0.1:${port}/slow`));
+    expect(timedOut).toMatchObject({ statusCode: null, error: "no answer within 1400 ms", aborted: false });
+    const controller = new AbortController();
+    const pending = open.send(request(`http://127.0.0.1:${port}/slow`, controller.signal));
+    setImmediate(() => controller.abort());
+    expect(await pending).toMatchObject({ statusCode: null, aborted: true });
+
+    const before = requests.length;
+    const guarded = await fetchDeliverer({ allowPrivate: false, ...timeouts }).send(
+      request(`http://127.0.0.1:${port}/literal`),
+    );
+    expect(guarded).toMatchObject({ statusCode: null, error: "refused: 127.0.0.1 is a loopback address" });
+    expect(requests.length).toBe(before);
   });
 
   it("gives up on a receiver that sends no headers in time, and reports an abort as such", async () => {
