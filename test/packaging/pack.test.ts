@@ -22,13 +22,16 @@ function run(command: string, args: string[], cwd: string): Promise<{ code: numb
 }
 
 it("npm pack on a clone without dist/ builds it (prepack), and the tarball installs and runs in an empty app", async () => {
-  // A clone's layout: the workspace root (tsconfig.base.json, node_modules) and sdk/ without dist/.
+  // A clone's layout: the workspace root (tsconfig.base.json, node_modules), sdk/ without dist/, and the server's
+  // sources, which `./testing` bundles (it runs the server's rules).
   const clone = join(work, "clone");
   mkdirSync(join(clone, "sdk"), { recursive: true });
   cpSync(join(ROOT, "tsconfig.base.json"), join(clone, "tsconfig.base.json"));
   for (const entry of ["package.json", "src", "tsconfig.json", "tsup.config.ts", "README.md", "LICENSE"]) {
     cpSync(join(ROOT, "sdk", entry), join(clone, "sdk", entry), { recursive: true });
   }
+  cpSync(join(ROOT, "server", "src"), join(clone, "server", "src"), { recursive: true });
+  cpSync(join(ROOT, "server", "package.json"), join(clone, "server", "package.json"));
   symlinkSync(join(ROOT, "node_modules"), join(clone, "node_modules"), "dir");
 
   const packed = await run("npm", ["pack", "--pack-destination", work], join(clone, "sdk"));
