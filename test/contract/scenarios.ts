@@ -413,6 +413,38 @@ export function contractScenarios(target: () => ContractTarget): void {
       }
     });
 
+    it("refuses an upload that is not a usable multipart .tar.gz, with the problem's code", async () => {
+      const { key } = await keyed();
+      const gzip = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      const upload = async (parts: [string, string | Blob][], contentType?: string) => {
+        const form = new FormData();
+        for (const [name, value] of parts) form.append(name, value as string);
+        const body = contentType === undefined ? form : "workspace=x";
+        const headers: Record<string, string> = { authorization: `Bearer ${key.api_key}` };
+        if (contentType !== undefined) headers["content-type"] = contentType;
+        const response = await fetch(`${target().baseURL}/workspaces`, { method: "POST", headers, body });
+        return { status: response.status, code: ((await response.json()) as { code?: string }).code };
+      };
+      const file = (bytes: Uint8Array) => new Blob([bytes as Uint8Array<ArrayBuffer>]);
+      expect(
+        await upload([
+          ["name", `x-${unique()}`],
+          ["workspace", file(new TextEncoder().encode("plain"))],
+        ]),
+      ).toEqual({ status: 400, code: "invalid_archive" });
+      expect(await upload([["workspace", file(gzip)]])).toEqual({ status: 400, code: "validation_failed" });
+      expect(
+        await upload([
+          ["name", "../bad"],
+          ["workspace", file(gzip)],
+        ]),
+      ).toEqual({
+        status: 400,
+        code: "validation_failed",
+      });
+      expect(await upload([], "text/plain")).toEqual({ status: 415, code: "unsupported_media_type" });
+    });
+
     it("tarballs made by the system tar are accepted too", async () => {
       const { client } = await keyed();
       const dir = makeDir();

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build } from "esbuild";
 import { expect, it } from "vitest";
@@ -5,6 +6,8 @@ import { expect, it } from "vitest";
 // Issue 9: the core runs in the server (Koa) and in @knify/sdk/testing (msw) alike, so nothing it reaches
 // may need Node. Bundling its entry for a neutral platform lists every built-in module it would import.
 const ENTRY = fileURLToPath(new URL("../../server/src/portable.ts", import.meta.url));
+// What users load as `@knify/sdk/testing`: the built ESM bundle (npm test builds dist/ first).
+const TESTING_BUNDLE = fileURLToPath(new URL("../../sdk/dist/testing.js", import.meta.url));
 const BUILTIN =
   /^node:|^(assert|buffer|child_process|crypto|dns|events|fs|http|https|net|os|path|perf_hooks|stream|string_decoder|tls|tty|url|util|worker_threads|zlib)(\/.*)?$/;
 
@@ -33,12 +36,23 @@ async function bundleNeutral(options: BuildOptions): Promise<{ reached: string[]
   return { reached, text: result.outputFiles?.[0]?.text ?? "" };
 }
 
-it("server/src/portable.ts (core, handlers, scheduler, simulator, delivery worker) reaches no Node built-in", async () => {
+it("server/src/portable.ts (core, handlers, scheduler, simulator, delivery worker, memory API) reaches no Node built-in", async () => {
   const { reached, text } = await bundleNeutral({ entryPoints: [ENTRY] });
   expect(reached).toEqual([]);
   // It did bundle the pipeline and the handlers (the entry is not empty).
   expect(text).toContain("idempotency_key_reused");
   expect(text).toContain("job_cleaned_up");
+}, 60_000);
+
+it("the built `@knify/sdk/testing` bundle reaches no Node built-in (it runs in a browser's msw too)", async () => {
+  if (!existsSync(TESTING_BUNDLE)) throw new Error("sdk/dist is missing: run `npm run build` (npm test does) first.");
+  // Its peer dependencies are the consumer's (msw has a browser build of its own): only the SDK's code is checked.
+  const { reached, text } = await bundleNeutral({
+    entryPoints: [TESTING_BUNDLE],
+    external: ["msw", "msw/*", "ajv", "ajv/*", "ajv-formats"],
+  });
+  expect(reached).toEqual([]);
+  expect(text).toContain("createKnifyMock");
 }, 60_000);
 
 it("notices a Node built-in when one is reachable (the check can fail)", async () => {

@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,8 +11,10 @@ import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
 import { DEFAULT_RETRY_SCHEDULE_MS, loadWebhookSettings } from "../../server/src/webhooks/config.js";
 import { createDeliverer } from "../../server/src/webhooks/deliverer.js";
+import { fetchDeliverer } from "../../server/src/webhooks/fetch-deliverer.js";
 import { nextAttemptAt } from "../../server/src/webhooks/schedule.js";
-import { createSecretBox, loadSecretKey } from "../../server/src/webhooks/secret-box.js";
+import { createSecretBox } from "../../server/src/webhooks/seal.js";
+import { loadSecretKey } from "../../server/src/webhooks/secret-box.js";
 import { generateWebhookSecret, signWebhook } from "../../server/src/webhooks/sign.js";
 import { blockedReason, checkWebhookUrl, type ResolveAll } from "../../server/src/webhooks/ssrf.js";
 
@@ -103,6 +106,24 @@ describe("secret box", () => {
     const data = Buffer.from(parts[3] ?? "", "base64");
     data[0] = (data[0] ?? 0) ^ 1;
     expect(() => box.open([parts[0], parts[1], parts[2], data.toString("base64")].join(":"), "we_1")).toThrow();
+  });
+
+  it("opens what node:crypto's AES-256-GCM sealed (secrets stored before the box became runtime-neutral)", () => {
+    const key = Buffer.alloc(32, 3);
+    const iv = Buffer.alloc(12, 5);
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    cipher.setAAD(Buffer.from("we_old", "utf8"));
+    const data = Buffer.concat([cipher.update("whsec_stored-before", "utf8"), cipher.final()]);
+    const sealed = ["v1", iv, cipher.getAuthTag(), data].map((p) => (typeof p === "string" ? p : p.toString("base64")));
+    expect(createSecretBox(key).open(sealed.join(":"), "we_old")).toBe("whsec_stored-before");
+    // And the other way round: what the box seals, node:crypto opens.
+    const [, ivB, tagB, dataB] = createSecretBox(key).seal("whsec_new", "we_new").split(":");
+    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(ivB ?? "", "base64"));
+    decipher.setAAD(Buffer.from("we_new", "utf8"));
+    decipher.setAuthTag(Buffer.from(tagB ?? "", "base64"));
+    expect(Buffer.concat([decipher.update(Buffer.from(dataB ?? "", "base64")), decipher.final()]).toString()).toBe(
+      "whsec_new",
+    );
   });
 
   it("takes KNIFY_SECRET_KEY as base64 or hex, and refuses a short one", () => {
@@ -309,6 +330,35 @@ describe("createDeliverer", () => {
     expect(result.error).toContain("redirect to /elsewhere not followed");
     expect(requests.some((r) => r.path === "/elsewhere")).toBe(false);
     await deliverer.close();
+  });
+
+  it("fetchDeliverer (runtime-neutral): posts, follows no redirect, refuses blocked literals, keeps its deadline", async () => {
+    const open = fetchDeliverer({ allowPrivate: true, ...timeouts });
+    expect(await open.send(request(`http://127.0.0.1:${port}/fetch-ok`))).toMatchObject({
+      statusCode: 200,
+      error: null,
+      aborted: false,
+    });
+    expect(requests.at(-1)).toMatchObject({ path: "/fetch-ok", body: '{"ok":true}' });
+    const redirected = await open.send(request(`http://127.0.0.1:${port}/redirect`));
+    expect(redirected).toMatchObject({
+      statusCode: 307,
+      error: "redirect to /elsewhere not followed: register the final URL",
+    });
+    expect(requests.some((r) => r.path === "/elsewhere")).toBe(false);
+    const timedOut = await open.send(request(`http://127.0.0.1:${port}/slow`));
+    expect(timedOut).toMatchObject({ statusCode: null, error: "no answer within 1400 ms", aborted: false });
+    const controller = new AbortController();
+    const pending = open.send(request(`http://127.0.0.1:${port}/slow`, controller.signal));
+    setImmediate(() => controller.abort());
+    expect(await pending).toMatchObject({ statusCode: null, aborted: true });
+
+    const before = requests.length;
+    const guarded = await fetchDeliverer({ allowPrivate: false, ...timeouts }).send(
+      request(`http://127.0.0.1:${port}/literal`),
+    );
+    expect(guarded).toMatchObject({ statusCode: null, error: "refused: 127.0.0.1 is a loopback address" });
+    expect(requests.length).toBe(before);
   });
 
   it("gives up on a receiver that sends no headers in time, and reports an abort as such", async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Permission } from "../../server/src/auth/permissions.js";
 import { ManualClock } from "../../server/src/clock.js";
 import { spec } from "../../server/src/spec.js";
-import { readArchiveLimits } from "../../server/src/workspaces/module.js";
+import { readArchiveLimits } from "../../server/src/workspaces/limits.js";
 import { workspaceFilesDir } from "../../server/src/workspaces/paths.js";
 import { rawTarGz } from "../fixtures/archives/raw-tar.js";
 import { startTestServer, type TestServer } from "../support/server.js";

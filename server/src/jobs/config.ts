@@ -1,4 +1,4 @@
-import { ConfigError, envInteger, replicaIdFrom } from "../config.js";
+import { ConfigError, envInteger } from "../settings.js";
 import { readDiskQuota } from "../workspaces/quota-setting.js";
 
 /** The runners a server can be configured with (`KNIFY_RUNNER`). Test-mode jobs always use `simulated`. */
@@ -39,9 +39,9 @@ export const DEFAULT_SANDBOX_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Reads and validates the jobs settings; throws `ConfigError` with a message naming the bad variable.
- * @example const config = loadJobsConfig({ KNIFY_RUNNER: "command", KNIFY_AGENT_COMMAND: "cursor-agent -p \"$1\"" });
+ * @example const config = loadJobsConfig({ KNIFY_RUNNER: "command", KNIFY_AGENT_COMMAND: "cursor-agent -p \"$1\"" }, "replica-1");
  */
-export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
+export function loadJobsConfig(env: NodeJS.ProcessEnv, replicaId: string): JobsConfig {
   const runner = env.KNIFY_RUNNER || "simulated";
   if (runner !== "simulated" && runner !== "command" && runner !== "agents") {
     throw new ConfigError(`KNIFY_RUNNER must be "simulated", "command" or "agents"; got ${JSON.stringify(runner)}.`);
@@ -59,7 +59,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
     jobTimeoutMs: envInteger(env, "KNIFY_JOB_TIMEOUT_MS", 30 * 60 * 1000, 1, 7 * 24 * 60 * 60 * 1000),
     maxConcurrentJobs: envInteger(env, "KNIFY_MAX_CONCURRENT_JOBS", 4, 1, 10_000),
     testModeMaxActiveJobs: envInteger(env, "KNIFY_TEST_MODE_MAX_ACTIVE_JOBS", 5, 1, 10_000),
-    replicaId: replicaIdFrom(env),
+    replicaId,
     leaseMs: envInteger(env, "KNIFY_JOB_LEASE_MS", 60_000, 600, 3_600_000),
     sseKeepAliveMs: envInteger(env, "KNIFY_SSE_KEEPALIVE_MS", 15_000, 10, 3_600_000),
     maxStreamsPerKey: envInteger(env, "KNIFY_MAX_STREAMS_PER_KEY", 20, 1, 10_000),

@@ -29,7 +29,7 @@ const RENEWALS_PER_LEASE = 6;
  * @example const jobs = createJobsModule(deps); await jobs.start?.();
  */
 export function createJobsModule(deps: ModuleDeps): FeatureModule {
-  const config = loadJobsConfig(deps.env);
+  const config = loadJobsConfig(deps.env, deps.config.replicaId);
   const { store, clock, logger } = deps;
   const createdAt = Date.now();
   const notifier = new JobNotifier();

@@ -1,4 +1,4 @@
-import { ConfigError, envInteger } from "../config.js";
+import { ConfigError, envInteger } from "../settings.js";
 
 /** The webhooks feature's settings, read from its own `KNIFY_WEBHOOK_*` variables. */
 export interface WebhookSettings {

@@ -2,40 +2,11 @@ import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import type { WebhookSettings } from "./config.js";
+import { type Deliverer, describeFailure, redirectError } from "./delivery.js";
 import { guardedLookup } from "./guarded-lookup.js";
 import { blockedReason, hostOf, type ResolveAll } from "./ssrf.js";
 
-/** One POST of a delivery. */
-export interface DeliveryRequest {
-  url: string;
-  body: Buffer;
-  headers: Record<string, string>;
-  /** Aborts the attempt (server shutdown); the result then has `aborted: true` and must not count. */
-  signal?: AbortSignal;
-}
-
-/** What came of one attempt: a status code, or an error when no response came. */
-export interface DeliveryResult {
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-  aborted: boolean;
-}
-
-/** Sends webhook requests. Injected, so the worker can be tested with a fake. */
-export interface Deliverer {
-  send(request: DeliveryRequest): Promise<DeliveryResult>;
-  close(): Promise<void>;
-}
-
-const MAX_ERROR_LENGTH = 500;
-
-function describe(error: unknown): string {
-  const e = error as { code?: unknown; message?: unknown };
-  const message = typeof e.message === "string" && e.message !== "" ? e.message : String(error);
-  const code = typeof e.code === "string" && !message.includes(e.code) ? `${e.code}: ` : "";
-  return `${code}${message}`.slice(0, MAX_ERROR_LENGTH);
-}
+export type { Deliverer, DeliveryRequest, DeliveryResult } from "./delivery.js";
 
 /**
  * The production deliverer: `undici.request` on one pooled keep-alive Agent, with connect, headers and body
@@ -80,13 +51,15 @@ export function createDeliverer(
         // The answer is the status; a receiver that trickles or breaks its body does not change it.
         await response.body.dump().catch(() => undefined);
         const location = response.headers.location;
-        const error =
-          response.statusCode >= 300 && response.statusCode < 400
-            ? `redirect${typeof location === "string" ? ` to ${location.slice(0, 200)}` : ""} not followed: register the final URL`
-            : null;
+        const error = redirectError(response.statusCode, typeof location === "string" ? location : null);
         return { statusCode: response.statusCode, error, durationMs: elapsed(), aborted: false };
       } catch (error) {
-        return { statusCode: null, error: describe(error), durationMs: elapsed(), aborted: signal?.aborted ?? false };
+        return {
+          statusCode: null,
+          error: describeFailure(error),
+          durationMs: elapsed(),
+          aborted: signal?.aborted ?? false,
+        };
       }
     },
     async close() {

@@ -6,7 +6,7 @@ import { newId } from "../ids.js";
 import type { Store } from "../store/store.js";
 import type { WebhookEndpointRecord } from "../store/webhooks-repo.js";
 import { presentDelivery, presentEndpoint } from "./present.js";
-import type { SecretBox } from "./secret-box.js";
+import type { SecretBox } from "./seal.js";
 import { generateWebhookSecret } from "./sign.js";
 import { checkWebhookUrl, type ResolveAll } from "./ssrf.js";
 

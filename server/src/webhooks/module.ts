@@ -3,7 +3,8 @@ import { loadWebhookSettings } from "./config.js";
 import { createDeliverer } from "./deliverer.js";
 import { systemResolveAll } from "./guarded-lookup.js";
 import { webhookHandlers } from "./handlers.js";
-import { createSecretBox, loadSecretKey } from "./secret-box.js";
+import { createSecretBox } from "./seal.js";
+import { loadSecretKey } from "./secret-box.js";
 import { DeliveryWorker } from "./worker.js";
 
 /**

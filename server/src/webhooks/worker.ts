@@ -2,9 +2,9 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { AttemptOutcome, ClaimedDelivery, WebhookRepo } from "../store/webhooks-repo.js";
 import type { WebhookSettings } from "./config.js";
-import type { Deliverer } from "./deliverer.js";
+import type { Deliverer } from "./delivery.js";
 import { nextAttemptAt } from "./schedule.js";
-import type { SecretBox } from "./secret-box.js";
+import type { SecretBox } from "./seal.js";
 import { signWebhook } from "./sign.js";
 
 /** What the worker needs; every side effect is injected. */
@@ -124,7 +124,7 @@ export class DeliveryWorker {
       await repo.recordAttempt(claim, { at, statusCode: null, error, durationMs: 0 }, this.afterFailure(claim));
       return;
     }
-    const body = Buffer.from(claim.body, "utf8");
+    const body = new TextEncoder().encode(claim.body);
     const headers = {
       "content-type": "application/json",
       "user-agent": this.deps.userAgent,

@@ -1,3 +1,5 @@
+import { envInteger } from "../settings.js";
+
 /** Caps applied to an uploaded workspace archive (spec: `POST /workspaces`). */
 export interface ArchiveLimits {
   /** Bytes of the `.tar.gz` as uploaded (413 when over). */
@@ -48,6 +50,23 @@ export function resolveArchiveLimits(overrides: Partial<ArchiveLimits> = {}): Ar
       throw new RangeError(`archive limit ${key} must be a positive integer, got ${String(value)}`);
     }
     limits[key] = value;
+  }
+  return limits;
+}
+
+/** The settings this module reads from `deps.env`, each overriding one of the spec's default caps. */
+const LIMIT_SETTINGS = {
+  KNIFY_WORKSPACE_MAX_BYTES: "maxCompressedBytes",
+  KNIFY_WORKSPACE_MAX_EXTRACTED_BYTES: "maxTotalBytes",
+  KNIFY_WORKSPACE_MAX_ENTRIES: "maxEntries",
+  KNIFY_WORKSPACE_MAX_COMPRESSION_RATIO: "maxCompressionRatio",
+} as const satisfies Record<string, keyof ArchiveLimits>;
+
+/** The archive caps: the spec's defaults, lowered or raised by the KNIFY_WORKSPACE_* settings. */
+export function readArchiveLimits(env: NodeJS.ProcessEnv): ArchiveLimits {
+  const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS };
+  for (const [name, field] of Object.entries(LIMIT_SETTINGS)) {
+    limits[field] = envInteger(env, name, limits[field], 1, Number.MAX_SAFE_INTEGER);
   }
   return limits;
 }

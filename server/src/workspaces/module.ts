@@ -1,19 +1,10 @@
 import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { envInteger } from "../config.js";
 import type { FeatureModule, ModuleDeps } from "../module.js";
 import { diskWorkspaceFiles } from "./disk-workspace-files.js";
 import { workspaceHandlers } from "./handlers.js";
-import { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS } from "./limits.js";
+import { readArchiveLimits } from "./limits.js";
 import { readDiskQuota } from "./quota-setting.js";
-
-/** The settings this module reads from `deps.env`, each overriding one of the spec's default caps. */
-const LIMIT_SETTINGS = {
-  KNIFY_WORKSPACE_MAX_BYTES: "maxCompressedBytes",
-  KNIFY_WORKSPACE_MAX_EXTRACTED_BYTES: "maxTotalBytes",
-  KNIFY_WORKSPACE_MAX_ENTRIES: "maxEntries",
-  KNIFY_WORKSPACE_MAX_COMPRESSION_RATIO: "maxCompressionRatio",
-} as const satisfies Record<string, keyof ArchiveLimits>;
 
 /**
  * The workspaces feature: upload, list, get, replace and delete (`/workspaces`). Reads its caps from
@@ -41,15 +32,6 @@ export function createWorkspacesModule(deps: ModuleDeps): FeatureModule {
       );
     },
   };
-}
-
-/** The archive caps: the spec's defaults, lowered or raised by the KNIFY_WORKSPACE_* settings. */
-export function readArchiveLimits(env: NodeJS.ProcessEnv): ArchiveLimits {
-  const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS };
-  for (const [name, field] of Object.entries(LIMIT_SETTINGS)) {
-    limits[field] = envInteger(env, name, limits[field], 1, Number.MAX_SAFE_INTEGER);
-  }
-  return limits;
 }
 
 /**

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
-import { PATTERNS } from "../generated/constants.js";
 import type { CoreRequest } from "../http/request.js";
 import { ArchiveError } from "./archive-error.js";
 import { type ArchiveLimits, resolveArchiveLimits } from "./limits.js";
+import { checkContentType, FRAMING_BYTES, MAX_NAME_BYTES, nameProblem, PARTS_HINT, tooLarge } from "./upload-rules.js";
 
 /** Options of {@link parseWorkspaceUpload}. */
 export interface ParseWorkspaceUploadOptions {
@@ -28,14 +28,6 @@ export interface WorkspaceUpload {
   /** Removes the temp archive; safe to call more than once. */
   cleanup(): Promise<void>;
 }
-
-/** Spec `WorkspaceName`: 1–64 letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
-const NAME_PATTERN = new RegExp(PATTERNS.WorkspaceName, "u");
-const MAX_NAME_BYTES = 64;
-// Multipart framing allowed beyond the archive: boundaries, part headers (busboy caps each block at 16 KiB,
-// and at most two parts are read) and the name field.
-const FRAMING_BYTES = 64 * 1024;
-const PARTS_HINT = "send one file part `workspace` (the .tar.gz) and at most one field `name`";
 
 /**
  * Reads a `multipart/form-data` workspace upload (spec: `CreateWorkspaceRequest` / `ReplaceWorkspaceRequest`),
@@ -157,14 +149,10 @@ export async function parseWorkspaceUpload(
         refuse(`unknown part ${JSON.stringify(part ?? "")}: ${PARTS_HINT}`);
       } else if (name !== undefined) {
         refuse(`more than one \`name\` part: ${PARTS_HINT}`);
-      } else if (info.valueTruncated || Buffer.byteLength(value) > MAX_NAME_BYTES) {
-        refuse(`part \`name\` is longer than ${MAX_NAME_BYTES} bytes`);
-      } else if (!NAME_PATTERN.test(value)) {
-        refuse(
-          `name ${JSON.stringify(value)} is not allowed: use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
-        );
       } else {
-        name = value;
+        const problem = nameProblem(value, info.valueTruncated);
+        if (problem === null) name = value;
+        else refuse(problem);
       }
     });
 
@@ -216,18 +204,4 @@ export async function parseWorkspaceUpload(
       req.pipe(parser);
     }, finish);
   });
-}
-
-function checkContentType(header: string | undefined): void {
-  const mediaType = header?.split(";", 1)[0]?.trim().toLowerCase();
-  if (mediaType !== "multipart/form-data") {
-    throw new ArchiveError(
-      "unsupported_media_type",
-      `send the body as multipart/form-data (got ${header ? JSON.stringify(header) : "no Content-Type"}): ${PARTS_HINT}`,
-    );
-  }
-}
-
-function tooLarge(cap: number): ArchiveError {
-  return new ArchiveError("payload_too_large", `the workspace archive is over the limit of ${cap} bytes`);
 }

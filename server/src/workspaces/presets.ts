@@ -3,48 +3,15 @@ import { join, resolve } from "node:path";
 import { ConfigError } from "../config.js";
 import { PATTERNS } from "../generated/constants.js";
 import type { Logger } from "../logger.js";
-import type { WorkspaceRecord } from "../store/workspaces-repo.js";
+import { PresetCatalog, type PresetWorkspace } from "./preset-catalog.js";
 import { PRESET_ID_PREFIX } from "./preset-id.js";
+
+export { PresetCatalog, type PresetWorkspace } from "./preset-catalog.js";
 
 /** The sub-directory names that may be presets: the spec's `WorkspaceName` pattern. */
 const NAME = new RegExp(PATTERNS.WorkspaceName, "u");
 /** `ws_preset_` + the name with `.`/`-` as `_` must fit the spec's `WorkspaceIdValue` (64 characters after `ws_`). */
 const MAX_ID_NAME = 64 - (PRESET_ID_PREFIX.length - "ws_".length);
-
-/** A pre-configured workspace: a sub-directory of `KNIFY_PRESET_WORKSPACES_DIR`, read-only through the API. */
-export interface PresetWorkspace extends WorkspaceRecord {
-  /** The directory whose files a job's sandbox is copied from. */
-  dir: string;
-}
-
-/**
- * The server's pre-configured workspaces (Knify's docs name one: `/workspaces/e2e-tests`). Each sub-directory
- * of `KNIFY_PRESET_WORKSPACES_DIR` is one, at `/workspaces/<dir name>`, with the id `ws_preset_<name>`
- * (`.` and `-` written `_`). They are read once, at start: presets are the operator's, not the API's.
- */
-export class PresetCatalog {
-  readonly #byName = new Map<string, PresetWorkspace>();
-  readonly #byId = new Map<string, PresetWorkspace>();
-
-  constructor(presets: PresetWorkspace[] = []) {
-    for (const preset of presets) {
-      this.#byName.set(preset.name, preset);
-      this.#byId.set(preset.id, preset);
-    }
-  }
-
-  list(): PresetWorkspace[] {
-    return [...this.#byId.values()];
-  }
-
-  byId(id: string): PresetWorkspace | undefined {
-    return this.#byId.get(id);
-  }
-
-  byName(name: string): PresetWorkspace | undefined {
-    return this.#byName.get(name);
-  }
-}
 
 /**
  * Reads `KNIFY_PRESET_WORKSPACES_DIR` (unset: no presets). A setting that is not a readable directory stops

@@ -1,4 +1,4 @@
-import { envInteger } from "../config.js";
+import { envInteger } from "../settings.js";
 import { DEFAULT_DISK_QUOTA_BYTES } from "./quota.js";
 
 /** Reads `KNIFY_WORKSPACE_DISK_QUOTA_BYTES`; throws a `ConfigError` naming it when invalid. */
