@@ -68,7 +68,12 @@ export const groups = {
     ],
   },
   webhooks: {
-    mutate: ["server/src/webhooks/sign.ts", "server/src/webhooks/ssrf.ts", "server/src/webhooks/worker.ts"],
+    mutate: [
+      "server/src/webhooks/sign.ts",
+      "server/src/webhooks/ssrf.ts",
+      "server/src/webhooks/guarded-lookup.ts",
+      "server/src/webhooks/worker.ts",
+    ],
     // The delivery worker runs on its own timers, so per-test coverage pins its code on whichever test
     // happened to be running, and the test that would kill a mutant is not run (a 503 counted as success
     // was reported survived, yet fails the retry tests): every mutant here runs every test of the group.

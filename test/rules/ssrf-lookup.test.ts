@@ -1,6 +1,7 @@
 import type { LookupAddress } from "node:dns";
 import { describe, expect, it } from "vitest";
-import { BlockedAddressError, guardedLookup, type ResolveAll } from "../../server/src/webhooks/ssrf.js";
+import { BlockedAddressError, guardedLookup } from "../../server/src/webhooks/guarded-lookup.js";
+import type { ResolveAll } from "../../server/src/webhooks/ssrf.js";
 
 // Issue 17, from the mutation run of server/src/webhooks/ssrf.ts: the lookup a delivery's socket connects
 // through (the DNS-rebinding guard) had one test. Here each answer it can give, with a resolver injected.
