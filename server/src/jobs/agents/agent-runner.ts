@@ -1,9 +1,7 @@
-import type { ChildProcess } from "node:child_process";
-import { formatDuration, KILL_GRACE_MS, killGroup, STDERR_TAIL_CHARS, splitLines } from "../command-runner.js";
 import type { Isolation, PreparedJail, SandboxLimits } from "../isolation/isolation.js";
-import { detectLimit, limitError } from "../isolation/limits.js";
-import { spawnJailed } from "../isolation/spawn-jailed.js";
+import { limitError } from "../isolation/limits.js";
 import type { RunContext, Runner, RunOutcome, TurnReport } from "../runner.js";
+import { STDERR_TAIL_CHARS, superviseJailed } from "../supervise.js";
 import { type AgentAdapter, adapterFor } from "./adapter.js";
 import { type AgentJobEvent, cut, type JobErrorCode, type Parsed } from "./agent-events.js";
 import { agentPrompt } from "./prompt.js";
@@ -86,8 +84,8 @@ export class AgentRunner implements Runner {
     }
   }
 
-  /** Spawns the jail and turns its output and end into events and an outcome. */
-  private supervise(
+  /** Supervises the jailed agent, parsing its stdout into events, and turns its end into the outcome. */
+  private async supervise(
     context: RunContext,
     adapter: AgentAdapter,
     bin: string,
@@ -107,83 +105,30 @@ export class AgentRunner implements Runner {
         context.emit(bounded(event));
       }
     };
-
-    return new Promise<RunOutcome>((resolve) => {
-      let child: ChildProcess;
-      try {
-        child = spawnJailed(jail);
-      } catch (error) {
-        resolve({
-          status: "failed",
-          code: "agent_failed",
-          error: `could not start ${bin}: ${(error as Error).message}`,
-        });
-        return;
-      }
-      let stderrTail = "";
-      let stopped: { code: JobErrorCode; error: string } | null = null;
-      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-      let killTimer: NodeJS.Timeout | undefined;
-
-      const stop = (reason: { code: JobErrorCode; error: string }) => {
-        if (stopped !== null || exit !== null) return;
-        stopped = reason;
-        killGroup(child, "SIGTERM");
-        killTimer = setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS);
-      };
-      const timeout = setTimeout(
-        () => stop({ code: "timed_out", error: `timed out after ${formatDuration(this.options.timeoutMs)}` }),
-        this.options.timeoutMs,
-      );
+    const end = await superviseJailed(jail, {
+      timeoutMs: this.options.timeoutMs,
+      signal: context.signal,
       // The scheduler already recorded why (cancel, cleanup, shutdown): this outcome is not stored.
-      const onAbort = () => stop({ code: "interrupted", error: "aborted" });
-      context.signal.addEventListener("abort", onAbort, { once: true });
-      if (context.signal.aborted) onAbort();
-
-      splitLines(child.stdout, (line) => take(parser.line(line)), MAX_JSON_LINE_CHARS);
-      splitLines(child.stderr, (raw) => {
+      abortCode: "interrupted",
+      onStdout: (line) => take(parser.line(line)),
+      stdoutMaxChars: MAX_JSON_LINE_CHARS,
+      onStderr: (raw) => {
         const line = redact(raw);
-        stderrTail = `${stderrTail}${line}\n`.slice(-STDERR_TAIL_CHARS);
         context.output("stderr", line);
-      });
-
-      let settled = false;
-      const settle = () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timeout);
-        clearTimeout(killTimer);
-        context.signal.removeEventListener("abort", onAbort);
-        take(parser.end());
-        const limit = stopped === null && exit !== null && exit.code !== 0 ? detectLimit(exit, stderrTail) : null;
-        if (limit !== null) stopped = { code: "sandbox_limit", error: limitError(limit, this.options.limits) };
-        resolve(outcome(bin, exit, stopped, report, stderrTail.trim(), redact));
-      };
-      child.once("exit", (code, signal) => {
-        exit = { code, signal };
-        // The turn is over: whatever the agent left running in the background stops too.
-        killGroup(child, "SIGKILL");
-        // A process that left the group (setsid) may still hold the pipes; do not wait for it forever.
-        setTimeout(() => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
-          settle();
-        }, KILL_GRACE_MS).unref();
-      });
-      child.once("error", (error: NodeJS.ErrnoException) => {
-        // ENOENT here: the binary vanished between the PATH lookup and the spawn.
-        stopped ??=
-          error.code === "ENOENT"
-            ? { code: "agent_not_installed", error: `${bin} is no longer installed (${error.message})` }
-            : { code: "agent_failed", error: `could not start ${bin}: ${error.message}` };
-        setTimeout(settle, KILL_GRACE_MS).unref();
-      });
-      // "close" comes after both pipes are drained, so every event is delivered before the outcome.
-      child.once("close", (code, signal) => {
-        exit ??= { code, signal };
-        settle();
-      });
+        return line;
+      },
     });
+    take(parser.end());
+    let stopped = end.stopped;
+    if (stopped === null && end.startError !== null) {
+      // ENOENT: the binary vanished between the PATH lookup and the spawn.
+      stopped =
+        end.startError.code === "ENOENT"
+          ? { code: "agent_not_installed", error: `${bin} is no longer installed (${end.startError.message})` }
+          : { code: "agent_failed", error: `could not start ${bin}: ${end.startError.message}` };
+    }
+    if (end.limit !== null) stopped = { code: "sandbox_limit", error: limitError(end.limit, this.options.limits) };
+    return outcome(bin, end.exit, stopped, report, end.stderrTail.trim(), redact);
   }
 }
 
