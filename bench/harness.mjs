@@ -2,6 +2,7 @@
 // process, in alternating rounds (A B A B …), so a machine that slows down mid-run slows both sides alike.
 // A figure is the median of the rounds' ratios, with min–max.
 
+import { execFileSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 
 /**
@@ -105,4 +106,14 @@ export function runIfMain(moduleURL, main) {
     console.error("Is the SDK built? Run `npm run build` first: the benches measure sdk/dist.");
     process.exitCode = 1;
   });
+}
+
+/** Whether `taskset` can pin a process to a core here (util-linux; absent on macOS). */
+export function hasTaskset() {
+  try {
+    execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 }

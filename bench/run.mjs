@@ -5,6 +5,7 @@ const BENCHES = [
   { name: "sizes", load: () => import("./sizes.mjs") },
   { name: "webhooks", load: () => import("./webhooks.mjs") },
   { name: "transport", load: () => import("./transport.mjs") },
+  { name: "server", load: () => import("./server.mjs") },
 ];
 
 const argv = process.argv.slice(2);

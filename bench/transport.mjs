@@ -10,20 +10,11 @@
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { alternate, median, printTable, runIfMain } from "./harness.mjs";
+import { alternate, hasTaskset, median, printTable, runIfMain } from "./harness.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const IN_FLIGHT = 32;
-
-function hasTaskset() {
-  try {
-    execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `node args…` pinned to `core` when taskset exists. */
 function pinned(core, args, useTaskset) {

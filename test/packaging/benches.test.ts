@@ -57,4 +57,12 @@ describe("bench/", () => {
     expect(coldImport.sdk.median).toBeGreaterThan(0);
     expect(coldImport.baseline.median).toBeGreaterThan(0);
   }, 120_000);
+
+  it("server.mjs measures authenticated GET /jobs/{id} on a real server against bare Koa, with p99", async () => {
+    const rows = await bench<(Row & { p99: { ours: number; baseline: number } })[]>("bench/server.mjs");
+    expect(rows.map((row) => row.name)).toEqual(["GET /jobs/{id}, 50 connections"]);
+    expectRatios(rows);
+    expect(rows[0]?.p99.ours).toBeGreaterThan(0);
+    expect(rows[0]?.p99.baseline).toBeGreaterThan(0);
+  }, 120_000);
 });

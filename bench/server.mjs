@@ -1,0 +1,172 @@
+// Server hot-path bench (issue 11, item 1): authenticated `GET /jobs/{id}` on a real `knify-server` (SQLite,
+// default logging: auth + rate limit + usage + permission + store read) next to bare Koa answering the same
+// JSON object on the same path, measured in the same run with 50 connections.
+//
+//   node bench/server.mjs [--quick] [--json]
+//
+// Both servers run pinned to core 0 and the load generator (this process, on undici) to core 1 with `taskset`
+// when it exists. The baseline matches the path with one string comparison: no router, no auth, no store —
+// the floor any Koa server pays. Figures: median of alternating rounds (A B B A …), with min–max, and p99.
+
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { alternate, hasTaskset, median, printColumns, rate, runIfMain } from "./harness.mjs";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const BIN = join(HERE, "..", "server", "bin", "knify-server.mjs");
+const CONNECTIONS = 50;
+
+/** `node args…` pinned to core 0 when taskset exists; resolves with the URL it prints once it listens. */
+function startPinned(args, env, useTaskset, pattern) {
+  const child = useTaskset
+    ? spawn("taskset", ["-c", "0", process.execPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+    : spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      const match = pattern.exec(output);
+      if (!match) return;
+      // From here on the output (one log line per request) is drained and dropped, so the pipe never fills.
+      child.stdout.off("data", onData);
+      child.stdout.resume();
+      child.removeAllListeners("exit");
+      resolve({ url: match[1], child });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.resume();
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited (${code}): ${output}`)));
+  });
+}
+
+/** Requests per second and p99 latency of `call` with CONNECTIONS loops back to back for `ms`. */
+async function load(call, ms) {
+  const latencies = [];
+  const until = performance.now() + ms;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return {
+    rate: (latencies.length * 1000) / (performance.now() - start),
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+  };
+}
+
+export async function measureServer({ quick = false } = {}) {
+  const useTaskset = hasTaskset();
+  // The load generator is this process: pin all its threads to core 1, away from the servers.
+  if (useTaskset) execFileSync("taskset", ["-apc", "1", String(process.pid)], { stdio: "ignore" });
+  const dataDir = mkdtempSync(join(tmpdir(), "knify-bench-server-"));
+  const env = { ...process.env, KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0" };
+  const children = [];
+  const undici = await import("undici");
+  try {
+    // A key whose limit the bench cannot reach (the bootstrap key has 1,000/min), made before the server starts.
+    const created = JSON.parse(
+      execFileSync(process.execPath, [BIN, "keys", "create", "--name", "bench", "--rate-limit", "1000000", "--init"], {
+        env,
+        encoding: "utf8",
+      }),
+    );
+    const knify = await startPinned([BIN, "start"], env, useTaskset, /"url":"([^"]+)".*"msg":"listening"/);
+    children.push(knify.child);
+    const headers = { authorization: `Bearer ${created.api_key}`, "content-type": "application/json" };
+    const made = await undici.request(`${knify.url}/jobs`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ spec: { job_type: "cursor_task", prompt: "bench" } }),
+    });
+    const { job_id: jobId } = await made.body.json();
+    if (made.statusCode !== 201 && made.statusCode !== 200) throw new Error(`POST /jobs answered ${made.statusCode}`);
+    const job = await (await undici.request(`${knify.url}/jobs/${jobId}`, { headers })).body.json();
+
+    const bare = await startPinned(
+      [`${HERE}bare-koa.mjs`, `/jobs/${jobId}`, JSON.stringify(job)],
+      env,
+      useTaskset,
+      /^(http:\S+)/m,
+    );
+    children.push(bare.child);
+
+    const pool = (url) => new undici.Pool(url, { connections: CONNECTIONS });
+    const ours = pool(knify.url);
+    const floor = pool(bare.url);
+    const get = (dispatcher) => async () => {
+      const { statusCode, body } = await dispatcher.request({ method: "GET", path: `/jobs/${jobId}`, headers });
+      await body.json();
+      if (statusCode !== 200) throw new Error(`GET /jobs/{id} answered ${statusCode}`);
+    };
+    const rounds = quick ? 2 : 7;
+    const ms = quick ? 150 : 2000;
+    for (const call of [get(floor), get(ours)]) await load(call, quick ? 100 : 1000); // warm-up
+    const p99 = { ours: [], floor: [] };
+    const result = await alternate({
+      rounds,
+      baseline: async () => {
+        const r = await load(get(floor), ms);
+        p99.floor.push(r.p99);
+        return r.rate;
+      },
+      candidate: async () => {
+        const r = await load(get(ours), ms);
+        p99.ours.push(r.p99);
+        return r.rate;
+      },
+    });
+    await ours.close();
+    await floor.close();
+    return {
+      pinned: useTaskset,
+      rows: [
+        {
+          name: `GET /jobs/{id}, ${CONNECTIONS} connections`,
+          unit: "req/s",
+          result,
+          target: 0.5,
+          p99: { ours: median(p99.ours), baseline: median(p99.floor), target: 5 },
+        },
+      ],
+    };
+  } finally {
+    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(children.map((child) => (child.exitCode === null ? once(child, "exit") : null)));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function main(argv = process.argv.slice(2)) {
+  const quick = argv.includes("--quick");
+  const { pinned, rows } = await measureServer({ quick });
+  if (argv.includes("--json")) {
+    console.log(JSON.stringify(rows, null, 2));
+    return;
+  }
+  console.log(
+    `Server hot path (baseline: bare Koa answering the same object, same run; ${pinned ? "servers on core 0, load on core 1" : "taskset missing: not pinned"})\n`,
+  );
+  printColumns(
+    ["path", "ours", "baseline", "ratio (min–max)", "target", "p99 ours / baseline"],
+    rows.map(({ name, unit, result, target, p99 }) => [
+      name,
+      `${rate(result.candidate)} ${unit}`,
+      `${rate(result.baseline)} ${unit}`,
+      `${result.ratio.toFixed(2)}× (${result.min.toFixed(2)}–${result.max.toFixed(2)})`,
+      `≥ ${target}×${result.ratio >= target ? "" : "  MISSED"}`,
+      `${p99.ours.toFixed(1)} / ${p99.baseline.toFixed(1)} ms${p99.ours < p99.target ? "" : `  (target < ${p99.target} ms MISSED)`}`,
+    ]),
+  );
+}
+
+runIfMain(import.meta.url, main);
