@@ -1,10 +1,9 @@
-import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import type { WebhookSettings } from "./config.js";
-import { type Deliverer, describeFailure, redirectError } from "./delivery.js";
+import { type Deliverer, describeFailure, redirectError, refusedTarget } from "./delivery.js";
 import { guardedLookup } from "./guarded-lookup.js";
-import { blockedReason, hostOf, type ResolveAll } from "./ssrf.js";
+import type { ResolveAll } from "./ssrf.js";
 
 export type { Deliverer, DeliveryRequest, DeliveryResult } from "./delivery.js";
 
@@ -33,11 +32,8 @@ export function createDeliverer(
     async send({ url, body, headers, signal }) {
       const target = new URL(url);
       // An IP literal never goes through `lookup`, so it is checked here.
-      const host = hostOf(target);
-      const reason = settings.allowPrivate || isIP(host) === 0 ? null : blockedReason(host);
-      if (reason) {
-        return { statusCode: null, error: `refused: ${host} is ${reason}`, durationMs: 0, aborted: false };
-      }
+      const refused = refusedTarget(target, settings.allowPrivate);
+      if (refused) return refused;
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
       try {

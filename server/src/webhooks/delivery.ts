@@ -1,5 +1,7 @@
 // What every deliverer shares, runtime-neutral: the undici one (deliverer.ts) and the fetch one (fetch-deliverer.ts).
 
+import { blockedReason, hostOf, ipVersion } from "./ssrf.js";
+
 /** One POST of a delivery. */
 export interface DeliveryRequest {
   url: string;
@@ -37,4 +39,15 @@ export function describeFailure(error: unknown): string {
 export function redirectError(statusCode: number, location: string | null): string | null {
   if (statusCode < 300 || statusCode >= 400) return null;
   return `redirect${location === null ? "" : ` to ${location.slice(0, 200)}`} not followed: register the final URL`;
+}
+
+/**
+ * The refusal of a target given as an IP literal in a blocked range, before any connection; null to go ahead.
+ * A host name is checked where its address is known (at connect, or at registration for `fetch`).
+ */
+export function refusedTarget(url: URL, allowPrivate: boolean): DeliveryResult | null {
+  if (allowPrivate) return null;
+  const host = hostOf(url);
+  const reason = ipVersion(host) === 0 ? null : blockedReason(host);
+  return reason ? { statusCode: null, error: `refused: ${host} is ${reason}`, durationMs: 0, aborted: false } : null;
 }

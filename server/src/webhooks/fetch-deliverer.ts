@@ -1,6 +1,5 @@
 import type { WebhookSettings } from "./config.js";
-import { type Deliverer, describeFailure, redirectError } from "./delivery.js";
-import { blockedReason, hostOf, ipVersion } from "./ssrf.js";
+import { type Deliverer, describeFailure, redirectError, refusedTarget } from "./delivery.js";
 
 /**
  * A runtime-neutral deliverer on the platform's `fetch` (an edge runtime, a Service Worker, the mock): no
@@ -17,11 +16,8 @@ export function fetchDeliverer(
   const deadlineMs = settings.connectTimeoutMs + settings.headersTimeoutMs + settings.bodyTimeoutMs;
   return {
     async send({ url, body, headers, signal }) {
-      const host = hostOf(new URL(url));
-      const reason = settings.allowPrivate || ipVersion(host) === 0 ? null : blockedReason(host);
-      if (reason) {
-        return { statusCode: null, error: `refused: ${host} is ${reason}`, durationMs: 0, aborted: false };
-      }
+      const refused = refusedTarget(new URL(url), settings.allowPrivate);
+      if (refused) return refused;
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
       const timeout = AbortSignal.timeout(deadlineMs);
