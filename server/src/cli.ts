@@ -8,8 +8,6 @@ import { PATTERNS } from "./generated/constants.js";
 import { ProblemError } from "./http/problem.js";
 import { createKey, rotateKey } from "./keys/create-key.js";
 import { presentKey } from "./keys/present.js";
-import { createLogger } from "./logger.js";
-import { startServer } from "./server.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 import { iso } from "./timestamps.js";
@@ -63,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
 
 async function start(): Promise<number> {
   const config = loadConfig();
+  // Loaded here, not at the top: the key commands never need Koa, undici or the logger, and start faster without them.
+  const [{ createLogger }, { startServer }] = await Promise.all([import("./logger.js"), import("./server.js")]);
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, logger);
   // First start on an empty store: one admin key, written to a 0600 file in the data dir and shown on

@@ -1,10 +1,7 @@
-import { createRequire } from "node:module";
+import specJson from "./generated/spec.json" with { type: "json" };
 
-// The bundled spec (written by `npm run gen`). Read through require so that it works the same under tsx, vitest and node.
-const require = createRequire(import.meta.url);
-
-/** The OpenAPI document, as generated from openapi.yaml. */
-export const spec = require("./generated/spec.json") as {
+/** The OpenAPI document, as generated from openapi.yaml (bundled into the built server; tsx and vitest read the file). */
+export const spec = specJson as unknown as {
   info: { version: string };
   components: { schemas: { Permission: { enum: string[] } } & Record<string, unknown> };
 };

@@ -42,7 +42,7 @@ async function startAndStop(): Promise<{ stdout: string; url: string; code: numb
   return { stdout, url, code, ...(verified !== undefined ? { verified } : {}) };
 }
 
-// Every test spawns the server or the CLI through tsx, which takes seconds each on a loaded 2-core machine.
+// Every test spawns the server or the CLI, which takes a second or more each on a loaded 2-core machine.
 describe("knify-server start", { timeout: 120_000 }, () => {
   it("writes a bootstrap admin key to a 0600 file on the first start only, never to a captured stdout, and stops gracefully on SIGTERM", async () => {
     const first = await startAndStop();

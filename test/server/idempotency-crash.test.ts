@@ -20,7 +20,7 @@ mkdirSync(sourceDir, { recursive: true });
 writeFileSync(join(sourceDir, "README.md"), "# crash\n");
 const env = { ...process.env, KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", KNIFY_LOG_LEVEL: "info" };
 const children: ChildProcess[] = [];
-// Each test starts server processes through tsx, which takes seconds on a loaded 2-core machine.
+// Each test starts server processes, which takes seconds on a loaded 2-core machine.
 const BUDGET_MS = 120_000;
 
 afterEach(() => {

@@ -67,6 +67,6 @@ describePostgres("the server and CLI on PostgreSQL (KNIFY_DATABASE_URL)", () => 
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-    // Each CLI run starts through tsx, which takes seconds on a loaded 2-core machine.
+    // Each CLI run starts a Node process, which takes a second or more on a loaded 2-core machine.
   }, 120_000);
 });

@@ -1,5 +1,4 @@
 import type { ServerConfig } from "../config.js";
-import { openPostgresStore } from "./postgres/index.js";
 import { openSqliteStore } from "./sqlite/index.js";
 import type { Store } from "./store.js";
 
@@ -9,5 +8,8 @@ import type { Store } from "./store.js";
  * @example const store = await openStore(loadConfig());
  */
 export async function openStore(config: Pick<ServerConfig, "databasePath" | "databaseUrl">): Promise<Store> {
-  return config.databaseUrl === null ? openSqliteStore(config.databasePath) : openPostgresStore(config.databaseUrl);
+  if (config.databaseUrl === null) return openSqliteStore(config.databasePath);
+  // Loaded only when named, so the embedded default never loads the pg driver.
+  const { openPostgresStore } = await import("./postgres/index.js");
+  return openPostgresStore(config.databaseUrl);
 }
