@@ -42,6 +42,12 @@ export interface ServerConfig {
   maxKeysPerWorkspace: number;
   /** Believe `Forwarded` / `X-Forwarded-*` from a reverse proxy (scheme, host, client address). */
   trustProxy: boolean;
+  /**
+   * `KNIFY_CORS_ORIGINS`: browser origins allowed to call the API from another origin (comma-separated,
+   * exact `scheme://host[:port]`, or `*`). Empty by default: no CORS headers at all, so only same-origin pages
+   * (the dashboard) and non-browser clients reach the API.
+   */
+  corsOrigins: string[];
   version: string;
 }
 
@@ -74,6 +80,34 @@ function publicUrlFrom(env: NodeJS.ProcessEnv): string | null {
     );
   }
   return url.href.replace(/\/+$/, "");
+}
+
+/** `KNIFY_CORS_ORIGINS`: each entry an origin exactly as a browser sends it in `Origin`, or `*` alone. */
+function corsOriginsFrom(env: NodeJS.ProcessEnv): string[] {
+  const entries = (env.KNIFY_CORS_ORIGINS ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  if (entries.includes("*")) {
+    if (entries.length > 1)
+      throw new ConfigError("KNIFY_CORS_ORIGINS is either * alone or a list of origins, not both.");
+    return ["*"];
+  }
+  for (const entry of entries) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      origin = url.protocol === "http:" || url.protocol === "https:" ? url.origin : undefined;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== entry) {
+      throw new ConfigError(
+        `KNIFY_CORS_ORIGINS entries must be origins such as https://app.example.com (scheme, host and port only, no path or trailing slash); got ${JSON.stringify(entry)}.`,
+      );
+    }
+  }
+  return entries;
 }
 
 /** `KNIFY_DATABASE_URL`: unset or empty for SQLite; otherwise it must name PostgreSQL. */
@@ -153,6 +187,7 @@ export function readConfig(env: NodeJS.ProcessEnv, host: ConfigHost): ServerConf
     maxRotationGraceSeconds: 7 * 24 * 60 * 60,
     maxKeysPerWorkspace: envInteger(env, "KNIFY_MAX_KEYS_PER_WORKSPACE", 100, 1, 100_000),
     trustProxy: envInteger(env, "KNIFY_TRUST_PROXY", 0, 0, 1) === 1,
+    corsOrigins: corsOriginsFrom(env),
     version: API_VERSION,
   };
 }

@@ -4,13 +4,14 @@ import Koa, { type ParameterizedContext } from "koa";
 import { type CoreDeps, createCore } from "../http/core.js";
 import type { CoreRequest, RequestBody, ResponseStream } from "../http/request.js";
 import type { Logger } from "../logger.js";
+import { corsMiddleware } from "./cors.js";
 import { clientAddress, forwardedOrigin } from "./forwarded.js";
 import { readBody } from "./read-body.js";
 
 /** What the app needs; every side effect is injected (tests pass a :memory: store and a manual clock). */
 export interface AppDeps extends CoreDeps {
   logger: Logger;
-  config: CoreDeps["config"] & { trustProxy: boolean };
+  config: CoreDeps["config"] & { trustProxy: boolean; corsOrigins: readonly string[] };
 }
 
 /**
@@ -26,6 +27,8 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = deps.config.trustProxy;
   // Koa would otherwise print errors itself; ours are logged once, with the request id.
   app.silent = true;
+  const cors = corsMiddleware(deps.config.corsOrigins);
+  if (cors) app.use(cors);
 
   app.use(async function serve(ctx) {
     const started = performance.now();
