@@ -128,6 +128,33 @@ describe("the per-workspace disk quota (workspace files + job sandboxes)", () =>
     expect((await createJob(live)).status).toBe(200);
   });
 
+  it("refuses a continue while the workspace's quota is used up (429 disk_quota_exceeded), and takes it once there is room", async () => {
+    const ws = await workspaceOf(server, "quota-continue", 250_000);
+    const live = api(server.url, (await server.key({ workspaceId: ws })).apiKey);
+    // 250 KB of files + three 250 KB sandboxes = the whole 1 MB quota.
+    const jobs = [];
+    for (let i = 0; i < 3; i += 1) jobs.push(await finished(live, (await createJob(live)).body.job_id));
+    const turnsBefore = jobs[0].turns;
+    const refused = await live("POST", `/jobs/${jobs[0].id}/continue`, {
+      spec: { job_type: "cursor_task", prompt: "more" },
+    });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(429);
+    expect(refused.body.code).toBe("disk_quota_exceeded");
+    expect(refused.body.detail).toContain(`Workspace ${ws} uses ${QUOTA} of its ${QUOTA}-byte disk quota`);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Refused means nothing started: the job is as it was.
+    const after = (await live("GET", `/jobs/${jobs[0].id}`)).body;
+    expect([after.status, after.turns]).toEqual([jobs[0].status, turnsBefore]);
+
+    expect((await live("POST", `/jobs/${jobs[2].id}/cleanup`)).status).toBe(200);
+    const taken = await live("POST", `/jobs/${jobs[0].id}/continue`, {
+      spec: { job_type: "cursor_task", prompt: "more" },
+    });
+    expect(taken.status).toBe(200);
+    expect((await finished(live, jobs[0].id)).turns).toBe(turnsBefore + 1);
+    for (const job of jobs.slice(0, 2)) expect((await live("POST", `/jobs/${job.id}/cleanup`)).status).toBe(200);
+  });
+
   it("refuses to replace a workspace with files that do not fit beside its sandboxes (413)", async () => {
     const ws = await workspaceOf(server, "quota-replace", 200_000);
     const live = api(server.url, (await server.key({ workspaceId: ws })).apiKey);

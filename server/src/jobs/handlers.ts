@@ -10,7 +10,7 @@ import type { Logger } from "../logger.js";
 import type { JobRecord, JobSpec, JobWebhookFactory, TestModeLimited } from "../store/jobs-repo.js";
 import type { KeyRecord, Store } from "../store/store.js";
 import type { PresetCatalog } from "../workspaces/presets.js";
-import { jobOverQuota } from "../workspaces/quota.js";
+import { continueOverQuota, jobOverQuota, quotaLeft } from "../workspaces/quota.js";
 import type { JobsConfig } from "./config.js";
 import type { JobNotifier } from "./notifier.js";
 import { presentEvent, presentJob } from "./present.js";
@@ -182,6 +182,15 @@ export function jobHandlers(deps: JobHandlerDeps): Handlers {
       if (conflict) throw conflict;
       const next = input.body.spec;
       checkContinueType(job, next.job_type);
+      // The turn's agent writes into a sandbox that counts against the workspace's disk quota (measured after
+      // every turn): with no room left, refuse now rather than let it run. A test key's empty simulated
+      // sandbox is outside the quota, as at creation.
+      if (job.workspaceId !== null && copiesWorkspace(job)) {
+        const usage = await store.sandboxes.usage(job.workspaceId);
+        if (quotaLeft(usage, config.diskQuotaBytes) <= 0) {
+          throw continueOverQuota(job.workspaceId, usage, config.diskQuotaBytes);
+        }
+      }
       const spec: JobSpec = { ...job.spec, prompt: next.prompt };
       if (next.model !== undefined) spec.model = next.model;
       if (next.metadata !== undefined) spec.metadata = next.metadata;

@@ -39,3 +39,13 @@ export function jobOverQuota(
     { "Retry-After": "300" },
   );
 }
+
+/** 429 for a continue while the workspace has no room left for what the turn's agent would write. */
+export function continueOverQuota(workspaceId: string, usage: DiskUsage, quotaBytes: number): ProblemError {
+  return new ProblemError(
+    "disk_quota_exceeded",
+    `Workspace ${workspaceId} uses ${usage.workspaceBytes + usage.sandboxBytes} of its ${quotaBytes}-byte disk quota (its files plus its jobs' sandboxes), so a new turn would have no room to write. ${CLEANUP_HINT}; then retry.`,
+    {},
+    { "Retry-After": "300" },
+  );
+}
