@@ -11,7 +11,17 @@ const slot = (scope: string, key: string) => `${scope}\u0000${key}`;
 
 /** Stored first responses of POSTs, by (API key, Idempotency-Key), in memory. */
 export class MemoryIdempotencyRepo implements IdempotencyRepo {
+  /** When the next sweep of expired records is due: one pass a minute, not one per claim (O(n) each). */
+  private nextSweepAt = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly t: MemoryTables) {}
+
+  /** Drops expired records at most once a minute of the clock; lookups treat an expired record as absent meanwhile. */
+  private sweep(now: number): void {
+    if (now < this.nextSweepAt) return;
+    this.nextSweepAt = now + 60_000;
+    for (const [at, row] of this.t.idempotency) if (row.expiresAt <= now) this.t.idempotency.delete(at);
+  }
 
   async claim(
     scope: string,
@@ -21,9 +31,10 @@ export class MemoryIdempotencyRepo implements IdempotencyRepo {
     ttlMs: number,
     lease: ClaimLease,
   ): Promise<IdempotencyRecord | null> {
-    for (const [at, row] of this.t.idempotency) if (row.expiresAt <= now) this.t.idempotency.delete(at);
+    this.sweep(now);
     const leaseUntil = now + lease.leaseMs;
-    const row = this.t.idempotency.get(slot(scope, key));
+    const found = this.t.idempotency.get(slot(scope, key));
+    const row = found && found.expiresAt > now ? found : undefined;
     if (!row) {
       this.t.idempotency.set(slot(scope, key), {
         fingerprint,
