@@ -18,7 +18,8 @@ export interface CommandRunnerOptions {
 /**
  * Runs the configured agent command for a turn, jailed in its sandbox (see `Isolation`):
  * `/bin/sh -c "$KNIFY_AGENT_COMMAND" knify-agent "<prompt>"`, with `KNIFY_PROMPT`, `KNIFY_SESSION_ID`,
- * `KNIFY_JOB_ID`, `KNIFY_TURN`, `KNIFY_MODEL`, `KNIFY_JOB_SPEC` (JSON) and `KNIFY_SANDBOX_DIR` set, and nothing of
+ * `KNIFY_JOB_ID`, `KNIFY_TURN`, `KNIFY_MODEL`, `KNIFY_JOB_SPEC` (JSON, when it fits one variable), `KNIFY_JOB_SPEC_FILE`
+ * (the same JSON in a read-only file) and `KNIFY_SANDBOX_DIR` set, and nothing of
  * the server's environment but the credentials KNIFY_SANDBOX_PASS_ENV names.
  * stdout and stderr lines become output events; a stdout line `KNIFY_SESSION_ID=<id>` sets the session.
  * Exit 0 completes the turn; anything else fails it with the stderr tail, or with `error.code` `sandbox_limit` when it ran
@@ -32,21 +33,26 @@ export class CommandRunner implements Runner {
     const { job } = context;
     const { isolation } = this.options;
     const prompt = job.spec.prompt ?? "";
-    const env = {
+    const spec = JSON.stringify(job.spec);
+    const env: Record<string, string> = {
       KNIFY_PROMPT: prompt,
       KNIFY_SESSION_ID: context.sessionId ?? "",
       KNIFY_JOB_ID: job.id,
       KNIFY_TURN: String(job.turns),
       KNIFY_MODEL: job.spec.model ?? "auto",
-      KNIFY_JOB_SPEC: JSON.stringify(job.spec),
       KNIFY_SANDBOX_DIR: isolation.agentPath(context.sandboxPath),
     };
+    // A prompt at its 100,000-byte cap can be twice that as JSON (quotes, newlines), past what Linux lets one
+    // variable hold (spawn E2BIG): the spec is always in the file KNIFY_JOB_SPEC_FILE names, and also in
+    // KNIFY_JOB_SPEC when it fits.
+    if (fitsOneVariable("KNIFY_JOB_SPEC", spec)) env.KNIFY_JOB_SPEC = spec;
     let jail: PreparedJail;
     try {
       jail = await isolation.prepare({
         sandboxPath: context.sandboxPath,
         argv: ["/bin/sh", "-c", this.options.command, "knify-agent", prompt],
         env,
+        files: [{ name: "job-spec.json", env: "KNIFY_JOB_SPEC_FILE", content: spec }],
       });
     } catch (error) {
       return { status: "failed", error: `could not prepare the sandbox: ${(error as Error).message}` };
@@ -87,4 +93,11 @@ export class CommandRunner implements Runner {
         : `agent exited with code ${end.exit.code}`;
     return { status: "failed", error: tail ? `${how}: ${tail}` : `${how} (it wrote nothing to stderr)` };
   }
+}
+
+/** Linux's MAX_ARG_STRLEN: the most bytes one argument or `NAME=value` string may have, with its NUL. */
+const MAX_ARG_STRLEN = 32 * 4096;
+
+function fitsOneVariable(name: string, value: string): boolean {
+  return Buffer.byteLength(`${name}=${value}`) + 1 <= MAX_ARG_STRLEN;
 }

@@ -2,7 +2,7 @@ import { lstatSync, readlinkSync } from "node:fs";
 import { passedEnv } from "./agent-env.js";
 import { chownTree } from "./chown-tree.js";
 import type { SandboxConfig } from "./config.js";
-import type { Isolation, JailRequest, PreparedJail } from "./isolation.js";
+import { type Isolation, type JailRequest, jailFiles, type PreparedJail } from "./isolation.js";
 import { prlimitArgs } from "./limits.js";
 import { probeIsolation } from "./probe.js";
 
@@ -78,6 +78,7 @@ export class BubblewrapIsolation implements Isolation {
       throw error;
     }
     const { limits, network, readOnlyPaths } = this.config;
+    const files = jailFiles(request);
     const args = [
       ...(this.asRoot ? [] : ["--unshare-user"]),
       "--unshare-pid",
@@ -107,6 +108,15 @@ export class BubblewrapIsolation implements Isolation {
       "--ro-bind-data",
       "4",
       "/etc/group",
+      // Files the runner hands over (the job spec), from fds 5, 6, …, under /run/knify.
+      ...(files.length > 0 ? ["--perms", "0755", "--dir", "/run", "--perms", "0755", "--dir", RUN_DIR] : []),
+      ...files.flatMap((file, index) => [
+        "--perms",
+        "0444",
+        "--ro-bind-data",
+        String(5 + index),
+        `${RUN_DIR}/${file.name}`,
+      ]),
       "--proc",
       "/proc",
       "--dev",
@@ -150,6 +160,7 @@ export class BubblewrapIsolation implements Isolation {
       USER: "agent",
       ...passedEnv(this.config.passEnv, this.serverEnv),
       ...request.env,
+      ...Object.fromEntries(files.map((file) => [file.env, `${RUN_DIR}/${file.name}`])),
     };
     return {
       file: this.config.bwrapPath,
@@ -159,6 +170,7 @@ export class BubblewrapIsolation implements Isolation {
       fdData: [
         `root:x:0:0:root:/root:/usr/sbin/nologin\nagent:x:${uid}:${uid}:Knify agent:${WORKSPACE}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
         `root:x:0:\nagent:x:${uid}:\nnogroup:x:65534:\n`,
+        ...files.map((file) => file.content),
       ],
       release,
     };
@@ -178,6 +190,9 @@ export class BubblewrapIsolation implements Isolation {
 }
 
 /** Directories the jail already has, with their own modes (/tmp is 1777, and must stay so). */
+/** Where the runner's files appear inside the jail (see `JailRequest.files`). */
+const RUN_DIR = "/run/knify";
+
 const PREMADE_DIRS = new Set(["/etc", "/tmp", "/var", "/var/tmp", "/usr", "/dev", "/proc", WORKSPACE]);
 
 /** "/a/b/c" → ["/a", "/a/b"]. */

@@ -23,6 +23,18 @@ export interface JailRequest {
   argv: string[];
   /** The variables the runner sets (KNIFY_PROMPT, …). The backend adds PATH, HOME, TMPDIR, LANG and the allowed credentials. */
   env: Record<string, string>;
+  /**
+   * Read-only files for the agent, for data too long for an environment variable (Linux caps each at 128 KiB):
+   * the backend places each where the agent can read it and sets the variable `env` to its path.
+   */
+  files?: JailFile[];
+}
+
+/** A read-only file handed to the agent; `name` is a plain file name. */
+export interface JailFile {
+  name: string;
+  env: string;
+  content: string;
 }
 
 /** A jailed process ready to spawn (see `spawnJailed`): the program, its argv and environment, and the data for extra fds. */
@@ -52,6 +64,17 @@ export interface Isolation {
   prepare(request: JailRequest): Promise<PreparedJail>;
   /** Runs a trivial jailed command; throws an `IsolationUnavailableError` that says what to install when it fails. */
   probe(): Promise<void>;
+}
+
+/** The request's files, each checked to be a plain file name (they are placed by name in a directory of their own). */
+export function jailFiles(request: JailRequest): JailFile[] {
+  const files = request.files ?? [];
+  for (const file of files) {
+    if (!/^[A-Za-z0-9._-]+$/.test(file.name) || file.name.startsWith(".")) {
+      throw new Error(`a jail file needs a plain name, not ${JSON.stringify(file.name)}`);
+    }
+  }
+  return files;
 }
 
 /** The jail does not work on this host; the message says why and what to install. */

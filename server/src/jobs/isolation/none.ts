@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { passedEnv } from "./agent-env.js";
 import type { SandboxConfig } from "./config.js";
-import type { Isolation, JailRequest, PreparedJail } from "./isolation.js";
+import { type Isolation, type JailRequest, jailFiles, type PreparedJail } from "./isolation.js";
 import { prlimitArgs } from "./limits.js";
 import { probeIsolation } from "./probe.js";
 
@@ -24,6 +27,15 @@ export class NoIsolation implements Isolation {
 
   async prepare(request: JailRequest): Promise<PreparedJail> {
     const [file, ...args] = [...prlimitArgs("prlimit", this.config.limits, false), ...request.argv];
+    // The runner's files go to a private temporary directory of the server's user, removed at release.
+    const files = jailFiles(request);
+    const dir = files.length > 0 ? mkdtempSync(join(tmpdir(), "knify-run-")) : null;
+    const fileEnv: Record<string, string> = {};
+    for (const entry of files) {
+      const path = join(dir as string, entry.name);
+      writeFileSync(path, entry.content, { mode: 0o400 });
+      fileEnv[entry.env] = path;
+    }
     return {
       file: file ?? "prlimit",
       args,
@@ -34,10 +46,13 @@ export class NoIsolation implements Isolation {
         LANG: this.serverEnv.LANG ?? "C.UTF-8",
         ...passedEnv(this.config.passEnv, this.serverEnv),
         ...request.env,
+        ...fileEnv,
       },
       cwd: request.sandboxPath,
       fdData: [],
-      release: () => {},
+      release: () => {
+        if (dir !== null) rmSync(dir, { recursive: true, force: true });
+      },
     };
   }
 
