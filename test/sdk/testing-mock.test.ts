@@ -150,6 +150,30 @@ describe("authentication", () => {
   });
 });
 
+describe("the mock clock", () => {
+  it("expires keys on the mock clock", async () => {
+    const clock = manualClock();
+    const m = start({ now: clock.now });
+    const { api_key } = await m.state.createKey({ expires_at: "2025-11-17T10:01:00Z" });
+    expect((await call("GET", "/keys/verify", { key: api_key })).status).toBe(200);
+    clock.advance(60_000);
+    expectProblem(await call("GET", "/keys/verify", { key: api_key }), 401, "unauthorized");
+  });
+
+  it("refills a key's rate limit on the mock clock, not the wall clock", async () => {
+    const clock = manualClock();
+    const m = start({ now: clock.now });
+    const { api_key } = await m.state.createKey({ rate_limit: 1 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call("GET", "/keys/verify", { key: api_key })).status);
+    expect(statuses).toContain(429);
+    const limited = await call("GET", "/keys/verify", { key: api_key });
+    expectProblem(limited, 429, "rate_limited");
+    clock.advance(60_000);
+    expect((await call("GET", "/keys/verify", { key: api_key })).status).toBe(200);
+  });
+});
+
 describe("permissions", () => {
   it("answers 403 naming the permission each operation's security requirement lists", async () => {
     const m = start();
