@@ -8,13 +8,13 @@ import { jobHandlers } from "./jobs/handlers.js";
 import { memorySandboxFiles } from "./jobs/memory-sandbox-files.js";
 import { JobNotifier } from "./jobs/notifier.js";
 import { jobWebhooks } from "./jobs/present.js";
+import type { Runner } from "./jobs/runner.js";
 import { RunRegistry, Scheduler } from "./jobs/scheduler.js";
 import { SimulatedRunner } from "./jobs/simulated-runner.js";
 import { keyHandlers } from "./keys/handlers.js";
 import type { Logger } from "./logger.js";
 import { readConfig, type ServerConfig } from "./settings.js";
-import { createMemoryStore } from "./store/memory/index.js";
-import type { Store } from "./store/store.js";
+import { createMemoryStore, type MemoryStore } from "./store/memory/index.js";
 import { loadWebhookSettings } from "./webhooks/config.js";
 import { webhookHandlers } from "./webhooks/handlers.js";
 import { createSecretBox } from "./webhooks/seal.js";
@@ -34,11 +34,15 @@ export interface MemoryApiOptions {
   logger?: Logger;
   /** Resolves a webhook URL's host for the SSRF check. Default: every name is a public host (nothing is sent). */
   resolveAll?: ResolveAll;
+  /** Runs every turn. Default: the simulator on real timers (`KNIFY_SIMULATOR_DELAY_MS`); the SDK's mock passes one on its clock. */
+  runner?: Runner;
+  /** The part of request URLs before the API's own paths (`/v1` for `https://api.example.com/v1`). */
+  basePath?: string;
 }
 
 /** The whole API in memory: the server's core and handlers on the memory store, files and simulated runner. */
 export interface MemoryApi {
-  store: Store;
+  store: MemoryStore;
   config: ServerConfig;
   /** A web `Request` in, a `Response` out: hand it to msw, a Service Worker or an edge runtime. */
   handle: (request: Request) => Promise<Response>;
@@ -68,7 +72,7 @@ const MEMORY_HOST = { hostname: () => "memory", resolvePath: (...segments: strin
  * The server's API with nothing outside memory, runtime-neutral (reachable from `portable.ts`, so no Node
  * built-in): the same core, pipeline and handlers as the reference server, on the memory store, in-memory
  * files and the simulated runner for every key. Webhook deliveries are queued, never sent (no worker runs).
- * `@knify/sdk/testing` and the core-behind-msw contract target are made of it.
+ * `@knify/sdk/testing` is made of it (with a runner on its mock clock).
  * @example const api = createMemoryApi({ env: { KNIFY_SIMULATOR_DELAY_MS: "0" } }); api.start(); await api.handle(request);
  */
 export function createMemoryApi(options: MemoryApiOptions = {}): MemoryApi {
@@ -88,7 +92,7 @@ export function createMemoryApi(options: MemoryApiOptions = {}): MemoryApi {
   const jobParts = { store, clock, logger, sandboxes, notifier: new JobNotifier(), runs: new RunRegistry() };
   const webhook = jobWebhooks(clock);
   const stopping = new AbortController();
-  const runner = new SimulatedRunner(jobsConfig.simulatorDelayMs);
+  const runner = options.runner ?? new SimulatedRunner(jobsConfig.simulatorDelayMs);
   const schedulerDeps = { ...jobParts, webhook, replicaId: config.replicaId, leaseMs: jobsConfig.leaseMs };
   const scheduler = new Scheduler(schedulerDeps, "simulated", runner, 1000);
   const handlers: Handlers = {
@@ -107,7 +111,7 @@ export function createMemoryApi(options: MemoryApiOptions = {}): MemoryApi {
   return {
     store,
     config,
-    handle: fetchHandler(createCore({ store, clock, logger, config, handlers })),
+    handle: fetchHandler(createCore({ store, clock, logger, config, handlers }), options.basePath),
     start: () => scheduler.start(),
     async stop() {
       stopping.abort();

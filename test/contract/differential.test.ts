@@ -247,7 +247,10 @@ it("answers a seeded random sequence of operations alike on the mock and on the 
     msw.resetHandlers(...mock.handlers);
     const server = await freshServer();
     const serverAdminId = (await server.store.keys.list({ limit: 1 }))[0]?.id ?? "";
-    const mockAdminId = [...mock.state.keys.values()][0]?.key.key_id ?? "";
+    const verified = await fetch(`https://differential-${run}.knify.test/keys/verify`, {
+      headers: { Authorization: `Bearer ${mock.adminKey}` },
+    });
+    const mockAdminId = ((await verified.json()) as { key_id?: string }).key_id ?? "";
     const onMock = new Run(`https://differential-${run}.knify.test`, mock.adminKey, mockAdminId);
     const onServer = new Run(server.url, server.adminKey, serverAdminId);
     onTestFinished(() => server.stop());

@@ -7,25 +7,29 @@ import { securityScenarios } from "./security-scenarios.js";
 import { type ContractTarget, validatingClient } from "./target.js";
 import { updateScenarios } from "./update-scenarios.js";
 
-// Target (a): the SDK over the spec-driven msw mock.
+// Target (a): the SDK over the published mock, `@knify/sdk/testing` — the server's own core (no Koa, no socket)
+// on the memory store, behind msw (issue 9: the core-behind-msw target it replaced was the same thing).
 const baseURL = "https://api.knify.io";
 const mock = createKnifyMock({ baseURL, allowPrivateWebhookUrls: true });
 const msw = setupServer(...mock.handlers);
 const violations: string[] = [];
-const testAdmin = mock.state.createKey({ name: "test admin", type: "test", permissions: ["admin:all"] });
+let testAdmin = "";
 
-beforeAll(() => msw.listen({ onUnhandledRequest: "error" }));
+beforeAll(async () => {
+  testAdmin = (await mock.state.createKey({ name: "test admin", type: "test", permissions: ["admin:all"] })).api_key;
+  msw.listen({ onUnhandledRequest: "error" });
+});
 afterAll(() => msw.close());
 
 const target = (): ContractTarget => ({
   name: "mock",
   baseURL,
   adminKey: mock.adminKey,
-  testAdminKey: testAdmin.api_key,
+  testAdminKey: testAdmin,
   violations,
   privateWebhooks: true,
   seedKey: async (input = {}) => {
-    const key = mock.state.createKey({
+    const key = await mock.state.createKey({
       workspace_id: input.workspaceId ?? null,
       ...(input.permissions ? { permissions: input.permissions } : {}),
       ...(input.expiresAt === undefined ? {} : { expires_at: new Date(input.expiresAt).toISOString() }),

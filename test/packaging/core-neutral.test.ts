@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { type BuildOptions, build } from "esbuild";
 import { expect, it } from "vitest";
 
@@ -53,6 +54,35 @@ it("the built `@knify/sdk/testing` bundle reaches no Node built-in (it runs in a
   });
   expect(reached).toEqual([]);
   expect(text).toContain("createKnifyMock");
+  // It is the server's core (its pipeline's problem codes are in it), not a copy of its own.
+  expect(text).toContain("idempotency_key_reused");
+}, 60_000);
+
+it("the built `@knify/sdk/testing` imports nothing but its peers: the server's part is bundled in", () => {
+  if (!existsSync(TESTING_BUNDLE)) throw new Error("sdk/dist is missing: run `npm run build` (npm test does) first.");
+  // Every `import … from "x"`, `require("x")` and esbuild's `__require("x")` (not the quoted ones in ajv's code
+  // templates), ESM and CJS.
+  const imported = (file: string) => {
+    const text = readFileSync(file, "utf8");
+    const found = [...text.matchAll(/^import .* from "([^"]+)";$|(?<!['\w])(?:__)?require\("([^"]+)"\)/gm)];
+    return [...new Set(found.map((match) => match[1] ?? match[2]))].sort();
+  };
+  const peers = ["ajv-formats", "ajv/dist/2020.js", "msw"];
+  expect(imported(TESTING_BUNDLE)).toEqual(peers);
+  expect(imported(TESTING_BUNDLE.replace(/\.js$/, ".cjs"))).toEqual(peers);
+});
+
+it("`@knify/sdk/testing` stays within its budget: 80 KB min+gzip without its peers (msw, ajv)", async () => {
+  if (!existsSync(TESTING_BUNDLE)) throw new Error("sdk/dist is missing: run `npm run build` (npm test does) first.");
+  const { text } = await bundleNeutral({
+    entryPoints: [TESTING_BUNDLE],
+    external: ["msw", "msw/*", "ajv", "ajv/*", "ajv-formats"],
+    minify: true,
+  });
+  // Issue 9: since the mock is the server's core, it carries the server's generated request validators
+  // (~170 KB of ajv standalone code) and its handlers: 71 KB, up from 35 KB for the old hand-written mock.
+  // A test helper, loaded by tests only; the budget catches a Node polyfill or a second copy sneaking in.
+  expect(gzipSync(text).length).toBeLessThanOrEqual(80 * 1024);
 }, 60_000);
 
 it("notices a Node built-in when one is reachable (the check can fail)", async () => {

@@ -1,7 +1,14 @@
 import { gzipSync } from "node:zlib";
-import { createKnifyMock, type KnifyMock, type KnifyMockOptions, responseValidator } from "@knify/sdk/testing";
+import {
+  createKnifyMock,
+  type KnifyMock,
+  type KnifyMockOptions,
+  MockSpecViolation,
+  responseValidator,
+} from "@knify/sdk/testing";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { checkResponses } from "../../sdk/src/testing/validate.js";
 
 const BASE = "https://api.knify.io";
 const server = setupServer();
@@ -85,8 +92,9 @@ describe("routing", () => {
     const m = start();
     const res = await call("PATCH", "/jobs", { key: m.adminKey });
     expectProblem(res, 405, "method_not_allowed");
-    expect(res.headers.get("allow")).toBe("GET, POST");
-    expect(res.data.allowed_methods).toEqual(["GET", "POST"]);
+    // As the server: a GET path answers HEAD too (RFC 9110 §9.3.2).
+    expect(res.headers.get("allow")).toBe("HEAD, GET, POST");
+    expect(res.data.allowed_methods).toEqual(["HEAD", "GET", "POST"]);
   });
 
   it("serves under a base URL with a path prefix, and echoes a client X-Request-Id", async () => {
@@ -127,18 +135,42 @@ describe("authentication", () => {
   it("rotates a key: the new secret works, the old one until the grace period ends", async () => {
     const clock = manualClock();
     const m = start({ now: clock.now });
-    const { key_id, api_key: oldSecret } = m.state.createKey({ name: "rotating" });
+    const { key_id, api_key: oldSecret } = await m.state.createKey({ name: "rotating" });
     const rotated = await call("POST", `/keys/${key_id}/rotate`, {
       key: m.adminKey,
       json: { grace_period_seconds: 60 },
     });
     expect(rotated.status).toBe(200);
     expect(rotated.data.api_key).not.toBe(oldSecret);
-    expect(rotated.data.previous_secret_expires_at).toBe("2025-11-17T10:01:00.000Z");
+    expect(rotated.data.previous_secret_expires_at).toBe("2025-11-17T10:01:00Z");
     expect((await call("GET", "/keys/verify", { key: oldSecret })).status).toBe(200);
     clock.advance(60_000);
     expect((await call("GET", "/keys/verify", { key: oldSecret })).status).toBe(401);
     expect((await call("GET", "/keys/verify", { key: rotated.data.api_key })).status).toBe(200);
+  });
+});
+
+describe("the mock clock", () => {
+  it("expires keys on the mock clock", async () => {
+    const clock = manualClock();
+    const m = start({ now: clock.now });
+    const { api_key } = await m.state.createKey({ expires_at: "2025-11-17T10:01:00Z" });
+    expect((await call("GET", "/keys/verify", { key: api_key })).status).toBe(200);
+    clock.advance(60_000);
+    expectProblem(await call("GET", "/keys/verify", { key: api_key }), 401, "unauthorized");
+  });
+
+  it("refills a key's rate limit on the mock clock, not the wall clock", async () => {
+    const clock = manualClock();
+    const m = start({ now: clock.now });
+    const { api_key } = await m.state.createKey({ rate_limit: 1 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call("GET", "/keys/verify", { key: api_key })).status);
+    expect(statuses).toContain(429);
+    const limited = await call("GET", "/keys/verify", { key: api_key });
+    expectProblem(limited, 429, "rate_limited");
+    clock.advance(60_000);
+    expect((await call("GET", "/keys/verify", { key: api_key })).status).toBe(200);
   });
 });
 
@@ -166,7 +198,7 @@ describe("permissions", () => {
           "workspaces:write",
         ];
         const permissions = others.filter((p) => p !== role) as never[];
-        const { api_key } = m.state.createKey({ permissions });
+        const { api_key } = await m.state.createKey({ permissions });
         const url = path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? "x");
         const res = await call(method.toUpperCase(), url, { key: api_key });
         expectProblem(res, 403, "forbidden");
@@ -185,8 +217,8 @@ describe("permissions", () => {
 
   it("lets a key read its own record and usage (x-knify-self-access) but not another key's", async () => {
     const m = start();
-    const me = m.state.createKey({ permissions: ["jobs:read"] });
-    const other = m.state.createKey({ permissions: ["jobs:read"] });
+    const me = await m.state.createKey({ permissions: ["jobs:read"] });
+    const other = await m.state.createKey({ permissions: ["jobs:read"] });
     const own = await call("GET", `/keys/${me.key_id}`, { key: me.api_key });
     expect(own.status).toBe(200);
     expect(own.data).not.toHaveProperty("api_key");
@@ -196,7 +228,7 @@ describe("permissions", () => {
 
   it("counts every authenticated request in the key's usage, whatever its status", async () => {
     const m = start();
-    const me = m.state.createKey({ permissions: ["jobs:read"] });
+    const me = await m.state.createKey({ permissions: ["jobs:read"] });
     await call("GET", "/jobs", { key: me.api_key });
     await call("POST", "/jobs", { key: me.api_key, json: cursorTask() }); // 403, still counted
     await call("GET", "/jobs");
@@ -262,11 +294,11 @@ describe("request validation", () => {
 describe("workspace scope", () => {
   it("hides other workspaces' jobs with 404 and leaves them out of lists", async () => {
     const m = start();
-    const mine = m.state.createWorkspace({ name: "team-a" });
-    const theirs = m.state.createWorkspace({ name: "team-b" });
-    const ownJob = m.state.createJob({ job_type: "cursor_task", prompt: "a" }, mine.workspace_id);
-    const otherJob = m.state.createJob({ job_type: "cursor_task", prompt: "b" }, theirs.workspace_id);
-    const { api_key } = m.state.createKey({ workspace_id: mine.workspace_id });
+    const mine = await m.state.createWorkspace({ name: "team-a" });
+    const theirs = await m.state.createWorkspace({ name: "team-b" });
+    const ownJob = await m.state.createJob({ job_type: "cursor_task", prompt: "a" }, mine.workspace_id);
+    const otherJob = await m.state.createJob({ job_type: "cursor_task", prompt: "b" }, theirs.workspace_id);
+    const { api_key } = await m.state.createKey({ workspace_id: mine.workspace_id });
 
     expect((await call("GET", `/jobs/${ownJob.id}`, { key: api_key })).status).toBe(200);
     expectProblem(await call("GET", `/jobs/${otherJob.id}`, { key: api_key }), 404, "not_found");
@@ -276,14 +308,16 @@ describe("workspace scope", () => {
     const elsewhere = cursorTask("x", { workspace_path: theirs.path });
     expectProblem(await call("POST", "/jobs", { key: api_key, json: elsewhere }), 404, "not_found");
     const created = await call("POST", "/jobs", { key: api_key, json: cursorTask() });
-    expect(m.state.jobs.get(created.data.job_id)?.job.workspace_id).toBe(mine.workspace_id);
+    expect((await m.state.getJob(created.data.job_id))?.workspace_id).toBe(mine.workspace_id);
   });
 });
 
 describe("lists", () => {
   it("pages newest first with limit, cursor and a Link to the next page", async () => {
     const m = start();
-    const ids = [1, 2, 3, 4, 5].map((n) => m.state.createJob({ job_type: "cursor_task", prompt: `job ${n}` }).id);
+    const ids: string[] = [];
+    for (const n of [1, 2, 3, 4, 5])
+      ids.push((await m.state.createJob({ job_type: "cursor_task", prompt: `job ${n}` })).id);
     const seen: string[][] = [];
     let url: string | undefined = `${BASE}/jobs?limit=2`;
     while (url !== undefined) {
@@ -313,10 +347,10 @@ describe("idempotency", () => {
     const again = await call("POST", "/jobs", { key: m.adminKey, json: cursorTask(), headers });
     expect(again.status).toBe(200);
     expect(again.data).toEqual(first.data);
-    expect(m.state.jobs.size).toBe(1);
+    expect(await m.state.listJobs()).toHaveLength(1);
     const other = await call("POST", "/jobs", { key: m.adminKey, json: cursorTask("Something else"), headers });
     expectProblem(other, 422, "idempotency_key_reused");
-    expect(m.state.jobs.size).toBe(1);
+    expect(await m.state.listJobs()).toHaveLength(1);
   });
 });
 
@@ -329,13 +363,13 @@ describe("job lifecycle", () => {
     const id = created.data.job_id;
 
     const running = await call("GET", `/jobs/${id}`, { key: m.adminKey });
-    expect(running.data).toMatchObject({ status: "running", started_at: "2025-11-17T10:00:00.000Z", turns: 1 });
+    expect(running.data).toMatchObject({ status: "running", started_at: "2025-11-17T10:00:00Z", turns: 1 });
     expect(running.data.sandbox_id).toMatch(/^sbx_/);
     clock.advance(999);
     expect((await call("GET", `/jobs/${id}`, { key: m.adminKey })).data.status).toBe("running");
     clock.advance(1);
     const done = await call("GET", `/jobs/${id}`, { key: m.adminKey });
-    expect(done.data).toMatchObject({ status: "completed", completed_at: "2025-11-17T10:00:01.000Z" });
+    expect(done.data).toMatchObject({ status: "completed", completed_at: "2025-11-17T10:00:01Z" });
     expect(done.data).not.toHaveProperty("error");
 
     const events = (await call("GET", `/jobs/${id}/events`, { key: m.adminKey })).data as {
@@ -360,15 +394,15 @@ describe("job lifecycle", () => {
     expect((await call("GET", `/jobs/${data.job_id}`, { key: m.adminKey })).data.status).toBe("completed");
   });
 
-  it("fails a job whose metadata says mock_fail, with an error", async () => {
+  it("fails a job whose prompt holds [simulate:fail] or whose metadata.simulate is fail, as the server's simulator", async () => {
     const m = start();
-    const { data } = await call("POST", "/jobs", {
-      key: m.adminKey,
-      json: cursorTask("x", { metadata: { mock_fail: true } }),
-    });
-    const job = (await call("GET", `/jobs/${data.job_id}`, { key: m.adminKey })).data;
-    expect(job.status).toBe("failed");
-    expect(job.error).toMatchObject({ code: "agent_failed", message: expect.stringMatching(/mock_fail/) });
+    for (const extra of [{}, { metadata: { simulate: "fail" } }]) {
+      const prompt = "extra" in extra ? "x" : "x [simulate:fail]";
+      const { data } = await call("POST", "/jobs", { key: m.adminKey, json: cursorTask(prompt, extra) });
+      const job = (await call("GET", `/jobs/${data.job_id}`, { key: m.adminKey })).data;
+      expect(job.status).toBe("failed");
+      expect(job.error).toEqual({ code: "agent_failed", message: "simulated failure" });
+    }
   });
 
   it("continues only finished jobs, and never cleaned-up ones", async () => {
@@ -381,7 +415,7 @@ describe("job lifecycle", () => {
     clock.advance(1000);
     const continued = await call("POST", `/jobs/${data.job_id}/continue`, { key: m.adminKey, json: next });
     expect(continued.data).toEqual({ job_id: data.job_id, status: "pending" });
-    expect(m.state.jobs.get(data.job_id)?.job.turns).toBe(2);
+    expect((await m.state.getJob(data.job_id))?.turns).toBe(2);
 
     const cleaned = await call("POST", `/jobs/${data.job_id}/cleanup`, { key: m.adminKey });
     expect(cleaned.data).toMatchObject({
@@ -389,21 +423,26 @@ describe("job lifecycle", () => {
       error: { code: "cleaned_up", message: "cleaned up while running" },
       sandbox_id: null,
     });
-    expect(cleaned.data.cleaned_up_at).toBe("2025-11-17T10:00:01.000Z");
+    expect(cleaned.data.cleaned_up_at).toBe("2025-11-17T10:00:01Z");
     const after = await call("POST", `/jobs/${data.job_id}/continue`, { key: m.adminKey, json: next });
     expectProblem(after, 409, "job_not_continuable");
   });
 
   it("lets tests force a status with state.setJobStatus", async () => {
-    const m = start();
-    const job = m.state.createJob({ job_type: "cursor_task", prompt: "x" });
-    m.state.setJobStatus(job.id, "running");
+    // A turn to move along: with the default jobDurationMs of 0 it would be over by the next request.
+    const m = start({ jobDurationMs: 60_000 });
+    const job = await m.state.createJob({ job_type: "cursor_task", prompt: "x" });
+    await m.state.setJobStatus(job.id, "running");
     expect((await call("GET", `/jobs/${job.id}`, { key: m.adminKey })).data.status).toBe("running");
-    m.state.setJobStatus(job.id, "failed", "model unavailable");
+    await m.state.setJobStatus(job.id, "failed", "model unavailable");
     expect((await call("GET", `/jobs/${job.id}`, { key: m.adminKey })).data).toMatchObject({
       status: "failed",
       error: { code: "agent_failed", message: "model unavailable" },
     });
+    await expect(m.state.setJobStatus(job.id, "completed")).rejects.toThrow(/has no turn queued or running/);
+    const other = await m.state.createJob({ job_type: "cursor_task", prompt: "y" });
+    await m.state.setJobStatus(other.id, "completed");
+    expect(await m.state.getJob(other.id)).toMatchObject({ status: "completed", turns: 1 });
   });
 });
 
@@ -424,11 +463,11 @@ async function readSse(res: Response): Promise<{ id: string; event: string; data
 describe("job events as server-sent events", () => {
   it("streams every event and ends when the job is finished", async () => {
     const m = start();
-    const job = m.state.createJob({ job_type: "cursor_task", prompt: "x" });
+    const job = await m.state.createJob({ job_type: "cursor_task", prompt: "x" });
     const res = await fetch(`${BASE}/jobs/${job.id}/events`, {
       headers: { Authorization: `Bearer ${m.adminKey}`, Accept: "text/event-stream" },
     });
-    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const messages = await readSse(res);
     expect(messages.map((msg) => Number(msg.id))).toEqual(messages.map((_, i) => i + 1));
     expect(messages.every((msg) => msg.event === msg.data.type)).toBe(true);
@@ -438,7 +477,7 @@ describe("job events as server-sent events", () => {
   it("follows a running job live and resumes after Last-Event-ID", async () => {
     const clock = manualClock();
     const m = start({ now: clock.now, jobDurationMs: 1000 });
-    const job = m.state.createJob({ job_type: "cursor_task", prompt: "x" });
+    const job = await m.state.createJob({ job_type: "cursor_task", prompt: "x" });
     const res = await fetch(`${BASE}/jobs/${job.id}/events`, {
       headers: { Authorization: `Bearer ${m.adminKey}`, Accept: "text/event-stream", "Last-Event-ID": "1" },
     });
@@ -457,7 +496,7 @@ describe("job events as server-sent events", () => {
 describe("keys", () => {
   it("shows the secret on creation only", async () => {
     const m = start();
-    const testAdmin = m.state.createKey({ type: "test", permissions: ["admin:all"] });
+    const testAdmin = await m.state.createKey({ type: "test", permissions: ["admin:all"] });
     const created = await call("POST", "/keys", {
       key: testAdmin.api_key,
       json: { name: "Team A Key", type: "test", workspace_id: "ws_team_a", permissions: ["jobs:read"] },
@@ -536,7 +575,7 @@ describe("workspaces", () => {
 
   it("creates exactly the workspace a scoped key names", async () => {
     const m = start();
-    const { api_key } = m.state.createKey({ workspace_id: "ws_team_a" });
+    const { api_key } = await m.state.createKey({ workspace_id: "ws_team_a" });
     const res = await call("POST", "/workspaces", { key: api_key, body: upload("team-a") });
     expect(res.data.workspace_id).toBe("ws_team_a");
   });
@@ -562,10 +601,12 @@ describe("webhook endpoints", () => {
   });
 
   it("queues a delivery for each subscribed event of the endpoint's workspace", async () => {
-    const m = start({ adminKey: "knify_test_fixedadminkeyforthistest_abcdef" });
-    const admin = "knify_test_fixedadminkeyforthistest_abcdef";
+    // A well-formed secret (checksum and all), e.g. one an earlier mock made.
+    const admin = createKnifyMock().adminKey;
+    const m = start({ adminKey: admin });
     expect(m.adminKey).toBe(admin);
-    const ws = m.state.createWorkspace({ name: "hooked" });
+    expect((await call("GET", "/keys/verify", { key: admin })).status).toBe(200);
+    const ws = await m.state.createWorkspace({ name: "hooked" });
     const body = {
       url: "https://hooks.example.com/knify",
       workspace_id: ws.workspace_id,
@@ -576,7 +617,7 @@ describe("webhook endpoints", () => {
     await call("GET", `/jobs/${job.data.job_id}`, { key: admin });
     const deliveries = await call("GET", `/webhook-endpoints/${endpoint.data.id}/deliveries`, { key: admin });
     expect(deliveries.data.map((d: { event_type: string }) => d.event_type)).toEqual(["job.completed"]);
-    const queued = m.state.deliveries.get(deliveries.data[0].id);
+    const queued = (await m.state.deliveries()).find((d) => d.delivery.id === deliveries.data[0].id);
     expect(queued?.event.data).toMatchObject({ id: job.data.job_id, status: "completed" });
   });
 
@@ -621,14 +662,27 @@ describe("responseValidator", () => {
   });
 
   it("makes the mock throw instead of answering something the spec does not allow", async () => {
-    const m = start();
-    const job = m.state.createJob({ job_type: "cursor_task", prompt: "x" });
-    m.state.setJobStatus(job.id, "completed");
-    (m.state.jobs.get(job.id)?.job as { turns: number }).turns = 0; // breaks `minimum: 1`
-    const res = await call("GET", `/jobs/${job.id}`, { key: m.adminKey });
-    expect(res.status).toBe(500);
-    expect(m.violations).toHaveLength(1);
-    expect(m.violations[0]).toMatch(/getJob 200 body\/turns must be >= 1/);
-    m.violations.length = 0;
+    // The mock's rules are the server's, so no request makes them break the spec; the check that guards the
+    // mock is tested on a handler that does (a job with `turns: 0`, under the spec's `minimum: 1`).
+    const m = createKnifyMock();
+    const job = {
+      id: "job_abc",
+      workspace_id: null,
+      spec: { job_type: "cursor_task", prompt: "x" },
+      status: "completed",
+    };
+    const broken = async () => Response.json({ ...job, created_at: "2025-11-17T10:00:00Z", turns: 0 });
+    const violations: string[] = [];
+    const checked = checkResponses(broken, "", m.validateResponse, violations);
+    await expect(checked(new Request(`${BASE}/jobs/job_abc`))).rejects.toBeInstanceOf(MockSpecViolation);
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toMatch(/getJob 200 body\/turns must be >= 1/);
+    // A response the spec allows passes untouched, and a path the spec does not have is not checked.
+    const fine = async () => Response.json({ job_id: "job_abc", status: "pending" });
+    expect((await checked(new Request(`${BASE}/nowhere`))).status).toBe(200);
+    await expect(
+      checkResponses(fine, "", m.validateResponse, violations)(new Request(`${BASE}/jobs`, { method: "POST" })),
+    ).resolves.toBeInstanceOf(Response);
+    expect(violations).toHaveLength(1);
   });
 });

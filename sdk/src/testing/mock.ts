@@ -1,27 +1,23 @@
 import { type HttpHandler, http } from "msw";
+import { generateApiKey } from "../../../server/src/auth/key-format.js";
+import { createMemoryApi } from "../../../server/src/memory-api.js";
 import specJson from "../generated/spec.json" with { type: "json" };
-import type { OperationHandlers } from "./context.js";
-import { eventHandlers } from "./handlers/events.js";
-import { healthHandlers } from "./handlers/health.js";
-import { jobHandlers } from "./handlers/jobs.js";
-import { keyHandlers } from "./handlers/keys.js";
-import { webhookHandlers } from "./handlers/webhooks.js";
-import { workspaceHandlers } from "./handlers/workspaces.js";
-import type { Permission } from "./records.js";
-import { createRouter, type Route } from "./router.js";
-import { componentSchemas, type KnifySpec, readOperations } from "./spec.js";
-import { MockState } from "./state.js";
-import { type ResponseValidator, requestValidators, responseValidator } from "./validate.js";
+import { ClockRunner } from "./clock-runner.js";
+import { createState, type MockState } from "./state.js";
+import { checkResponses, type KnifySpec, type ResponseValidator, responseValidator } from "./validate.js";
 
 /** Options of `createKnifyMock`. */
 export interface KnifyMockOptions {
   /** The API's base URL; requests under it are intercepted. Default `https://api.knify.io`. */
   baseURL?: string;
-  /** The secret of the admin key the mock starts with (`knify_live_…`/`knify_test_…`); random by default. */
+  /**
+   * The secret of the admin key the mock starts with: a well-formed key (`knify_live_…`/`knify_test_…` with its
+   * checksum, e.g. one an earlier mock made). Random by default.
+   */
   adminKey?: string;
-  /** The mock clock. Default: the wall clock. Inject one to move jobs along deterministically. */
+  /** The mock clock, for everything: key expiry, rate limits, idempotency, job durations. Default: the wall clock. */
   now?: () => Date;
-  /** How long a job turn runs, in mock-clock milliseconds. Default 0: a job is completed on the next request. */
+  /** How long a job turn runs, in mock-clock milliseconds. Default 0: a job is finished by the next request. */
   jobDurationMs?: number;
   /** Accept loopback and private webhook URLs, as a server with `KNIFY_WEBHOOK_ALLOW_PRIVATE=1` does. */
   allowPrivateWebhookUrls?: boolean;
@@ -29,11 +25,11 @@ export interface KnifyMockOptions {
   maxKeysPerWorkspace?: number;
 }
 
-/** A spec-driven in-memory Knify API for msw. */
+/** An in-memory Knify API for msw: the reference server's own rules, on a memory store. */
 export interface KnifyMock {
-  /** msw handlers for every path of the spec under the base URL, plus a 404 for any other path under it. */
+  /** msw handlers for every request under the base URL. */
   handlers: HttpHandler[];
-  /** The in-memory data: seed and inspect keys, jobs, workspaces, endpoints and deliveries. */
+  /** Seed and inspect keys, jobs, workspaces and webhook deliveries; move jobs along. */
   state: MockState;
   /** The secret of a key with `admin:all` and no workspace. */
   adminKey: string;
@@ -48,88 +44,57 @@ export interface KnifyMock {
 // Typed as the loose KnifySpec so that declaration files do not inline the whole document.
 const spec: KnifySpec = specJson;
 
-/** Every operation's handler, by operationId. */
-const HANDLERS: OperationHandlers = {
-  ...healthHandlers(spec.info.version),
-  ...jobHandlers,
-  ...eventHandlers,
-  ...workspaceHandlers,
-  ...keyHandlers,
-  ...webhookHandlers,
-};
-
-/** Literal segments sort before `{param}` ones, so `/keys/verify` is tried before `/keys/{key_id}`. */
-function bySpecificity(a: string, b: string): number {
-  const sa = a.split("/");
-  const sb = b.split("/");
-  for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
-    const pa = sa[i]?.startsWith("{") ? 1 : 0;
-    const pb = sb[i]?.startsWith("{") ? 1 : 0;
-    if (pa !== pb) return pa - pb;
-  }
-  return sb.length - sa.length;
-}
-
-const stringParams = (params: Record<string, string | readonly string[] | undefined>): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(params).flatMap(([name, value]) => (typeof value === "string" ? [[name, value]] : [])),
-  );
-
-function mswHandlers(base: string, paths: string[], route: Route): HttpHandler[] {
-  const handlers = [...paths].sort(bySpecificity).map((path) =>
-    // msw path parameters are `:name` where OpenAPI has `{name}`.
-    http.all(`${base}${path.replace(/\{(\w+)\}/g, ":$1")}`, ({ request, params }) =>
-      route(request, path, stringParams(params)),
-    ),
-  );
-  handlers.push(http.all(`${base}/*`, ({ request }) => route(request, null, {})));
-  return handlers;
-}
-
 /**
- * Creates an in-memory Knify API that obeys the spec: it validates requests, enforces keys, permissions
- * and workspace scope as the spec says, keeps state, and checks every response it sends against the spec.
+ * Creates an in-memory Knify API: the reference server's core — routing, keys, permissions, workspace scope,
+ * validation, idempotency, rate limits, the job state machine, webhook fan-out — on a memory store, with jobs
+ * run by the server's simulator on the mock clock. Webhook deliveries are queued, never sent. Every response
+ * is checked against the spec before msw sends it.
  *
  * @example
  * import { setupServer } from "msw/node";
  * import { createKnifyMock } from "@knify/sdk/testing";
  *
  * const mock = createKnifyMock();
- * const server = setupServer(...mock.handlers);
- * server.listen({ onUnhandledRequest: "error" });
- * const { api_key } = mock.state.createKey({ permissions: ["jobs:create", "jobs:read"] });
+ * setupServer(...mock.handlers).listen({ onUnhandledRequest: "error" });
+ * const { api_key } = await mock.state.createKey({ permissions: ["jobs:create", "jobs:read"] });
  * // ...point your code at https://api.knify.io with api_key
  */
 export function createKnifyMock(options: KnifyMockOptions = {}): KnifyMock {
-  const permissionEnum = (componentSchemas(spec).Permission as { enum?: Permission[] } | undefined)?.enum ?? [];
-  const state = new MockState({
-    now: options.now ?? (() => new Date()),
-    jobDurationMs: options.jobDurationMs ?? 0,
-    permissions: permissionEnum,
-    allowPrivateWebhookUrls: options.allowPrivateWebhookUrls ?? false,
-    maxKeysPerWorkspace: options.maxKeysPerWorkspace ?? 100,
+  const now = options.now;
+  const clock = { now: now ? () => now().getTime() : () => Date.now() };
+  const base = new URL(options.baseURL ?? "https://api.knify.io");
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const origin = `${base.origin}${basePath}`;
+  const runner = new ClockRunner(clock, options.jobDurationMs ?? 0, () => api.store);
+  const api = createMemoryApi({
+    clock,
+    runner,
+    basePath,
+    env: {
+      KNIFY_PUBLIC_URL: origin,
+      KNIFY_WEBHOOK_ALLOW_PRIVATE: options.allowPrivateWebhookUrls ? "1" : "0",
+      KNIFY_MAX_KEYS_PER_WORKSPACE: String(options.maxKeysPerWorkspace ?? 100),
+      // A continue of a running job is a 409 at once: waiting for its turn would wait on the mock clock.
+      KNIFY_CONTINUE_WAIT_MS: "0",
+    },
   });
-  const admin = state.createKey({
-    name: "Mock admin key",
-    permissions: ["admin:all"],
-    ...(options.adminKey === undefined ? {} : { api_key: options.adminKey }),
-  });
-  const operations = readOperations(spec);
+  api.start();
+  const adminKey = options.adminKey ?? generateApiKey("live").apiKey;
+  const { state, ready } = createState(api, runner, clock, adminKey);
   const validateResponse = responseValidator(spec);
   const violations: string[] = [];
-  const route = createRouter({
-    operations,
-    state,
-    handlers: HANDLERS,
-    validators: requestValidators(spec),
-    validateResponse,
-    onViolation: (message) => violations.push(message),
-  });
-  const base = (options.baseURL ?? "https://api.knify.io").replace(/\/+$/, "");
+
+  const checked = checkResponses(api.handle, basePath, validateResponse, violations);
+  const handle = async (request: Request) => {
+    await ready;
+    await runner.settle();
+    return checked(request);
+  };
+
   return {
-    handlers: mswHandlers(base, [...new Set(operations.map((op) => op.path))], route),
+    handlers: [http.all(`${origin}/*`, ({ request }) => handle(request))],
     state,
-    adminKey: admin.api_key,
+    adminKey,
     spec,
     validateResponse,
     violations,

@@ -1,363 +1,149 @@
-import { newApiKeySecret, newId, newWebhookSecret } from "./ids.js";
-import {
-  advanceJob,
-  cancelJobTurn,
-  cleanUpJob,
-  forceJobStatus,
-  type LifecycleContext,
-  startTurn,
-  wantsFailure,
-  wantsHold,
-} from "./job-lifecycle.js";
-import { notFound, ProblemError } from "./problem.js";
-import type {
-  CreatedKey,
-  CreatedWebhookEndpoint,
-  DeliveryRecord,
-  EndpointRecord,
-  IdempotentResponse,
-  Job,
-  JobError,
-  JobRecord,
-  JobSpec,
-  JobStatus,
-  KeyRecord,
-  KeyType,
-  Permission,
-  RotatedKey,
-  WebhookEventType,
-  Workspace,
-  WorkspaceRecord,
-} from "./records.js";
+import type { Clock } from "../../../server/src/clock.js";
+import { presentJob } from "../../../server/src/jobs/present.js";
+import { createKey } from "../../../server/src/keys/create-key.js";
+import { presentKey } from "../../../server/src/keys/present.js";
+import type { MemoryApi } from "../../../server/src/memory-api.js";
+import { presentDelivery } from "../../../server/src/webhooks/present.js";
+import type { components } from "../generated/schema.js";
+import type { ClockRunner } from "./clock-runner.js";
 
-/** What `MockState.createKey` accepts; everything is optional. */
+type Schemas = components["schemas"];
+export type Job = Schemas["Job"];
+export type Workspace = Schemas["Workspace"];
+export type CreatedKey = Schemas["CreatedKey"];
+export type WebhookDelivery = Schemas["WebhookDelivery"];
+
+/** What `state.createKey` accepts; everything is optional. */
 export interface SeedKey {
   name?: string;
-  type?: KeyType;
+  type?: Schemas["KeyType"];
   workspace_id?: string | null;
   /** Defaults to every permission except `admin:all`, as the spec says. */
-  permissions?: Permission[];
+  permissions?: Schemas["Permission"][];
   rate_limit?: number;
+  /** May lie in the past (an expired key), which `POST /keys` refuses. */
   expires_at?: string | null;
-  /** Use this secret instead of a random one (must look like `knify_live_…` or `knify_test_…`). */
+  /** Use this well-formed secret instead of a random one. */
   api_key?: string;
 }
 
-/** Options of the state, filled in by `createKnifyMock`. */
-export interface MockStateOptions {
-  now: () => Date;
-  jobDurationMs: number;
-  /** Every permission the spec defines (its `Permission` enum). */
-  permissions: readonly Permission[];
-  /** Accept loopback and private webhook URLs (the server's `KNIFY_WEBHOOK_ALLOW_PRIVATE=1`). */
-  allowPrivateWebhookUrls: boolean;
-  /** Most unrevoked keys per workspace through `POST /keys` (the server's `KNIFY_MAX_KEYS_PER_WORKSPACE`). */
-  maxKeysPerWorkspace: number;
+/** A queued webhook delivery and the envelope it carries (`{id, type, created_at, data}`), as it would be sent. */
+export interface MockDelivery {
+  delivery: WebhookDelivery;
+  event: { id: string; type: string; created_at: string; data: unknown };
 }
 
-const KEY_FORMAT = /^knify_(live|test)_[A-Za-z0-9_]+$/;
-const DEFAULT_RATE_LIMIT: Record<KeyType, number> = { live: 1000, test: 100 };
-
 /**
- * The mock's in-memory data: plain maps keyed by id, plus helpers to seed and inspect them from tests.
- * Handlers go through the same helpers, so seeded objects behave exactly like ones created over HTTP.
+ * The mock's data, behind the same store and rules as its API: seeding writes through the server's own
+ * functions (keys) or its API as the admin key (workspaces, jobs; counted in that key's usage), so seeded
+ * objects are exactly what the API would have made. Every helper is async, like the store.
  *
  * @example
- * const { key_id, api_key } = mock.state.createKey({ permissions: ["jobs:read"], workspace_id: "ws_team_a" });
- * mock.state.setJobStatus(job.id, "failed", "boom");
+ * const { api_key } = await mock.state.createKey({ permissions: ["jobs:read"], workspace_id: "ws_team_a" });
+ * await mock.state.setJobStatus(job.id, "failed", "boom");
  */
-export class MockState {
-  readonly keys = new Map<string, KeyRecord>();
-  readonly jobs = new Map<string, JobRecord>();
-  readonly workspaces = new Map<string, WorkspaceRecord>();
-  readonly endpoints = new Map<string, EndpointRecord>();
-  readonly deliveries = new Map<string, DeliveryRecord>();
-  /** Remembered POST responses, keyed by `<key_id> <Idempotency-Key>`. */
-  readonly idempotency = new Map<string, IdempotentResponse>();
-  readonly options: MockStateOptions;
-  private order = 0;
-  private readonly lifecycle: LifecycleContext;
-
-  constructor(options: MockStateOptions) {
-    this.options = options;
-    this.lifecycle = {
-      now: () => this.options.now(),
-      jobDurationMs: options.jobDurationMs,
-      emit: (workspaceId, type, data) => this.emit(workspaceId, type, data),
-      sandboxSource: (rec) =>
-        rec.job.workspace_id === null ? null : (this.workspaces.get(rec.job.workspace_id)?.archive ?? null),
-    };
-  }
-
-  /** The mock clock. */
-  now(): Date {
-    return this.options.now();
-  }
-
-  /** Insertion counter: lists are newest first by it, since mock time may stand still. */
-  nextOrder(): number {
-    this.order += 1;
-    return this.order;
-  }
-
-  // --- keys --------------------------------------------------------------------------------
-
-  /** Creates a key and returns it with its secret, like `POST /keys`. */
-  createKey(seed: SeedKey = {}): CreatedKey {
-    const type = seed.type ?? (seed.api_key?.startsWith("knify_test_") ? "test" : "live");
-    const secret = seed.api_key ?? newApiKeySecret(type);
-    if (!KEY_FORMAT.test(secret)) throw new Error(`api_key must look like knify_${type}_…, got ${secret}`);
-    const key = {
-      key_id: newId("key"),
-      name: seed.name ?? "Mock key",
-      type,
-      prefix: secret.slice(0, 15),
-      workspace_id: seed.workspace_id ?? null,
-      permissions: seed.permissions ?? this.options.permissions.filter((p) => p !== "admin:all"),
-      rate_limit: seed.rate_limit ?? DEFAULT_RATE_LIMIT[type],
-      created_at: this.now().toISOString(),
-      last_used: null,
-      revoked_at: null,
-      expires_at: seed.expires_at ?? null,
-    };
-    const usage = { day: "", today: 0, month: "", thisMonth: 0 };
-    this.keys.set(key.key_id, { key, secrets: [{ secret, expiresAt: null }], usage, order: this.nextOrder() });
-    return { ...structuredClone(key), api_key: secret };
-  }
-
-  /** The live key a secret belongs to, or undefined when it is unknown, revoked, expired or rotated out. */
-  authenticate(secret: string): KeyRecord | undefined {
-    if (!KEY_FORMAT.test(secret)) return undefined;
-    const now = this.now().getTime();
-    for (const rec of this.keys.values()) {
-      const match = rec.secrets.find((s) => s.secret === secret && (s.expiresAt === null || now < s.expiresAt));
-      if (!match) continue;
-      const expired = rec.key.expires_at !== null && now >= Date.parse(rec.key.expires_at);
-      return rec.key.revoked_at === null && !expired ? rec : undefined;
-    }
-    return undefined;
-  }
-
-  /** Whether `secret` is a rotated-out secret of its key, still in its grace period. */
-  isRotatedOut(secret: string): boolean {
-    for (const rec of this.keys.values()) {
-      const match = rec.secrets.find((s) => s.secret === secret);
-      if (match) return match.expiresAt !== null;
-    }
-    return false;
-  }
-
-  /** Counts a request against the key's UTC day and month, and stamps `last_used`. */
-  recordUsage(rec: KeyRecord): void {
-    const iso = this.now().toISOString();
-    const day = iso.slice(0, 10);
-    const month = iso.slice(0, 7);
-    rec.usage.today = rec.usage.day === day ? rec.usage.today + 1 : 1;
-    rec.usage.thisMonth = rec.usage.month === month ? rec.usage.thisMonth + 1 : 1;
-    rec.usage.day = day;
-    rec.usage.month = month;
-    rec.key.last_used = iso;
-  }
-
-  /** Revokes a key (idempotent: the first revocation time is kept). */
-  revokeKey(keyId: string): void {
-    const rec = this.keys.get(keyId);
-    if (!rec) throw notFound("key", keyId);
-    rec.key.revoked_at ??= this.now().toISOString();
-  }
-
-  /** Issues a new secret; the previous one keeps working for `graceSeconds`. */
-  rotateKey(keyId: string, graceSeconds = 86_400): RotatedKey {
-    const rec = this.keys.get(keyId);
-    if (!rec) throw notFound("key", keyId);
-    if (rec.key.revoked_at !== null) {
-      throw new ProblemError("key_revoked", `Key ${keyId} is revoked and cannot be rotated; create a new key.`);
-    }
-    const now = this.now().getTime();
-    if (rec.key.expires_at !== null && Date.parse(rec.key.expires_at) <= now) {
-      throw new ProblemError("key_expired", `Key ${keyId} has expired and cannot be rotated; create a new key.`);
-    }
-    const previousExpiry = now + graceSeconds * 1000;
-    for (const s of rec.secrets) if (s.expiresAt === null) s.expiresAt = previousExpiry;
-    const secret = newApiKeySecret(rec.key.type);
-    rec.secrets.unshift({ secret, expiresAt: null });
-    rec.key.prefix = secret.slice(0, 15);
-    return {
-      ...structuredClone(rec.key),
-      api_key: secret,
-      previous_secret_expires_at: new Date(previousExpiry).toISOString(),
-    };
-  }
-
-  // --- workspaces ----------------------------------------------------------------------------
-
+export interface MockState {
+  /** Creates a key and returns it with its secret, like `POST /keys` (also expired ones, or with a given secret). */
+  createKey(seed?: SeedKey): Promise<CreatedKey>;
+  /** Uploads a workspace (default: an empty `.tar.gz`), like `POST /workspaces`. */
+  createWorkspace(seed: { name: string; archive?: Uint8Array }): Promise<Workspace>;
+  /** Creates a job, like `POST /jobs`, in the workspace `workspaceId` if given. */
+  createJob(spec: Schemas["JobSpec"], workspaceId?: string | null): Promise<Job>;
   /**
-   * Stores a workspace. Names are unique per namespace, as on the server: one with a given `workspace_id`
-   * (a workspace-scoped key's) has its own, the others share one; a duplicate is a 409 `workspace_exists`.
+   * Moves a job's current turn along: `running` keeps it running until told otherwise; `completed` or `failed`
+   * (with `error`; a message is an `agent_failed` error) ends it. Throws when the job has no turn to move.
    */
-  createWorkspace(seed: {
-    name: string;
-    workspace_id?: string;
-    size_bytes?: number;
-    file_count?: number;
-    /** The uploaded `.tar.gz`; jobs of the workspace start with it as their sandbox. */
-    archive?: Uint8Array;
-  }): Workspace {
-    const nameScope = seed.workspace_id ?? "";
-    for (const { workspace, nameScope: scope } of this.workspaces.values()) {
-      if ((workspace.name === seed.name && scope === nameScope) || workspace.workspace_id === seed.workspace_id) {
-        throw new ProblemError(
-          "workspace_exists",
-          `A workspace named ${workspace.name} (${workspace.workspace_id}) exists; replace it with PUT /workspaces/{workspace_id}.`,
-        );
-      }
-    }
-    const at = this.now().toISOString();
-    const workspace: Workspace = {
-      workspace_id: seed.workspace_id ?? newId("ws"),
-      name: seed.name,
-      path: `/workspaces/${seed.name}`,
-      created_at: at,
-      updated_at: at,
-      file_count: seed.file_count ?? 0,
-      size_bytes: seed.size_bytes ?? 0,
-      preset: false,
-    };
-    const archive = seed.archive ?? null;
-    this.workspaces.set(workspace.workspace_id, { workspace, archive, order: this.nextOrder(), nameScope });
-    this.emit(workspace.workspace_id, "workspace.updated", structuredClone(workspace));
-    return structuredClone(workspace);
+  setJobStatus(
+    jobId: string,
+    status: "running" | "completed" | "failed",
+    error?: string | Schemas["JobError"],
+  ): Promise<void>;
+  /** Ends every turn the mock clock has reached (each request does this first). */
+  advanceJobs(): Promise<void>;
+  /** A job as `GET /jobs/{job_id}` shows it to an admin, or null. */
+  getJob(jobId: string): Promise<Job | null>;
+  /** Every job, newest first. */
+  listJobs(): Promise<Job[]>;
+  /** Every webhook delivery queued (the mock never sends them), newest first. */
+  deliveries(): Promise<MockDelivery[]>;
+}
+
+/** An empty tar archive (two zero blocks), gzipped: the default upload of `createWorkspace`. */
+const EMPTY_TAR_GZ = [
+  31, 139, 8, 0, 0, 0, 0, 0, 2, 255, 99, 96, 24, 5, 163, 96, 20, 140, 84, 0, 0, 46, 175, 181, 239, 0, 4, 0, 0,
+];
+
+/** The state of one mock; `ready` settles once its admin key is stored. */
+export function createState(api: MemoryApi, runner: ClockRunner, clock: Clock, adminKey: string) {
+  const { store, config } = api;
+  const ready = createKey(store, config, clock.now(), {
+    name: "Mock admin key",
+    permissions: ["admin:all"],
+    apiKey: adminKey,
+  }).then(() => undefined);
+
+  /** Calls the API as the admin key; a problem becomes an Error naming it. */
+  async function asAdmin<T>(method: string, path: string, body?: FormData | object): Promise<T> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${adminKey}` };
+    if (body !== undefined && !(body instanceof FormData)) headers["Content-Type"] = "application/json";
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) init.body = body instanceof FormData ? body : JSON.stringify(body);
+    await ready;
+    const response = await api.handle(new Request(`https://mock.knify.invalid${path}`, init));
+    const json = (await response.json()) as T & { detail?: string };
+    if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${json.detail ?? ""}`);
+    return json;
   }
 
-  // --- jobs ----------------------------------------------------------------------------------
-
-  /** Creates a `pending` job, like `POST /jobs`. */
-  createJob(spec: JobSpec, workspaceId: string | null = null): Job {
-    const job: Job = {
-      id: newId("job"),
-      workspace_id: workspaceId,
-      spec: structuredClone(spec),
-      status: "pending",
-      created_at: this.now().toISOString(),
-      started_at: null,
-      completed_at: null,
-      sandbox_id: null,
-      cursor_session_id: null,
-      session_id: null,
-      turns: 1,
-      cleaned_up_at: null,
-    };
-    const rec: JobRecord = {
-      job,
-      events: [],
-      manual: false,
-      failTurn: false,
-      holdTurn: false,
-      sandbox: null,
-      order: this.nextOrder(),
-    };
-    this.jobs.set(job.id, rec);
-    startTurn(rec, spec.prompt ?? null, wantsFailure(spec), this.lifecycle, wantsHold(spec.metadata));
-    this.emit(workspaceId, "job.created", structuredClone(job));
-    return structuredClone(job);
-  }
-
-  /** Starts the next turn of a job. The caller checks that the job may be continued. */
-  continueJob(jobId: string, spec: { prompt: string; model?: JobSpec["model"]; metadata?: unknown }): Job {
-    const rec = this.job(jobId);
-    rec.job.turns += 1;
-    if (spec.model !== undefined) rec.job.spec.model = spec.model;
-    startTurn(rec, spec.prompt, wantsFailure(spec), this.lifecycle, wantsHold(spec.metadata));
-    this.emit(rec.job.workspace_id, "job.continued", structuredClone(rec.job));
-    return structuredClone(rec.job);
-  }
-
-  /** Moves every job along the mock clock (see `advanceJob`). The router calls it on each request. */
-  advanceJobs(): void {
-    for (const rec of this.jobs.values()) advanceJob(rec, this.lifecycle);
-  }
-
-  /**
-   * Forces a job's status, with `error` for `failed` (a message is an `agent_failed` error); the job then
-   * stays put until it is continued.
-   */
-  setJobStatus(jobId: string, status: JobStatus, error?: string | JobError): void {
-    const jobError = typeof error === "string" ? { code: "agent_failed" as const, message: error } : error;
-    forceJobStatus(this.job(jobId), status, jobError, this.lifecycle);
-  }
-
-  /** Cancels a job's pending or running turn, like `POST /jobs/{job_id}/cancel`. */
-  cancelJob(jobId: string): Job {
-    const rec = this.job(jobId);
-    cancelJobTurn(rec, this.lifecycle);
-    return structuredClone(rec.job);
-  }
-
-  /** Cleans up a job's sandbox, like `POST /jobs/{job_id}/cleanup`. */
-  cleanupJob(jobId: string): Job {
-    const rec = this.job(jobId);
-    cleanUpJob(rec, this.lifecycle);
-    return structuredClone(rec.job);
-  }
-
-  private job(jobId: string): JobRecord {
-    const rec = this.jobs.get(jobId);
-    if (!rec) throw notFound("job", jobId);
-    return rec;
-  }
-
-  // --- webhooks ------------------------------------------------------------------------------
-
-  /** Registers a webhook endpoint and returns it with its secret, like `POST /webhook-endpoints`. */
-  createEndpoint(seed: {
-    workspace_id: string;
-    url: string;
-    event_types?: WebhookEventType[];
-    description?: string | null;
-  }): CreatedWebhookEndpoint {
-    const endpoint = {
-      id: newId("we"),
-      workspace_id: seed.workspace_id,
-      url: seed.url,
-      event_types: seed.event_types ?? [],
-      description: seed.description ?? null,
-      enabled: true,
-      disabled_reason: null,
-      created_at: this.now().toISOString(),
-    };
-    const secret = newWebhookSecret();
-    this.endpoints.set(endpoint.id, { endpoint, secret, order: this.nextOrder() });
-    return { ...structuredClone(endpoint), secret };
-  }
-
-  /** Queues a delivery of an event to one endpoint (the mock never sends it). */
-  queueDelivery(rec: EndpointRecord, type: WebhookEventType, data: unknown): DeliveryRecord {
-    const at = this.now().toISOString();
-    const event = { id: newId("evt"), type, created_at: at, data };
-    const delivery = {
-      id: newId("dlv"),
-      endpoint_id: rec.endpoint.id,
-      event_id: event.id,
-      event_type: type,
-      status: "pending" as const,
-      attempt_count: 0,
-      next_attempt_at: at,
-      created_at: at,
-      attempts: [],
-    };
-    const stored = { delivery, event, order: this.nextOrder() };
-    this.deliveries.set(delivery.id, stored);
-    return stored;
-  }
-
-  /** Queues an event for every enabled endpoint of the workspace that subscribes to its type. */
-  emit(workspaceId: string | null, type: WebhookEventType, data: unknown): void {
-    if (workspaceId === null) return;
-    for (const rec of this.endpoints.values()) {
-      const { endpoint } = rec;
-      if (endpoint.workspace_id !== workspaceId || !endpoint.enabled) continue;
-      if (endpoint.event_types.length > 0 && !endpoint.event_types.includes(type)) continue;
-      this.queueDelivery(rec, type, data);
-    }
-  }
+  const state: MockState = {
+    async createKey(seed = {}) {
+      await ready;
+      const { key, apiKey } = await createKey(store, config, clock.now(), {
+        name: seed.name ?? "Mock key",
+        workspaceId: seed.workspace_id ?? null,
+        ...(seed.type === undefined ? {} : { type: seed.type }),
+        ...(seed.permissions === undefined ? {} : { permissions: seed.permissions }),
+        ...(seed.rate_limit === undefined ? {} : { rateLimit: seed.rate_limit }),
+        ...(seed.expires_at == null ? {} : { expiresAt: Date.parse(seed.expires_at) }),
+        ...(seed.api_key === undefined ? {} : { apiKey: seed.api_key }),
+      });
+      return { ...presentKey(key), api_key: apiKey };
+    },
+    async createWorkspace({ name, archive = new Uint8Array(EMPTY_TAR_GZ) }) {
+      const form = new FormData();
+      form.set("name", name);
+      form.set("workspace", new Blob([archive]), "workspace.tar.gz");
+      return asAdmin<Workspace>("POST", "/workspaces", form);
+    },
+    async createJob(spec, workspaceId = null) {
+      const path = workspaceId === null ? {} : (await asAdmin<Workspace>("GET", `/workspaces/${workspaceId}`)).path;
+      const workspace = typeof path === "string" ? { workspace_path: path } : {};
+      const { job_id } = await asAdmin<{ job_id: string }>("POST", "/jobs", { spec: { ...spec, ...workspace } });
+      return asAdmin<Job>("GET", `/jobs/${job_id}`);
+    },
+    async setJobStatus(jobId, status, error) {
+      if (status === "running") return runner.force(jobId, "hold");
+      if (status === "completed") return runner.force(jobId, { status });
+      const { code, message } = typeof error === "object" ? error : { code: undefined, message: error ?? "failed" };
+      return runner.force(jobId, { status, error: message, ...(code === undefined ? {} : { code: code as never }) });
+    },
+    advanceJobs: () => runner.settle(),
+    async getJob(jobId) {
+      await runner.settle();
+      const job = await store.jobs.get(jobId);
+      return job ? presentJob(job) : null;
+    },
+    async listJobs() {
+      await runner.settle();
+      return (await store.jobs.list({ limit: Number.MAX_SAFE_INTEGER })).map(presentJob);
+    },
+    async deliveries() {
+      await runner.settle();
+      return store.queuedDeliveries().map(({ delivery, envelope }) => ({
+        delivery: presentDelivery(delivery),
+        event: envelope as MockDelivery["event"],
+      }));
+    },
+  };
+  return { state, ready };
 }

@@ -1,26 +1,75 @@
-import type { ErrorObject, ValidateFunction } from "ajv";
+import type { ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import * as ajvFormats from "ajv-formats";
-import { describe } from "../../../server/src/http/validate.js";
-import {
-  componentSchemas,
-  type JsonSchema,
-  type OpenApiDocument,
-  readOperations,
-  rewriteRefs,
-  type SpecOperation,
-  type SpecParameter,
-} from "./spec.js";
+import { operations } from "../../../server/src/generated/operations.js";
+import { createRouter } from "../../../server/src/http/router.js";
 
-/** One problem found in a request, as the spec's `FieldError`. */
-export interface FieldError {
-  location: "body" | "query" | "path" | "header";
-  path: string;
-  message: string;
+/** The parts of an OpenAPI 3.1 document the validator reads. Accepts the generated `spec.json` as is. */
+export interface OpenApiDocument {
+  readonly paths: object;
+  readonly components?: object;
+}
+
+/** The Knify spec as the mock exposes it: an OpenAPI document, typed loosely so declarations stay small. */
+export interface KnifySpec extends OpenApiDocument {
+  readonly openapi: string;
+  readonly info: { readonly title: string; readonly version: string };
+  readonly paths: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly components: Readonly<Record<string, unknown>>;
 }
 
 /** Checks a response body against the spec; returns the problems found (empty when it conforms). */
 export type ResponseValidator = (operationId: string, status: number, body: unknown, contentType?: string) => string[];
+
+/** Thrown when the mock is about to answer something the spec does not allow: a bug in the mock. */
+export class MockSpecViolation extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MockSpecViolation";
+  }
+}
+
+type Loose = Record<string, unknown>;
+const isObject = (value: unknown): value is Loose => typeof value === "object" && value !== null;
+
+/** Follows local `$ref`s (`#/components/...`) until a non-reference object is reached. */
+function resolveRef(spec: OpenApiDocument, value: unknown): Loose {
+  let current = value;
+  for (let depth = 0; isObject(current) && typeof current.$ref === "string" && depth < 32; depth++) {
+    current = current.$ref
+      .replace(/^#\//, "")
+      .split("/")
+      .reduce<unknown>((node, part) => (isObject(node) ? node[part] : undefined), spec);
+  }
+  if (!isObject(current)) throw new Error("unresolvable $ref in the spec");
+  return current;
+}
+
+/** `#/components/schemas/X` → `spec#/$defs/X`, the id under which the schemas are registered with ajv. */
+const rewriteRefs = (schema: unknown): Loose =>
+  JSON.parse(JSON.stringify(schema ?? {}).replace(/"#\/components\/schemas\//g, '"spec#/$defs/')) as Loose;
+
+/** Every operation's documented responses: status → media type → schema (none for bodiless ones). */
+function responsesByOperation(spec: OpenApiDocument): Map<string, Record<string, Record<string, Loose>>> {
+  const byOperation = new Map<string, Record<string, Record<string, Loose>>>();
+  for (const item of Object.values(spec.paths)) {
+    for (const op of Object.values(resolveRef(spec, item))) {
+      if (!isObject(op) || typeof op.operationId !== "string") continue;
+      const responses: Record<string, Record<string, Loose>> = {};
+      for (const [status, raw] of Object.entries(isObject(op.responses) ? op.responses : {})) {
+        const content = resolveRef(spec, raw).content;
+        responses[status] = Object.fromEntries(
+          Object.entries(isObject(content) ? content : {}).map(([type, media]) => [
+            type,
+            rewriteRefs(isObject(media) ? media.schema : {}),
+          ]),
+        );
+      }
+      byOperation.set(op.operationId, responses);
+    }
+  }
+  return byOperation;
+}
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the namespace's `default` is the plugin
 // in TypeScript but may be the module object at runtime, depending on the loader's interop.
@@ -29,79 +78,63 @@ const formatsModule = ajvFormats as unknown as { default: FormatsPlugin | { defa
 const addFormats: FormatsPlugin =
   typeof formatsModule.default === "function" ? formatsModule.default : formatsModule.default.default;
 
-/**
- * An Ajv 2020 instance that knows the spec's schemas as `spec#/$defs/<Name>` (adding the whole document
- * fails in strict mode on the unknown keyword `components`). `strictTypes` is off because the if/then
- * branches of JobTypeRules legitimately omit `type`.
- */
-export function createAjv(spec: OpenApiDocument, options: { coerceTypes?: boolean; useDefaults?: boolean } = {}) {
-  const ajv = new Ajv2020({
-    allErrors: true,
-    strict: true,
-    strictRequired: false,
-    strictTypes: false,
-    useDefaults: options.useDefaults ?? false,
-    coerceTypes: options.coerceTypes ?? false,
-  });
+/** An Ajv 2020 instance that knows the spec's schemas as `spec#/$defs/<Name>` (the server's generator does the same). */
+function createAjv(spec: OpenApiDocument): Ajv2020 {
+  // strictTypes off: the if/then branches of JobTypeRules legitimately omit `type`.
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, strictTypes: false });
   addFormats(ajv);
   ajv.addVocabulary(["example", "discriminator", "xml", "externalDocs", "x-knify-error-codes", "x-knify-secret"]);
-  // A cap in UTF-8 bytes (maxLength counts code points), as scripts/generate.mjs defines it for the server.
   ajv.addKeyword({
     keyword: "x-knify-max-bytes",
     type: "string",
     schemaType: "number",
-    error: { message: (cxt) => `must be at most ${String(cxt.schema)} bytes in UTF-8` },
     validate: (max: number, data: string) => new TextEncoder().encode(data).length <= max,
   });
-  ajv.addSchema({ $id: "spec", $defs: rewriteRefs(componentSchemas(spec)) });
+  const components = isObject(spec.components) ? spec.components : {};
+  ajv.addSchema({ $id: "spec", $defs: rewriteRefs(components.schemas) });
   return ajv;
 }
 
-/** `application/json; charset=utf-8` → `application/json`. */
-export const mediaTypeOf = (contentType: string | null | undefined): string =>
-  (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-
 /**
- * Validates response bodies against the spec: the status must be documented for the operation, the content
- * type must be one the spec lists for it, and the body must match its schema. Schemas compile lazily.
+ * Validates responses against the spec: the status must be documented for the operation, the content type
+ * must be one the spec lists for it, and the body must match its schema. Schemas compile on first use.
  *
  * @example
- * const check = responseValidator(spec);
+ * const check = responseValidator(mock.spec);
  * expect(check("getJob", res.status, await res.json(), res.headers.get("content-type") ?? undefined)).toEqual([]);
  */
 export function responseValidator(spec: OpenApiDocument): ResponseValidator {
-  const operations = new Map(readOperations(spec).map((op) => [op.operationId, op]));
+  const operations = responsesByOperation(spec);
   let ajv: Ajv2020 | undefined;
   const compiled = new Map<string, ValidateFunction>();
   return (operationId, status, body, contentType) => {
-    const op = operations.get(operationId);
-    if (!op) return [`the spec has no operation ${operationId}`];
-    const response = op.responses[String(status)] ?? op.responses[`${String(status)[0]}XX`] ?? op.responses.default;
-    if (!response) {
-      return [
-        `${operationId} does not document status ${status} (documented: ${Object.keys(op.responses).join(", ")})`,
-      ];
+    const responses = operations.get(operationId);
+    if (!responses) return [`the spec has no operation ${operationId}`];
+    const content = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
+    if (!content) {
+      const documented = Object.keys(responses).join(", ");
+      return [`${operationId} does not document status ${status} (documented: ${documented})`];
     }
-    const mediaTypes = Object.keys(response.content);
+    const mediaTypes = Object.keys(content);
     if (mediaTypes.length === 0) {
       const empty = body === undefined || body === null || body === "";
       return empty ? [] : [`${operationId} ${status} has no body in the spec, but one was sent`];
     }
     const mediaType = contentType
-      ? mediaTypeOf(contentType)
+      ? (contentType.split(";")[0]?.trim().toLowerCase() ?? "")
       : mediaTypes.includes("application/json")
         ? "application/json"
-        : mediaTypes[0];
-    if (!mediaType || !(mediaType in response.content)) {
-      return [
-        `${operationId} ${status} is documented as ${mediaTypes.join(" or ")}, not ${contentType ?? "no content type"}`,
-      ];
+        : (mediaTypes[0] ?? "");
+    const schema = content[mediaType];
+    if (!schema) {
+      const documented = mediaTypes.join(" or ");
+      return [`${operationId} ${status} is documented as ${documented}, not ${contentType ?? "no content type"}`];
     }
     const cacheKey = `${operationId} ${status} ${mediaType}`;
     let validate = compiled.get(cacheKey);
     if (!validate) {
       ajv ??= createAjv(spec);
-      validate = ajv.compile(response.content[mediaType] ?? {});
+      validate = ajv.compile(schema);
       compiled.set(cacheKey, validate);
     }
     if (validate(body)) return [];
@@ -111,65 +144,37 @@ export function responseValidator(spec: OpenApiDocument): ResponseValidator {
   };
 }
 
+const router = createRouter(operations);
+
 /**
- * Turns ajv errors into the spec's FieldErrors with the server's own rule (`describe`), dropping the
- * redundant `must match "then" schema` ones.
+ * Wraps a fetch handler so that it refuses to answer what the spec does not allow: each such response is
+ * recorded in `violations` and thrown as a {@link MockSpecViolation} (msw then answers 500) — a bug in the mock.
+ * Requests the spec has no operation for (404, 405) are answered as they are.
  */
-export function fieldErrors(location: FieldError["location"], errors: ErrorObject[] | null | undefined): FieldError[] {
-  return (errors ?? []).filter((e) => e.keyword !== "if").map((e) => describe(e, location));
-}
-
-/** Per-operation request validators: parameters (coerced from strings, defaults filled) and JSON bodies. */
-export interface RequestValidators {
-  /** Validates and coerces `values` in place; returns the problems found. */
-  params(op: SpecOperation, location: "path" | "query" | "header", values: Record<string, unknown>): FieldError[];
-  /** Validates a parsed JSON body (defaults filled in place); returns the problems found. */
-  body(op: SpecOperation, body: unknown): FieldError[];
-}
-
-function paramsSchema(parameters: SpecParameter[], location: string): JsonSchema {
-  const selected = parameters.filter((p) => p.in === location);
-  const name = (p: SpecParameter) => (location === "header" ? p.name.toLowerCase() : p.name);
-  return {
-    type: "object",
-    properties: Object.fromEntries(selected.map((p) => [name(p), p.schema])),
-    required: selected.filter((p) => p.required).map(name),
-    // Same rule as the server's generated validators: unknown query parameters and headers pass.
-    additionalProperties: location !== "path",
-  };
-}
-
-/** Builds request validators that compile each operation's schemas on first use. */
-export function requestValidators(spec: OpenApiDocument): RequestValidators {
-  let paramAjv: Ajv2020 | undefined;
-  let bodyAjv: Ajv2020 | undefined;
-  const cache = new Map<string, ValidateFunction>();
-  const compile = (key: string, make: () => ValidateFunction) => {
-    let fn = cache.get(key);
-    if (!fn) {
-      fn = make();
-      cache.set(key, fn);
+export function checkResponses(
+  handle: (request: Request) => Promise<Response>,
+  basePath: string,
+  validate: ResponseValidator,
+  violations: string[],
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const response = await handle(request);
+    const path = new URL(request.url).pathname.slice(basePath.length) || "/";
+    let operationId: string;
+    try {
+      operationId = router.route(request.method, path).op.operationId;
+    } catch {
+      return response;
     }
-    return fn;
-  };
-  return {
-    params(op, location, values) {
-      if (!op.parameters.some((p) => p.in === location)) return [];
-      const validate = compile(`${op.operationId} ${location}`, () => {
-        // Parameters arrive as strings, so they are coerced to the spec's types.
-        paramAjv ??= createAjv(spec, { coerceTypes: true, useDefaults: true });
-        return paramAjv.compile(paramsSchema(op.parameters, location));
-      });
-      return validate(values) ? [] : fieldErrors(location, validate.errors);
-    },
-    body(op, body) {
-      if (!op.body) return [];
-      const schema = op.body.schema;
-      const validate = compile(`${op.operationId} body`, () => {
-        bodyAjv ??= createAjv(spec, { useDefaults: true });
-        return bodyAjv.compile(schema);
-      });
-      return validate(body) ? [] : fieldErrors("body", validate.errors);
-    },
+    const contentType = response.headers.get("content-type") ?? undefined;
+    // Streams (events, archives) are checked for their status and media type only: their schema is a string.
+    const stream = /^(text\/event-stream|application\/gzip)/.test(contentType ?? "");
+    const text = stream ? "" : await response.clone().text();
+    const body = stream ? "" : text !== "" && contentType?.includes("json") ? JSON.parse(text) : text || undefined;
+    const problems = validate(operationId, response.status, body, text || stream ? contentType : undefined);
+    if (problems.length === 0) return response;
+    const message = `Knify mock answered ${request.method} ${path} with a response the spec does not allow:\n  ${problems.join("\n  ")}`;
+    violations.push(message);
+    throw new MockSpecViolation(message);
   };
 }

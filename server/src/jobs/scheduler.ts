@@ -79,7 +79,8 @@ export class Scheduler {
   start(): void {
     this.unsubscribe = this.deps.notifier.onQueued(() => void this.pump());
     this.timer = setInterval(() => void this.pump(), this.pollMs);
-    this.timer.unref();
+    // Node only: browsers (the msw mock of `@knify/sdk/testing`) have no unref.
+    this.timer.unref?.();
     void this.pump();
   }
 

@@ -23,12 +23,19 @@ export function wantsSimulatedFailure(spec: {
   return (spec.prompt ?? "").includes(SIMULATE_FAIL_MARKER) || spec.metadata?.simulate === "fail";
 }
 
+/** How the simulator lets a turn's time pass: resolves after `ms`, or at once when the turn's signal aborts. */
+export type SimulatedWait = (ms: number, context: RunContext) => Promise<void>;
+
 /**
  * The sandbox simulator: no agent runs. It echoes the prompt as output lines, waits `delayMs` and completes,
  * or fails with "simulated failure" when asked to. Deterministic, so tests can assert its exact output.
+ * The wait is a real timer by default; `@knify/sdk/testing` passes one on its mock clock.
  */
 export class SimulatedRunner implements Runner {
-  constructor(private readonly delayMs: number) {}
+  constructor(
+    private readonly delayMs: number,
+    private readonly wait: SimulatedWait = (ms, context) => delay(ms, context.signal),
+  ) {}
 
   async run(context: RunContext): Promise<RunOutcome> {
     const { job } = context;
@@ -37,7 +44,7 @@ export class SimulatedRunner implements Runner {
       `simulator: turn ${job.turns} of ${job.id} (${job.spec.job_type}, model ${job.spec.model})`,
     );
     for (const line of describeTurn(job.spec)) context.output("stdout", line);
-    await delay(wantsSimulatedHold(job.spec) ? SIMULATED_HOLD_MS : this.delayMs, context.signal);
+    await this.wait(wantsSimulatedHold(job.spec) ? SIMULATED_HOLD_MS : this.delayMs, context);
     if (context.signal.aborted) return { status: "failed", error: "aborted", code: "cancelled" };
     if (wantsSimulatedFailure(job.spec)) {
       context.output("stderr", "simulator: failing as asked");

@@ -1,4 +1,4 @@
-import { generateApiKey, hashApiKey } from "../auth/key-format.js";
+import { generateApiKey, hashApiKey, parseApiKey } from "../auth/key-format.js";
 import { defaultPermissions, type Permission } from "../auth/permissions.js";
 import type { ServerConfig } from "../config.js";
 import { ProblemError } from "../http/problem.js";
@@ -15,6 +15,8 @@ export interface CreateKeyInput {
   permissions?: readonly Permission[];
   rateLimit?: number;
   expiresAt?: number | null;
+  /** This well-formed secret instead of a new one (`@knify/sdk/testing`'s fixed `adminKey`); it sets the type. */
+  apiKey?: string;
   /** Refuse (409 `key_limit_reached`) when the key's workspace already holds this many unrevoked keys. */
   maxUnrevokedInWorkspace?: number;
 }
@@ -30,8 +32,13 @@ export async function createKey(
   input: CreateKeyInput,
 ): Promise<{ key: KeyRecord; apiKey: string }> {
   refusePresetWorkspace(input.workspaceId ?? null);
-  const type = input.type ?? "live";
-  const { apiKey, prefix } = generateApiKey(type);
+  const given = input.apiKey === undefined ? null : parseApiKey(input.apiKey);
+  if (input.apiKey !== undefined && given === null) {
+    throw new Error("apiKey must be a well-formed Knify key (knify_live_… or knify_test_…, with its checksum).");
+  }
+  const type = given?.type ?? input.type ?? "live";
+  const { apiKey, prefix } =
+    input.apiKey === undefined ? generateApiKey(type) : { apiKey: input.apiKey, prefix: input.apiKey.slice(0, 15) };
   const key = await store.keys.create(
     {
       id: newId("key"),

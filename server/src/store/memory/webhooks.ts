@@ -179,6 +179,14 @@ export class MemoryWebhookRepo implements WebhookRepo {
     if (row && row.claimToken === claim.claimToken) Object.assign(row, { claimedUntil: null, claimToken: null });
   }
 
+  /** Inspection (not part of the Store): every delivery, newest first, with the envelope it carries as sent. */
+  queued(): { delivery: WebhookDeliveryRecord; envelope: unknown }[] {
+    return pageByIdDesc(this.t.deliveries.values(), this.t.deliveries.size).map((row) => ({
+      delivery: this.present(row),
+      envelope: JSON.parse(this.t.webhookEvents.get(row.eventId)?.body ?? "null"),
+    }));
+  }
+
   private endpointsOf(workspaceId: string): EndpointRow[] {
     return [...this.t.endpoints.values()].filter((e) => e.workspaceId === workspaceId);
   }
