@@ -68,16 +68,7 @@ export const groups = {
     ],
   },
   webhooks: {
-    mutate: [
-      "server/src/webhooks/sign.ts",
-      "server/src/webhooks/ssrf.ts",
-      "server/src/webhooks/guarded-lookup.ts",
-      "server/src/webhooks/worker.ts",
-    ],
-    // The delivery worker runs on its own timers, so per-test coverage pins its code on whichever test
-    // happened to be running, and the test that would kill a mutant is not run (a 503 counted as success
-    // was reported survived, yet fails the retry tests): every mutant here runs every test of the group.
-    coverageAnalysis: "all",
+    mutate: ["server/src/webhooks/sign.ts", "server/src/webhooks/ssrf.ts", "server/src/webhooks/guarded-lookup.ts"],
     tests: [
       "test/server/webhooks.test.ts",
       "test/server/webhooks-internals.test.ts",
@@ -86,6 +77,35 @@ export const groups = {
       "test/rules/ssrf-lookup.test.ts",
       "test/rules/cross-tenant.test.ts",
     ],
+  },
+  "webhook-worker": {
+    mutate: ["server/src/webhooks/worker.ts"],
+    // The delivery worker runs on its own timers, so per-test coverage pins its code on whichever test
+    // happened to be running, and the test that would kill a mutant is not run (a 503 counted as success
+    // was reported survived, yet fails the retry tests): every mutant here runs every test of the group,
+    // which is why the group is the worker alone with its two fast suites.
+    coverageAnalysis: "all",
+    tests: ["test/server/webhooks.test.ts", "test/rules/webhook-outbox.test.ts"],
+  },
+  // The job jail (issue 15): the settings and limits a sandbox gets, and the bubblewrap command line built
+  // from them (run for real by test/security/sandbox-jail.test.ts where bwrap exists).
+  isolation: {
+    mutate: [
+      "server/src/jobs/isolation/config.ts",
+      "server/src/jobs/isolation/limits.ts",
+      "server/src/jobs/isolation/agent-env.ts",
+      "server/src/jobs/isolation/bubblewrap.ts",
+    ],
+    tests: [
+      "test/server/sandbox-settings.test.ts",
+      "test/security/sandbox-jail.test.ts",
+      "test/server/jobs-sandbox.test.ts",
+    ],
+  },
+  // Real agents (issue 13): the stream-json parsers, the prompt, and the redaction of secrets in their output.
+  agents: {
+    mutate: ["server/src/jobs/agents/{adapter,agent-events,cursor,claude,gemini,prompt,redact}.ts"],
+    tests: ["test/server/agent-parsers.test.ts", "test/server/jobs-agents.test.ts"],
   },
   workspaces: {
     mutate: ["server/src/workspaces/entry-path.ts"],

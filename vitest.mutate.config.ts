@@ -43,9 +43,12 @@ const hookFailuresFailTests: Reporter = {
 };
 
 const config = mergeConfig(base, {});
-// Set, not merged: mergeConfig would append these to the base config's `test/**/*.test.ts`.
+// Set, not merged: mergeConfig would append these to the base config's `test/**/*.test.ts`. The base config's
+// projects are dropped: each project has its own `include` (every test file), which would override this one
+// and make every mutant of every group run the whole suite.
 config.test = {
   ...config.test,
+  projects: undefined,
   include: group?.tests ?? [],
   reporters: ["default", hookFailuresFailTests],
 };
