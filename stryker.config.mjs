@@ -83,9 +83,9 @@ export const groups = {
     // The delivery worker runs on its own timers, so per-test coverage pins its code on whichever test
     // happened to be running, and the test that would kill a mutant is not run (a 503 counted as success
     // was reported survived, yet fails the retry tests): every mutant here runs every test of the group,
-    // which is why the group is the worker alone with its two fast suites.
+    // which is why the group is the worker alone with its fast suites.
     coverageAnalysis: "all",
-    tests: ["test/server/webhooks.test.ts", "test/rules/webhook-outbox.test.ts"],
+    tests: ["test/server/webhooks.test.ts", "test/rules/webhook-outbox.test.ts", "test/rules/webhook-worker.test.ts"],
   },
   // The job jail (issue 15): the settings and limits a sandbox gets, and the bubblewrap command line built
   // from them (run for real by test/security/sandbox-jail.test.ts where bwrap exists).

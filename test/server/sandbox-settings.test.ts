@@ -1,14 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../server/src/config.js";
 import { createKey } from "../../server/src/keys/create-key.js";
-import { createLogger } from "../../server/src/logger.js";
 import { startServer } from "../../server/src/server.js";
 import { call } from "../support/http.js";
+import { capturedLogger } from "../support/logs.js";
 
 // Issue 16, fail closed: no command runner without a working jail, unless the operator names `none`.
 
@@ -24,18 +23,6 @@ function commandEnv(dataDir: string, extra: Record<string, string>): Record<stri
     KNIFY_SANDBOX_READONLY_PATHS: AGENTS,
     ...extra,
   };
-}
-
-/** A logger whose JSON lines the test can read. */
-function capturedLogger() {
-  const lines: { level: number; msg: string }[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger("info", stream), lines };
 }
 
 async function withDataDir<T>(body: (dataDir: string) => Promise<T>): Promise<T> {
@@ -64,7 +51,7 @@ describe("starting the command runner", () => {
       const { logger, lines } = capturedLogger();
       const server = await startServer(loadConfig(env), logger, { env });
       try {
-        const warning = lines.find((l) => /UNJAILED/.test(l.msg));
+        const warning = lines.find((l) => /UNJAILED/.test(String(l.msg)));
         expect(warning?.level).toBe(40);
         const { apiKey } = await createKey(server.store, loadConfig(env), Date.now(), { name: "t" });
         const created = await call(server.url, "POST", "/jobs", {

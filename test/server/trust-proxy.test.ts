@@ -3,13 +3,12 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { KnifyClient } from "@knify/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/src/config.js";
 import { createKey } from "../../server/src/keys/create-key.js";
-import { createLogger } from "../../server/src/logger.js";
 import { type RunningServer, startServer } from "../../server/src/server.js";
+import { capturedLogger } from "../support/logs.js";
 
 // KNIFY_TRUST_PROXY (issue 8, item 6): behind a TLS-terminating proxy `Link` must name the public origin,
 // and logs the client's address; without the setting, the same headers from anyone change nothing.
@@ -24,15 +23,9 @@ interface Started {
 async function start(trustProxy: boolean): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), "knify-proxy-"));
   const env = { KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", ...(trustProxy ? { KNIFY_TRUST_PROXY: "1" } : {}) };
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line));
-      done();
-    },
-  });
+  const { logger, lines: logs } = capturedLogger("info");
   const config = loadConfig(env);
-  const server = await startServer(config, createLogger("info", sink), { env });
+  const server = await startServer(config, logger, { env });
   const created = await createKey(server.store, config, Date.now(), {
     name: "proxy",
     permissions: ["jobs:create", "jobs:read"],
