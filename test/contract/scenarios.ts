@@ -197,6 +197,16 @@ export function contractScenarios(target: () => ContractTarget): void {
       }
     });
 
+    it("continueAndWait resolves with the turn it started; a stream from now sees nothing of the ended turns", async () => {
+      const { client } = await keyed({ type: "test" });
+      const first = await client.jobs.createAndWait({ job_type: "cursor_task", prompt: "Turn 1" }, wait);
+      const second = await client.jobs.continueAndWait(first.id, { prompt: "Turn 2" }, wait);
+      expect(second).toMatchObject({ id: first.id, status: "completed", turns: 2 });
+      const after: unknown[] = [];
+      for await (const event of client.jobs.events.stream(first.id, { after: "now" })) after.push(event);
+      expect(after).toEqual([]);
+    });
+
     it("cleans up a job; continuing it afterwards is a ConflictError", async () => {
       const { client } = await keyed({ type: "test" });
       const job = await client.jobs.createAndWait({ job_type: "cursor_task", prompt: "Hello" }, wait);

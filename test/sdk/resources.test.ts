@@ -248,7 +248,11 @@ describe("jobs.waitFor", () => {
     const time = fakeTime();
     const client = new KnifyClient(testOptions(fetch, { clock: time.clock, sleep: time.sleep }));
     const statuses: string[] = [];
-    const done = await client.jobs.waitFor("job_1", { pollInterval: 500, onStatus: (status) => statuses.push(status) });
+    const done = await client.jobs.waitFor("job_1", {
+      follow: "poll",
+      pollInterval: 500,
+      onStatus: (status) => statuses.push(status),
+    });
     expect(done.status).toBe("completed");
     expect(statuses).toEqual(["pending", "running", "completed"]);
     expect(time.sleeps).toEqual([500, 500, 500]);
@@ -259,7 +263,7 @@ describe("jobs.waitFor", () => {
     const { fetch } = scriptedFetch(...Array.from({ length: 7 }, () => json(job("running"))), json(job("completed")));
     const time = fakeTime();
     const client = new KnifyClient(testOptions(fetch, { clock: time.clock, sleep: time.sleep }));
-    await expect(client.jobs.waitFor("job_1")).resolves.toMatchObject({ status: "completed" });
+    await expect(client.jobs.waitFor("job_1", { follow: "poll" })).resolves.toMatchObject({ status: "completed" });
     expect(time.sleeps).toEqual([100, 200, 400, 800, 1600, 2000, 2000]);
   });
 
@@ -269,7 +273,7 @@ describe("jobs.waitFor", () => {
       json(job("failed", { error: { code: "timed_out", message: "model unavailable" } })),
     );
     const client = new KnifyClient(testOptions(fetch));
-    await expect(client.jobs.waitFor("job_1")).rejects.toMatchObject({
+    await expect(client.jobs.waitFor("job_1", { follow: "poll" })).rejects.toMatchObject({
       name: "JobFailedError",
       error: { code: "timed_out", message: "model unavailable" },
     });
@@ -278,14 +282,16 @@ describe("jobs.waitFor", () => {
   it("keeps waiting through a status newer than this SDK", async () => {
     const { fetch } = scriptedFetch(json(job("queued_for_gpu")), json(job("completed")));
     const client = new KnifyClient(testOptions(fetch));
-    await expect(client.jobs.waitFor("job_1")).resolves.toMatchObject({ status: "completed" });
+    await expect(client.jobs.waitFor("job_1", { follow: "poll" })).resolves.toMatchObject({ status: "completed" });
   });
 
   it("gives up with APITimeoutError after its timeout, without sleeping past it", async () => {
     const { fetch, seen } = scriptedFetch(...Array.from({ length: 4 }, () => json(job("running"))));
     const time = fakeTime();
     const client = new KnifyClient(testOptions(fetch, { clock: time.clock, sleep: time.sleep }));
-    const error = await client.jobs.waitFor("job_1", { timeout: 2500, pollInterval: 1000 }).catch((e: unknown) => e);
+    const error = await client.jobs
+      .waitFor("job_1", { follow: "poll", timeout: 2500, pollInterval: 1000 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APITimeoutError);
     expect((error as Error).message).toContain("still running after 2500 ms");
     expect(time.sleeps).toEqual([1000, 1000, 500]);
@@ -300,7 +306,9 @@ describe("jobs.waitFor", () => {
       if (signal?.aborted) throw signal.reason;
     };
     const client = new KnifyClient(testOptions(fetch, { sleep }));
-    await expect(client.jobs.waitFor("job_1", { signal: controller.signal })).rejects.toBeInstanceOf(APIUserAbortError);
+    await expect(client.jobs.waitFor("job_1", { follow: "poll", signal: controller.signal })).rejects.toBeInstanceOf(
+      APIUserAbortError,
+    );
   });
 });
 
@@ -323,9 +331,9 @@ describe("jobs.createAndWait", () => {
     );
     const time = fakeTime();
     const client = new KnifyClient(testOptions(fetch, { clock: time.clock, sleep: time.sleep }));
-    await expect(client.jobs.createAndWait({ job_type: "cursor_task", prompt: "Hi" })).resolves.toMatchObject({
-      status: "completed",
-    });
+    await expect(
+      client.jobs.createAndWait({ job_type: "cursor_task", prompt: "Hi" }, { follow: "poll" }),
+    ).resolves.toMatchObject({ status: "completed" });
     expect(time.sleeps).toEqual([100, 200]);
   });
 

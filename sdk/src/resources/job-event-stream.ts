@@ -10,8 +10,11 @@ type JobEvent = components["schemas"]["JobEvent"];
 
 /** Options of `jobs.events.stream` / `jobs.streamEvents`. */
 export interface StreamEventsOptions {
-  /** Start after this `seq` (the last one you have). Default: from the first event. */
-  after?: number | undefined;
+  /**
+   * Start after this `seq` (the last one you have), or `"now"`: after the events that exist when the stream
+   * is opened (e.g. to follow only the turn a `continue` just started). Default: from the first event.
+   */
+  after?: number | "now" | undefined;
   /** Stops the stream; the iterator then throws `APIUserAbortError`. */
   signal?: AbortSignal | undefined;
 }
@@ -20,6 +23,8 @@ export interface StreamEventsOptions {
 type GetJob = (jobId: string, options: { signal?: AbortSignal | undefined }) => Promise<Job>;
 
 const TERMINAL = new Set<string>(["completed", "failed"]);
+/** The largest page of events the API gives. */
+const PAGE = 100;
 
 /**
  * Follows a job's events live over SSE (`Accept: text/event-stream`) until the job ends. A dropped or
@@ -36,7 +41,7 @@ export async function* streamJobEvents(
   options: StreamEventsOptions = {},
 ): AsyncGenerator<JobEvent, void, undefined> {
   const { signal } = options;
-  let after = options.after;
+  let after = options.after === "now" ? await lastSeq(core, jobId, signal) : options.after;
   let reconnectDelay: number | undefined;
   let quietConnections = 0;
   for (;;) {
@@ -54,7 +59,8 @@ export async function* streamJobEvents(
         }),
       )
       .withResponse();
-    if (!body) throw new KnifyError(`The server sent no event stream for job ${jobId}.`);
+    // An empty stream (the job had already ended, with nothing after `after`) has `Content-Length: 0`, which
+    // openapi-fetch reads as no body: it is a quiet close, handled below like any other.
 
     let received = 0;
     let ended = false;
@@ -62,7 +68,7 @@ export async function* streamJobEvents(
       const onRetry = (ms: number) => {
         reconnectDelay = ms;
       };
-      for await (const message of parseSSE(body, { onRetry })) {
+      for await (const message of body ? parseSSE(body, { onRetry }) : []) {
         // The server ends a stream whose key was revoked or expired with a problem; resuming cannot help.
         if (message.event === "error") throw streamError(message.data, jobId);
         const event = parseJobEvent(message.data, jobId);
@@ -93,6 +99,21 @@ export async function* streamJobEvents(
     } catch (error) {
       throw new APIUserAbortError(undefined, { cause: error });
     }
+  }
+}
+
+/** The `seq` of the job's latest event (0 when it has none), reading its event pages. */
+async function lastSeq(core: CoreClient, jobId: string, signal: AbortSignal | undefined): Promise<number> {
+  let after = 0;
+  for (;;) {
+    const query = { after, limit: PAGE };
+    const page = (await core.call(signal === undefined ? undefined : { signal }, (fetch) =>
+      core.api.GET("/jobs/{job_id}/events", { params: { path: { job_id: jobId }, query }, fetch }),
+    )) as JobEvent[];
+    const last = page.at(-1);
+    if (last === undefined) return after;
+    after = last.seq;
+    if (page.length < PAGE) return after;
   }
 }
 

@@ -39,10 +39,16 @@ export interface WaitForOptions {
   /** Called with the job whenever its status changes (and once with the first status seen). */
   onStatus?: ((status: JobStatus, job: Job) => void) | undefined;
   /**
-   * Ms between polls. Default: the first poll after 100 ms, then twice as long each time up to 2000, so a
-   * short job is seen done within a fraction of a second (issue 14) and a long one costs one request per 2 s.
+   * Ms between polls, when polling. Default: the first poll after 100 ms, then twice as long each time up to
+   * 2000, so a short job is seen done within a fraction of a second and a long one costs one request per 2 s.
    */
   pollInterval?: number | undefined;
+  /**
+   * How to learn that the turn ended. `"stream"` (the default) follows the job's event stream — one request,
+   * answered the moment the job ends — and polls only when the stream cannot be used (a proxy that refuses
+   * it, too many streams for the key, …). `"poll"` only polls.
+   */
+  follow?: "stream" | "poll" | undefined;
 }
 
 /** `jobs.archive`: the sandbox as a `.tar.gz` stream, plus `.extractTo()` to unpack it into a directory. */
@@ -174,46 +180,154 @@ export class Jobs extends APIResource {
   }
 
   /**
-   * Polls the job until it ends. Resolves with the job when it `completed`; rejects with `JobFailedError`
-   * (carrying the job and its `error`) when it `failed`, and with `APITimeoutError` after `timeout`.
+   * Waits until the job's current turn ends, following its event stream (see `follow`). Resolves with the
+   * job when it `completed`; rejects with `JobFailedError` (carrying the job and its `error`) when it
+   * `failed`, and with `APITimeoutError` after `timeout`. A later turn's end is never mistaken for this one's,
+   * nor an earlier turn's.
    *
    * @example
    * const job = await client.jobs.waitFor(job_id, { onStatus: (status) => console.log(status) });
    */
   async waitFor(jobId: string, options: WaitForOptions = {}): Promise<Job> {
-    const { clock, sleep } = this.core;
-    const { signal, onStatus } = options;
-    const timeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
-    // An explicit interval is kept as given; the default one starts short and doubles up to 2 s.
-    let pollInterval = options.pollInterval ?? FIRST_POLL_MS;
-    const deadlineAt = clock.now() + timeout;
-    let lastStatus: string | undefined;
-    for (;;) {
-      const job = await this.get(jobId, { signal });
-      if (job.status !== lastStatus) {
-        lastStatus = job.status;
-        onStatus?.(job.status, job);
-      }
-      if (job.status === "completed") return job;
-      if (job.status === "failed") throw new JobFailedError(job);
-      // Any other status, including ones newer than this SDK, means "not finished yet".
-      const left = deadlineAt - clock.now();
-      if (left <= 0) {
-        throw new APITimeoutError(`Job ${jobId} is still ${job.status} after ${timeout} ms; raise waitFor's timeout.`);
-      }
-      try {
-        await sleep(Math.min(pollInterval, left), signal);
-        if (options.pollInterval === undefined) pollInterval = Math.min(pollInterval * 2, DEFAULT_POLL_INTERVAL_MS);
-      } catch (error) {
-        throw new APIUserAbortError(undefined, { cause: error });
-      }
-    }
+    const deadlineAt = this.core.clock.now() + (options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS);
+    const job = await this.get(jobId, { signal: options.signal });
+    return new TurnWaiter(this, this.core, jobId, job.turns, deadlineAt, options).wait(job);
   }
 
   /** Creates a job and waits for it to end; see {@link Jobs.waitFor}. */
   async createAndWait(spec: JobSpec, options: WaitForOptions & RequestOptions = {}): Promise<Job> {
-    const { timeout: _waitTimeout, onStatus: _onStatus, pollInterval: _pollInterval, ...requestOptions } = options;
-    const { job_id } = await this.create(spec, requestOptions);
+    const { job_id } = await this.create(spec, requestOptionsOf(options));
     return this.waitFor(job_id, options);
+  }
+
+  /**
+   * Continues the job and waits for the turn it started to end (not an earlier one still running when it was
+   * sent: a continue waits for that turn first); see {@link Jobs.waitFor}.
+   *
+   * @example
+   * const job = await client.jobs.continueAndWait(job_id, { prompt: "Now add tests" });
+   */
+  async continueAndWait(
+    jobId: string,
+    spec: ContinueSpec,
+    options: WaitForOptions & RequestOptions = {},
+  ): Promise<Job> {
+    const deadlineAt = this.core.clock.now() + (options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS);
+    await this.continue(jobId, spec, requestOptionsOf(options));
+    // The continue answered once its turn was recorded, so the job's latest turn is the one it started.
+    const job = await this.get(jobId, { signal: options.signal });
+    return new TurnWaiter(this, this.core, jobId, job.turns, deadlineAt, options).wait(job);
+  }
+}
+
+/** The request options among a waiting call's options (`signal` is both). */
+function requestOptionsOf(options: WaitForOptions & RequestOptions): RequestOptions {
+  const { timeout: _timeout, onStatus: _onStatus, pollInterval: _pollInterval, follow: _follow, ...request } = options;
+  return request;
+}
+
+const isEnded = (status: string) => status === "completed" || status === "failed";
+
+/** Why the waiter stopped its stream: its deadline passed. */
+const DEADLINE = Symbol("deadline");
+
+/** Waits for one turn of a job to end: by its event stream, else by polling. */
+class TurnWaiter {
+  private lastStatus: string | undefined;
+  constructor(
+    private readonly jobs: Jobs,
+    private readonly core: CoreClient,
+    private readonly jobId: string,
+    private readonly turn: number,
+    private readonly deadlineAt: number,
+    private readonly options: WaitForOptions,
+  ) {}
+
+  async wait(first: Job): Promise<Job> {
+    let job = first;
+    if (this.settled(job)) return this.finish(job);
+    if (this.options.follow !== "poll") {
+      await this.follow();
+      job = await this.jobs.get(this.jobId, { signal: this.options.signal });
+      if (this.settled(job)) return this.finish(job);
+    }
+    return this.poll(job);
+  }
+
+  /** Reports a status change; true when this turn is over. */
+  private settled(job: Job): boolean {
+    if (job.status !== this.lastStatus) {
+      this.lastStatus = job.status;
+      this.options.onStatus?.(job.status, job);
+    }
+    // A job already past this turn (someone continued it) has ended this turn too.
+    return isEnded(job.status) || job.turns > this.turn;
+  }
+
+  private finish(job: Job): Job {
+    if (job.status === "failed") throw new JobFailedError(job);
+    return job;
+  }
+
+  /**
+   * Follows the event stream until this turn's final status event (with `onStatus`, each other status of the
+   * turn is reported with the job as read then). Returns quietly when the stream cannot be used, or ends
+   * without that event; the caller then reads the job, and polls if it has not ended.
+   */
+  private async follow(): Promise<void> {
+    const { core } = this;
+    const stop = new AbortController();
+    const userSignal = this.options.signal;
+    const onAbort = () => stop.abort(userSignal?.reason);
+    if (userSignal?.aborted) onAbort();
+    userSignal?.addEventListener("abort", onAbort, { once: true });
+    const timer = new AbortController();
+    core.sleep(Math.max(0, this.deadlineAt - core.clock.now()), timer.signal).then(
+      () => stop.abort(DEADLINE),
+      () => undefined,
+    );
+    let inTurn = this.turn <= 1;
+    try {
+      for await (const event of this.jobs.streamEvents(this.jobId, { signal: stop.signal })) {
+        const data = event.data as { turn?: unknown; status?: unknown };
+        if (event.type === "turn") inTurn = data.turn === this.turn;
+        if (!inTurn || event.type !== "status") continue;
+        // The turn's end: the caller reads the final job. A status on the way is read only for `onStatus`.
+        if (isEnded(String(data.status))) return;
+        if (this.options.onStatus === undefined || data.status === this.lastStatus) continue;
+        if (this.settled(await this.jobs.get(this.jobId, { signal: stop.signal }))) return;
+      }
+    } catch (error) {
+      if (stop.signal.reason === DEADLINE) throw this.timedOut();
+      if (userSignal?.aborted) throw new APIUserAbortError(undefined, { cause: userSignal.reason });
+      core.logger.info(`waiting for job ${this.jobId} by polling: its event stream failed (${String(error)})`);
+    } finally {
+      timer.abort();
+      userSignal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private async poll(last: Job): Promise<Job> {
+    const { clock, sleep } = this.core;
+    // An explicit interval is kept as given; the default one starts short and doubles up to 2 s.
+    let pollInterval = this.options.pollInterval ?? FIRST_POLL_MS;
+    let job = last;
+    for (;;) {
+      const left = this.deadlineAt - clock.now();
+      if (left <= 0) throw this.timedOut(job.status);
+      try {
+        await sleep(Math.min(pollInterval, left), this.options.signal);
+      } catch (error) {
+        throw new APIUserAbortError(undefined, { cause: error });
+      }
+      if (this.options.pollInterval === undefined) pollInterval = Math.min(pollInterval * 2, DEFAULT_POLL_INTERVAL_MS);
+      job = await this.jobs.get(this.jobId, { signal: this.options.signal });
+      if (this.settled(job)) return this.finish(job);
+    }
+  }
+
+  private timedOut(status = this.lastStatus): APITimeoutError {
+    const timeout = this.options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
+    return new APITimeoutError(`Job ${this.jobId} is still ${status} after ${timeout} ms; raise waitFor's timeout.`);
   }
 }
