@@ -17,7 +17,8 @@ import { fileURLToPath } from "node:url";
 import { _, Ajv2020, str } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormatsModule from "ajv-formats";
-import openapiTS, { astToString } from "openapi-typescript";
+import openapiTS, { astToString, STRING, tsIntersection, tsLiteral, tsUnion } from "openapi-typescript";
+import ts from "typescript";
 import { parse } from "yaml";
 
 const addFormats = addFormatsModule.default ?? addFormatsModule;
@@ -34,10 +35,26 @@ const spec = parse(yamlText, { maxAliasCount: 1000 });
 const outputs = new Map();
 
 // --- types (openapi-typescript) --------------------------------------------------------------
-const ast = await openapiTS(structuredClone(spec), { defaultNonNullable: false, alphabetize: false });
-const types = HEADER + astToString(ast);
-outputs.set("sdk/src/generated/schema.d.ts", types);
-outputs.set("server/src/generated/schema.d.ts", types);
+/**
+ * The SDK's types leave the spec's extensible enums open (`"completed" | … | (string & {})`): a newer server's
+ * value must not be a type error in a client built today (the spec's "Extensible enums"), while editors
+ * still offer the known values. The server's types, and its validators, keep the closed set.
+ */
+const openExtensibleEnums = (schema) => {
+  if (!Array.isArray(schema.enum) || !/\bExtensible\b/.test(schema.description ?? "")) return undefined;
+  const anyOtherString = tsIntersection([STRING, ts.factory.createTypeLiteralNode([])]);
+  return tsUnion([...schema.enum.map((value) => tsLiteral(value)), anyOtherString]);
+};
+const typesOf = async (options) =>
+  HEADER +
+  astToString(await openapiTS(structuredClone(spec), { defaultNonNullable: false, alphabetize: false, ...options }));
+const closedTypes = await typesOf({});
+outputs.set("sdk/src/generated/schema.d.ts", await typesOf({ transform: openExtensibleEnums }));
+// The closed types, for openapi-fetch only (sdk/src/core/core-client.ts): its `Readable<T>` maps over any
+// object type, and `string & {}` is one, so an open enum inside a response would come out mangled. What it
+// returns (closed) is assignable to the open public types.
+outputs.set("sdk/src/generated/wire.d.ts", closedTypes);
+outputs.set("server/src/generated/schema.d.ts", closedTypes);
 outputs.set("sdk/src/generated/spec.json", `${JSON.stringify(spec, null, 2)}\n`);
 outputs.set("server/src/generated/spec.json", `${JSON.stringify(spec, null, 2)}\n`);
 
@@ -216,7 +233,35 @@ outputs.set("sdk/src/generated/error-codes.ts", errorCodesTs);
 // --- validators (ajv standalone) -------------------------------------------------------------
 // The spec's components become $defs of a schema with $id "spec"; local refs are rewritten to it.
 const rewrite = (schema) => JSON.parse(JSON.stringify(schema).replace(/"#\/components\/schemas\//g, '"spec#/$defs/'));
-const defsSchema = { $id: "spec", $defs: rewrite(spec.components.schemas) };
+
+/**
+ * A `oneOf` with a `discriminator` (the spec's TypedJobSpec), as ajv validates it best: the tag must be one of
+ * the mapping's values, and each value applies its own schema (`if`/`then`). Plain `oneOf` would report every
+ * branch's errors for one mistake, and ajv's own `discriminator` keyword does not support `mapping`. The
+ * types (openapi-typescript) read the spec as written: a union discriminated by the tag.
+ */
+const discriminatedForAjv = (node) => {
+  if (Array.isArray(node)) return node.map(discriminatedForAjv);
+  if (!node || typeof node !== "object") return node;
+  const copy = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, discriminatedForAjv(value)]));
+  if (!copy.oneOf || !copy.discriminator?.mapping) return copy;
+  const { propertyName, mapping } = copy.discriminator;
+  const valuesByRef = new Map();
+  for (const [value, ref] of Object.entries(mapping)) valuesByRef.set(ref, [...(valuesByRef.get(ref) ?? []), value]);
+  const { oneOf: _oneOf, discriminator: _discriminator, ...rest } = copy;
+  return {
+    ...rest,
+    type: "object",
+    required: [propertyName],
+    properties: { [propertyName]: { type: "string", enum: Object.keys(mapping) } },
+    allOf: [...valuesByRef].map(([ref, values]) => ({
+      if: { properties: { [propertyName]: { enum: values } }, required: [propertyName] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a promise.
+      then: { $ref: ref },
+    })),
+  };
+};
+const defsSchema = { $id: "spec", $defs: rewrite(discriminatedForAjv(spec.components.schemas)) };
 
 const paramsObject = (params, where, lowerCase) => {
   const selected = params.filter((p) => p.in === where);
@@ -237,7 +282,7 @@ const makeAjv = (coerceTypes) => {
     coerceTypes,
     strict: true,
     strictRequired: false,
-    // if/then branches in JobTypeRules legitimately omit `type`; redocly lints the spec itself.
+    // The if/then branches of a discriminated oneOf (see discriminatedForAjv) omit `type`; redocly lints the spec.
     strictTypes: false,
     code: { source: true, lines: true },
   });

@@ -70,7 +70,9 @@ it("bench/sizes.mjs bundles `.` for neutral (worker, edge), browser and node wit
       row.packages.filter((name) => ["undici", "tar"].includes(name)),
       row.name,
     ).toEqual([]);
-    expect(row.lazyGzipped, row.name).toBeLessThan(1 * KB);
+    // What loads lazily there: the default runtime (0.3 KB) and the job waits (sdk/src/resources/wait-for-turn.ts,
+    // 0.9 KB), nothing of Node's.
+    expect(row.lazyGzipped, row.name).toBeLessThan(2 * KB);
   }
   expect([neutral.staticBuiltins, browser.staticBuiltins, webhooks.staticBuiltins]).toEqual([[], [], []]);
   // In Node, undici and tar are bundled too, but only in chunks loaded on first use.

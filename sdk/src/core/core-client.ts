@@ -1,5 +1,5 @@
 import createClient, { type Client } from "openapi-fetch";
-import type { paths } from "../generated/schema.js";
+import type { paths } from "../generated/wire.js";
 import { APIPromise, type APIResponse } from "./api-promise.js";
 import { KnifyError } from "./knify-error.js";
 import { nextLink } from "./link.js";

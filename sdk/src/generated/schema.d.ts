@@ -810,17 +810,17 @@ export interface components {
          * @description `pending` (sandbox being provisioned or queued) → `running` → `completed` (sandbox paused, continuable) or `failed` (see `error`). Extensible.
          * @enum {string}
          */
-        JobStatus: "pending" | "running" | "completed" | "failed";
+        JobStatus: "pending" | "running" | "completed" | "failed" | (string & {});
         /**
          * @description Extensible.
          * @enum {string}
          */
-        JobType: "cursor_task" | "gemini_task" | "claude_task" | "fh_e2e_tools" | "user_exam";
+        JobType: "cursor_task" | "gemini_task" | "claude_task" | "fh_e2e_tools" | "user_exam" | (string & {});
         /**
          * @description Extensible.
          * @enum {string}
          */
-        Model: "auto" | "sonnet-4.5" | "opus-4.1" | "composer-1" | "gpt-5";
+        Model: "auto" | "sonnet-4.5" | "opus-4.1" | "composer-1" | "gpt-5" | (string & {});
         TimeRange: {
             /** Format: date-time */
             from: string;
@@ -851,12 +851,38 @@ export interface components {
             };
         };
         /**
-         * @description Per-`job_type` requirements: `prompt` for `cursor_task`, `gemini_task`, `claude_task`
-         *     and `fh_e2e_tools`; `user_id` and `time_range` for `user_exam`.
+         * @description A JobSpec with the fields its `job_type` requires: `prompt` for `cursor_task`, `gemini_task`,
+         *     `claude_task` and `fh_e2e_tools` (PromptJobSpec); `user_id` and `time_range` for `user_exam`
+         *     (UserExamJobSpec). An unknown `job_type` is refused at `/spec/job_type`.
          */
-        JobTypeRules: unknown & unknown;
+        TypedJobSpec: components["schemas"]["PromptJobSpec"] | components["schemas"]["UserExamJobSpec"];
+        /** @description A job an agent runs from a prompt. */
+        PromptJobSpec: components["schemas"]["JobSpec"] & {
+            /** @enum {string} */
+            job_type: "cursor_task" | "gemini_task" | "claude_task" | "fh_e2e_tools";
+            prompt: string;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            job_type: "cursor_task" | "gemini_task" | "claude_task" | "fh_e2e_tools";
+        };
+        /** @description An examination of one user's activity over a time range. */
+        UserExamJobSpec: components["schemas"]["JobSpec"] & {
+            /** @constant */
+            job_type: "user_exam";
+            user_id: string;
+            time_range: components["schemas"]["TimeRange"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            job_type: "user_exam";
+        };
         CreateJobRequest: {
-            spec: components["schemas"]["JobSpec"] & components["schemas"]["JobTypeRules"];
+            spec: components["schemas"]["TypedJobSpec"];
         };
         /**
          * @description The next turn. `prompt` is required; `model` may change between turns. `job_type` may be
@@ -930,7 +956,7 @@ export interface components {
              *     `runner_failed` (an internal error). Extensible.
              * @enum {string}
              */
-            code: "agent_failed" | "agent_not_installed" | "model_not_supported" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "sandbox_limit" | "runner_failed";
+            code: "agent_failed" | "agent_not_installed" | "model_not_supported" | "timed_out" | "cancelled" | "cleaned_up" | "interrupted" | "sandbox_failed" | "sandbox_limit" | "runner_failed" | (string & {});
             /** @description What happened, for people (e.g. the agent's stderr tail). */
             message: string;
         };
@@ -954,7 +980,7 @@ export interface components {
              *     dropped). Extensible.
              * @enum {string}
              */
-            type: "status" | "output" | "turn" | "system" | "agent.message" | "agent.tool_call" | "agent.result" | "agent.output";
+            type: "status" | "output" | "turn" | "system" | "agent.message" | "agent.tool_call" | "agent.result" | "agent.output" | (string & {});
             /** Format: date-time */
             created_at: string;
             data: {
@@ -967,7 +993,7 @@ export interface components {
          *     (Gemini CLI, for `gemini_task`). Extensible.
          * @enum {string}
          */
-        AgentName: "cursor" | "claude" | "gemini";
+        AgentName: "cursor" | "claude" | "gemini" | (string & {});
         /**
          * @description The prompt each job type gives its agent (`KNIFY_RUNNER=agents`). `cursor_task`, `claude_task`
          *     and `gemini_task` pass `spec.prompt` unchanged. `fh_e2e_tools` wraps it:
@@ -1170,7 +1196,7 @@ export interface components {
          * @description Extensible.
          * @enum {string}
          */
-        WebhookEventType: "job.created" | "job.running" | "job.completed" | "job.failed" | "job.continued" | "job.cleaned_up" | "workspace.updated" | "webhook.test";
+        WebhookEventType: "job.created" | "job.running" | "job.completed" | "job.failed" | "job.continued" | "job.cleaned_up" | "workspace.updated" | "webhook.test" | (string & {});
         WebhookEndpoint: {
             id: string;
             workspace_id: string;
@@ -1222,7 +1248,7 @@ export interface components {
              * @description Extensible.
              * @enum {string}
              */
-            status: "pending" | "succeeded" | "failed";
+            status: "pending" | "succeeded" | "failed" | (string & {});
             attempt_count: number;
             /** Format: date-time */
             next_attempt_at: string | null;

@@ -23,8 +23,6 @@ export interface StreamEventsOptions {
 type GetJob = (jobId: string, options: { signal?: AbortSignal | undefined }) => Promise<Job>;
 
 const TERMINAL = new Set<string>(["completed", "failed"]);
-/** The largest page of events the API gives. */
-const PAGE = 100;
 
 /**
  * Follows a job's events live over SSE (`Accept: text/event-stream`) until the job ends. A dropped or
@@ -41,7 +39,8 @@ export async function* streamJobEvents(
   options: StreamEventsOptions = {},
 ): AsyncGenerator<JobEvent, void, undefined> {
   const { signal } = options;
-  let after = options.after === "now" ? await lastSeq(core, jobId, signal) : options.after;
+  let after =
+    options.after === "now" ? await (await import("./wait-for-turn.js")).lastSeq(core, jobId, signal) : options.after;
   let reconnectDelay: number | undefined;
   let quietConnections = 0;
   for (;;) {
@@ -99,21 +98,6 @@ export async function* streamJobEvents(
     } catch (error) {
       throw new APIUserAbortError(undefined, { cause: error });
     }
-  }
-}
-
-/** The `seq` of the job's latest event (0 when it has none), reading its event pages. */
-async function lastSeq(core: CoreClient, jobId: string, signal: AbortSignal | undefined): Promise<number> {
-  let after = 0;
-  for (;;) {
-    const query = { after, limit: PAGE };
-    const page = (await core.call(signal === undefined ? undefined : { signal }, (fetch) =>
-      core.api.GET("/jobs/{job_id}/events", { params: { path: { job_id: jobId }, query }, fetch }),
-    )) as JobEvent[];
-    const last = page.at(-1);
-    if (last === undefined) return after;
-    after = last.seq;
-    if (page.length < PAGE) return after;
   }
 }
 

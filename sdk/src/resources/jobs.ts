@@ -6,9 +6,14 @@ import type { RequestOptions } from "../core/options.js";
 import type { PagePromise } from "../core/pagination.js";
 import { APIResource } from "../core/resource.js";
 import type { components, operations } from "../generated/schema.js";
+// The closed wire types openapi-fetch checks requests against. A request typed with the public, open enums is
+// cast to them: a value newer than this SDK goes to the server, which decides (see scripts/generate.mjs).
+import type { components as WireComponents, operations as WireOperations } from "../generated/wire.js";
 import { type StreamEventsOptions, streamJobEvents } from "./job-event-stream.js";
 
 type Schemas = components["schemas"];
+type Wire = WireComponents["schemas"];
+type WireListJobsParams = NonNullable<WireOperations["listJobs"]["parameters"]["query"]>;
 /** A job: its spec, status and timestamps, with `error` when it failed. */
 export type Job = Schemas["Job"];
 /** What creating or continuing a job returns. */
@@ -66,8 +71,6 @@ export interface JobEventsMethod {
 }
 
 const DEFAULT_WAIT_TIMEOUT_MS = 60 * 60 * 1000;
-const DEFAULT_POLL_INTERVAL_MS = 2000;
-const FIRST_POLL_MS = 100;
 
 /** Jobs: create them, follow them, continue them, clean them up. */
 export class Jobs extends APIResource {
@@ -142,12 +145,16 @@ export class Jobs extends APIResource {
    * const { job_id } = await client.jobs.create({ job_type: "cursor_task", prompt: "Hello" });
    */
   create(spec: JobSpec, options?: RequestOptions): APIPromise<JobHandle> {
-    return this.core.call(options, (fetch) => this.core.api.POST("/jobs", { body: { spec }, fetch }));
+    return this.core.call(options, (fetch) =>
+      this.core.api.POST("/jobs", { body: { spec: spec as Wire["TypedJobSpec"] }, fetch }),
+    );
   }
 
   /** The jobs the key can see, newest first; iterate with `for await` for every page. `GET /jobs` */
   list(params: ListJobsParams = {}, options?: RequestOptions): PagePromise<Job> {
-    return this.core.list(options, (fetch) => this.core.api.GET("/jobs", { params: { query: params }, fetch }));
+    return this.core.list(options, (fetch) =>
+      this.core.api.GET("/jobs", { params: { query: params as WireListJobsParams }, fetch }),
+    );
   }
 
   /** One job in detail. `GET /jobs/{job_id}` */
@@ -168,7 +175,11 @@ export class Jobs extends APIResource {
    */
   continue(jobId: string, spec: ContinueSpec, options?: RequestOptions): APIPromise<JobHandle> {
     return this.core.call(options, (fetch) =>
-      this.core.api.POST("/jobs/{job_id}/continue", { params: { path: { job_id: jobId } }, body: { spec }, fetch }),
+      this.core.api.POST("/jobs/{job_id}/continue", {
+        params: { path: { job_id: jobId } },
+        body: { spec: spec as Wire["ContinueSpec"] },
+        fetch,
+      }),
     );
   }
 
@@ -188,10 +199,8 @@ export class Jobs extends APIResource {
    * @example
    * const job = await client.jobs.waitFor(job_id, { onStatus: (status) => console.log(status) });
    */
-  async waitFor(jobId: string, options: WaitForOptions = {}): Promise<Job> {
-    const deadlineAt = this.core.clock.now() + (options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS);
-    const job = await this.get(jobId, { signal: options.signal });
-    return new TurnWaiter(this, this.core, jobId, job.turns, deadlineAt, options).wait(job);
+  waitFor(jobId: string, options: WaitForOptions = {}): Promise<Job> {
+    return this.waitForTurn(jobId, options, this.core.clock.now());
   }
 
   /** Creates a job and waits for it to end; see {@link Jobs.waitFor}. */
@@ -212,11 +221,21 @@ export class Jobs extends APIResource {
     spec: ContinueSpec,
     options: WaitForOptions & RequestOptions = {},
   ): Promise<Job> {
-    const deadlineAt = this.core.clock.now() + (options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS);
+    const startedAt = this.core.clock.now();
     await this.continue(jobId, spec, requestOptionsOf(options));
     // The continue answered once its turn was recorded, so the job's latest turn is the one it started.
-    const job = await this.get(jobId, { signal: options.signal });
-    return new TurnWaiter(this, this.core, jobId, job.turns, deadlineAt, options).wait(job);
+    return this.waitForTurn(jobId, options, startedAt);
+  }
+
+  /** Waits for the job's latest turn to end (see wait-for-turn.ts, loaded on first use). */
+  private async waitForTurn(jobId: string, options: WaitForOptions, startedAt: number): Promise<Job> {
+    const timeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
+    const { waitForTurn } = await import("./wait-for-turn.js");
+    return waitForTurn(this, this.core, jobId, options, startedAt + timeout, timeout, {
+      APITimeoutError,
+      APIUserAbortError,
+      JobFailedError,
+    });
   }
 }
 
@@ -224,110 +243,4 @@ export class Jobs extends APIResource {
 function requestOptionsOf(options: WaitForOptions & RequestOptions): RequestOptions {
   const { timeout: _timeout, onStatus: _onStatus, pollInterval: _pollInterval, follow: _follow, ...request } = options;
   return request;
-}
-
-const isEnded = (status: string) => status === "completed" || status === "failed";
-
-/** Why the waiter stopped its stream: its deadline passed. */
-const DEADLINE = Symbol("deadline");
-
-/** Waits for one turn of a job to end: by its event stream, else by polling. */
-class TurnWaiter {
-  private lastStatus: string | undefined;
-  constructor(
-    private readonly jobs: Jobs,
-    private readonly core: CoreClient,
-    private readonly jobId: string,
-    private readonly turn: number,
-    private readonly deadlineAt: number,
-    private readonly options: WaitForOptions,
-  ) {}
-
-  async wait(first: Job): Promise<Job> {
-    let job = first;
-    if (this.settled(job)) return this.finish(job);
-    if (this.options.follow !== "poll") {
-      await this.follow();
-      job = await this.jobs.get(this.jobId, { signal: this.options.signal });
-      if (this.settled(job)) return this.finish(job);
-    }
-    return this.poll(job);
-  }
-
-  /** Reports a status change; true when this turn is over. */
-  private settled(job: Job): boolean {
-    if (job.status !== this.lastStatus) {
-      this.lastStatus = job.status;
-      this.options.onStatus?.(job.status, job);
-    }
-    // A job already past this turn (someone continued it) has ended this turn too.
-    return isEnded(job.status) || job.turns > this.turn;
-  }
-
-  private finish(job: Job): Job {
-    if (job.status === "failed") throw new JobFailedError(job);
-    return job;
-  }
-
-  /**
-   * Follows the event stream until this turn's final status event (with `onStatus`, each other status of the
-   * turn is reported with the job as read then). Returns quietly when the stream cannot be used, or ends
-   * without that event; the caller then reads the job, and polls if it has not ended.
-   */
-  private async follow(): Promise<void> {
-    const { core } = this;
-    const stop = new AbortController();
-    const userSignal = this.options.signal;
-    const onAbort = () => stop.abort(userSignal?.reason);
-    if (userSignal?.aborted) onAbort();
-    userSignal?.addEventListener("abort", onAbort, { once: true });
-    const timer = new AbortController();
-    core.sleep(Math.max(0, this.deadlineAt - core.clock.now()), timer.signal).then(
-      () => stop.abort(DEADLINE),
-      () => undefined,
-    );
-    let inTurn = this.turn <= 1;
-    try {
-      for await (const event of this.jobs.streamEvents(this.jobId, { signal: stop.signal })) {
-        const data = event.data as { turn?: unknown; status?: unknown };
-        if (event.type === "turn") inTurn = data.turn === this.turn;
-        if (!inTurn || event.type !== "status") continue;
-        // The turn's end: the caller reads the final job. A status on the way is read only for `onStatus`.
-        if (isEnded(String(data.status))) return;
-        if (this.options.onStatus === undefined || data.status === this.lastStatus) continue;
-        if (this.settled(await this.jobs.get(this.jobId, { signal: stop.signal }))) return;
-      }
-    } catch (error) {
-      if (stop.signal.reason === DEADLINE) throw this.timedOut();
-      if (userSignal?.aborted) throw new APIUserAbortError(undefined, { cause: userSignal.reason });
-      core.logger.info(`waiting for job ${this.jobId} by polling: its event stream failed (${String(error)})`);
-    } finally {
-      timer.abort();
-      userSignal?.removeEventListener("abort", onAbort);
-    }
-  }
-
-  private async poll(last: Job): Promise<Job> {
-    const { clock, sleep } = this.core;
-    // An explicit interval is kept as given; the default one starts short and doubles up to 2 s.
-    let pollInterval = this.options.pollInterval ?? FIRST_POLL_MS;
-    let job = last;
-    for (;;) {
-      const left = this.deadlineAt - clock.now();
-      if (left <= 0) throw this.timedOut(job.status);
-      try {
-        await sleep(Math.min(pollInterval, left), this.options.signal);
-      } catch (error) {
-        throw new APIUserAbortError(undefined, { cause: error });
-      }
-      if (this.options.pollInterval === undefined) pollInterval = Math.min(pollInterval * 2, DEFAULT_POLL_INTERVAL_MS);
-      job = await this.jobs.get(this.jobId, { signal: this.options.signal });
-      if (this.settled(job)) return this.finish(job);
-    }
-  }
-
-  private timedOut(status = this.lastStatus): APITimeoutError {
-    const timeout = this.options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
-    return new APITimeoutError(`Job ${this.jobId} is still ${status} after ${timeout} ms; raise waitFor's timeout.`);
-  }
 }

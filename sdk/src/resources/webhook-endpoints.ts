@@ -3,8 +3,11 @@ import type { RequestOptions } from "../core/options.js";
 import type { PagePromise } from "../core/pagination.js";
 import { APIResource } from "../core/resource.js";
 import type { components, operations } from "../generated/schema.js";
+// Requests typed with the open public enums go out as the closed wire types (see resources/jobs.ts).
+import type { components as WireComponents } from "../generated/wire.js";
 
 type Schemas = components["schemas"];
+type Wire = WireComponents["schemas"];
 /** Query parameters of `webhookEndpoints.list`. */
 export type ListWebhookEndpointsParams = NonNullable<operations["listWebhookEndpoints"]["parameters"]["query"]>;
 /** Query parameters of `webhookEndpoints.deliveries`. */
@@ -21,7 +24,10 @@ export class WebhookEndpoints extends APIResource {
     options?: RequestOptions,
   ): APIPromise<Schemas["CreatedWebhookEndpoint"]> {
     return this.core.call(options, (fetch) =>
-      this.core.api.POST("/webhook-endpoints", { body: this.core.withWorkspace(body), fetch }),
+      this.core.api.POST("/webhook-endpoints", {
+        body: this.core.withWorkspace(body) as Wire["CreateWebhookEndpointRequest"],
+        fetch,
+      }),
     );
   }
 
@@ -54,7 +60,7 @@ export class WebhookEndpoints extends APIResource {
     return this.core.call(options, (fetch) =>
       this.core.api.PATCH("/webhook-endpoints/{endpoint_id}", {
         params: { path: { endpoint_id: endpointId } },
-        body,
+        body: body as Wire["UpdateWebhookEndpointRequest"],
         fetch,
       }),
     );

@@ -2,20 +2,21 @@
 "use strict";
 exports.createJobBody = validate20;
 const schema31 = {"$ref":"spec#/$defs/CreateJobRequest"};
-const schema33 = {"type":"object","required":["spec"],"additionalProperties":false,"properties":{"spec":{"allOf":[{"$ref":"spec#/$defs/JobSpec"},{"$ref":"spec#/$defs/JobTypeRules"}]}}};
-const schema38 = {"description":"Per-`job_type` requirements: `prompt` for `cursor_task`, `gemini_task`, `claude_task`\nand `fh_e2e_tools`; `user_id` and `time_range` for `user_exam`.\n","allOf":[{"if":{"properties":{"job_type":{"enum":["cursor_task","gemini_task","claude_task","fh_e2e_tools"]}},"required":["job_type"]},"then":{"required":["prompt"],"properties":{"prompt":{"type":"string"}}}},{"if":{"properties":{"job_type":{"const":"user_exam"}},"required":["job_type"]},"then":{"required":["user_id","time_range"],"properties":{"user_id":{"type":"string"},"time_range":{"type":"object"}}}}]};
-const schema34 = {"type":"object","description":"What the job does. `prompt` is required for `cursor_task`, `gemini_task`,\n`claude_task` and `fh_e2e_tools`; `user_id` and `time_range` for `user_exam`.\n","required":["job_type"],"additionalProperties":false,"properties":{"job_type":{"$ref":"spec#/$defs/JobType"},"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model","default":"auto"},"workspace_path":{"type":"string","description":"A workspace's `path`, e.g. `/workspaces/my-project`.","pattern":"^/workspaces/[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$"},"session_id":{"type":"string","minLength":1,"maxLength":200,"description":"Resume this agent session."},"user_id":{"type":"string","minLength":1,"maxLength":200},"time_range":{"$ref":"spec#/$defs/TimeRange"},"metadata":{"type":"object","description":"Free-form; kept with the job and echoed back.","maxProperties":50,"additionalProperties":true}}};
-const schema35 = {"type":"string","description":"Extensible.","enum":["cursor_task","gemini_task","claude_task","fh_e2e_tools","user_exam"]};
-const schema36 = {"type":"string","description":"Extensible.","enum":["auto","sonnet-4.5","opus-4.1","composer-1","gpt-5"]};
-const schema37 = {"type":"object","required":["from","to"],"additionalProperties":false,"properties":{"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time","description":"Must not be before `from`."}}};
+const schema33 = {"type":"object","required":["spec"],"additionalProperties":false,"properties":{"spec":{"$ref":"spec#/$defs/TypedJobSpec"}}};
+const schema34 = {"description":"A JobSpec with the fields its `job_type` requires: `prompt` for `cursor_task`, `gemini_task`,\n`claude_task` and `fh_e2e_tools` (PromptJobSpec); `user_id` and `time_range` for `user_exam`\n(UserExamJobSpec). An unknown `job_type` is refused at `/spec/job_type`.\n","type":"object","required":["job_type"],"properties":{"job_type":{"type":"string","enum":["cursor_task","gemini_task","claude_task","fh_e2e_tools","user_exam"]}},"allOf":[{"if":{"properties":{"job_type":{"enum":["cursor_task","gemini_task","claude_task","fh_e2e_tools"]}},"required":["job_type"]},"then":{"$ref":"spec#/$defs/PromptJobSpec"}},{"if":{"properties":{"job_type":{"enum":["user_exam"]}},"required":["job_type"]},"then":{"$ref":"spec#/$defs/UserExamJobSpec"}}]};
+const schema35 = {"description":"A job an agent runs from a prompt.","allOf":[{"$ref":"spec#/$defs/JobSpec"},{"type":"object","required":["job_type","prompt"],"properties":{"job_type":{"type":"string","enum":["cursor_task","gemini_task","claude_task","fh_e2e_tools"]},"prompt":{"type":"string"}}}]};
+const schema36 = {"type":"object","description":"What the job does. `prompt` is required for `cursor_task`, `gemini_task`,\n`claude_task` and `fh_e2e_tools`; `user_id` and `time_range` for `user_exam`.\n","required":["job_type"],"additionalProperties":false,"properties":{"job_type":{"$ref":"spec#/$defs/JobType"},"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model","default":"auto"},"workspace_path":{"type":"string","description":"A workspace's `path`, e.g. `/workspaces/my-project`.","pattern":"^/workspaces/[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$"},"session_id":{"type":"string","minLength":1,"maxLength":200,"description":"Resume this agent session."},"user_id":{"type":"string","minLength":1,"maxLength":200},"time_range":{"$ref":"spec#/$defs/TimeRange"},"metadata":{"type":"object","description":"Free-form; kept with the job and echoed back.","maxProperties":50,"additionalProperties":true}}};
+const schema37 = {"type":"string","description":"Extensible.","enum":["cursor_task","gemini_task","claude_task","fh_e2e_tools","user_exam"]};
+const schema38 = {"type":"string","description":"Extensible.","enum":["auto","sonnet-4.5","opus-4.1","composer-1","gpt-5"]};
+const schema39 = {"type":"object","required":["from","to"],"additionalProperties":false,"properties":{"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time","description":"Must not be before `from`."}}};
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const pattern4 = new RegExp("^/workspaces/[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$", "u");
 const formats0 = require("ajv-formats/dist/formats").fullFormats["date-time"];
 
-function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate23.evaluated;
+const evaluated0 = validate25.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -61,7 +62,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!(((((data0 === "cursor_task") || (data0 === "gemini_task")) || (data0 === "claude_task")) || (data0 === "fh_e2e_tools")) || (data0 === "user_exam"))){
-const err3 = {instancePath:instancePath+"/job_type",schemaPath:"spec#/$defs/JobType/enum",keyword:"enum",params:{allowedValues: schema35.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/job_type",schemaPath:"spec#/$defs/JobType/enum",keyword:"enum",params:{allowedValues: schema37.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -128,7 +129,7 @@ vErrors.push(err8);
 errors++;
 }
 if(!(((((data2 === "auto") || (data2 === "sonnet-4.5")) || (data2 === "opus-4.1")) || (data2 === "composer-1")) || (data2 === "gpt-5"))){
-const err9 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema38.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -365,10 +366,492 @@ vErrors.push(err28);
 }
 errors++;
 }
-validate23.errors = vErrors;
+validate25.errors = vErrors;
 return errors === 0;
 }
-validate23.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate25.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate24.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+errors = vErrors.length;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.job_type === undefined){
+const err0 = {instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: "job_type"},message:"must have required property '"+"job_type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.prompt === undefined){
+const err1 = {instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.job_type !== undefined){
+let data0 = data.job_type;
+if(typeof data0 !== "string"){
+const err2 = {instancePath:instancePath+"/job_type",schemaPath:"#/allOf/1/properties/job_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(!((((data0 === "cursor_task") || (data0 === "gemini_task")) || (data0 === "claude_task")) || (data0 === "fh_e2e_tools"))){
+const err3 = {instancePath:instancePath+"/job_type",schemaPath:"#/allOf/1/properties/job_type/enum",keyword:"enum",params:{allowedValues: schema35.allOf[1].properties.job_type.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.prompt !== undefined){
+if(typeof data.prompt !== "string"){
+const err4 = {instancePath:instancePath+"/prompt",schemaPath:"#/allOf/1/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate24.errors = vErrors;
+return errors === 0;
+}
+validate24.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+const schema40 = {"description":"An examination of one user's activity over a time range.","allOf":[{"$ref":"spec#/$defs/JobSpec"},{"type":"object","required":["job_type","user_id","time_range"],"properties":{"job_type":{"type":"string","const":"user_exam"},"user_id":{"type":"string"},"time_range":{"$ref":"spec#/$defs/TimeRange"}}}]};
+
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate28.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+errors = vErrors.length;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.job_type === undefined){
+const err0 = {instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: "job_type"},message:"must have required property '"+"job_type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.user_id === undefined){
+const err1 = {instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: "user_id"},message:"must have required property '"+"user_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.time_range === undefined){
+const err2 = {instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: "time_range"},message:"must have required property '"+"time_range"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.job_type !== undefined){
+let data0 = data.job_type;
+if(typeof data0 !== "string"){
+const err3 = {instancePath:instancePath+"/job_type",schemaPath:"#/allOf/1/properties/job_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if("user_exam" !== data0){
+const err4 = {instancePath:instancePath+"/job_type",schemaPath:"#/allOf/1/properties/job_type/const",keyword:"const",params:{allowedValue: "user_exam"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.user_id !== undefined){
+if(typeof data.user_id !== "string"){
+const err5 = {instancePath:instancePath+"/user_id",schemaPath:"#/allOf/1/properties/user_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.time_range !== undefined){
+let data2 = data.time_range;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.from === undefined){
+const err6 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data2.to === undefined){
+const err7 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+for(const key0 in data2){
+if(!((key0 === "from") || (key0 === "to"))){
+const err8 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data2.from !== undefined){
+let data3 = data2.from;
+if(typeof data3 === "string"){
+if(!(formats0.validate(data3))){
+const err9 = {instancePath:instancePath+"/time_range/from",schemaPath:"spec#/$defs/TimeRange/properties/from/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/time_range/from",schemaPath:"spec#/$defs/TimeRange/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data2.to !== undefined){
+let data4 = data2.to;
+if(typeof data4 === "string"){
+if(!(formats0.validate(data4))){
+const err11 = {instancePath:instancePath+"/time_range/to",schemaPath:"spec#/$defs/TimeRange/properties/to/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/time_range/to",schemaPath:"spec#/$defs/TimeRange/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/time_range",schemaPath:"spec#/$defs/TimeRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate28.errors = vErrors;
+return errors === 0;
+}
+validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate23.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs2 = errors;
+let valid1 = true;
+const _errs3 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.job_type === undefined) && (missing0 = "job_type")){
+const err0 = {};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data.job_type !== undefined){
+let data0 = data.job_type;
+if(!((((data0 === "cursor_task") || (data0 === "gemini_task")) || (data0 === "claude_task")) || (data0 === "fh_e2e_tools"))){
+const err1 = {};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs3 === errors;
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs5 = errors;
+if(!(validate24(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs5 === errors;
+valid1 = _valid0;
+if(valid1){
+var props0 = true;
+}
+}
+if(!valid1){
+const err2 = {instancePath,schemaPath:"#/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+const _errs7 = errors;
+let valid3 = true;
+const _errs8 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing1;
+if((data.job_type === undefined) && (missing1 = "job_type")){
+const err3 = {};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+else {
+if(data.job_type !== undefined){
+if(!(data.job_type === "user_exam")){
+const err4 = {};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+}
+var _valid1 = _errs8 === errors;
+errors = _errs7;
+if(vErrors !== null){
+if(_errs7){
+vErrors.length = _errs7;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid1){
+const _errs10 = errors;
+if(!(validate28(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs10 === errors;
+valid3 = _valid1;
+if(valid3){
+var props1 = true;
+}
+}
+if(!valid3){
+const err5 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(props0 !== true && props1 !== undefined){
+if(props1 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props1);
+}
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.job_type === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "job_type"},message:"must have required property '"+"job_type"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.job_type = true;
+}
+if(data.job_type !== undefined){
+let data2 = data.job_type;
+if(typeof data2 !== "string"){
+const err7 = {instancePath:instancePath+"/job_type",schemaPath:"#/properties/job_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(!(((((data2 === "cursor_task") || (data2 === "gemini_task")) || (data2 === "claude_task")) || (data2 === "fh_e2e_tools")) || (data2 === "user_exam"))){
+const err8 = {instancePath:instancePath+"/job_type",schemaPath:"#/properties/job_type/enum",keyword:"enum",params:{allowedValues: schema34.properties.job_type.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate23.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate23.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -405,222 +888,19 @@ errors++;
 }
 }
 if(data.spec !== undefined){
-let data0 = data.spec;
-if(!(validate23(data0, {instancePath:instancePath+"/spec",parentData:data,parentDataProperty:"spec",rootData,dynamicAnchors}))){
+if(!(validate23(data.spec, {instancePath:instancePath+"/spec",parentData:data,parentDataProperty:"spec",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
 errors = vErrors.length;
 }
-const _errs7 = errors;
-let valid4 = true;
-const _errs8 = errors;
-if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-let missing0;
-if((data0.job_type === undefined) && (missing0 = "job_type")){
-const err2 = {};
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
 else {
 vErrors.push(err2);
-}
-errors++;
-}
-else {
-if(data0.job_type !== undefined){
-let data1 = data0.job_type;
-if(!((((data1 === "cursor_task") || (data1 === "gemini_task")) || (data1 === "claude_task")) || (data1 === "fh_e2e_tools"))){
-const err3 = {};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-}
-}
-var _valid0 = _errs8 === errors;
-errors = _errs7;
-if(vErrors !== null){
-if(_errs7){
-vErrors.length = _errs7;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid0){
-const _errs10 = errors;
-if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-if(data0.prompt === undefined){
-const err4 = {instancePath:instancePath+"/spec",schemaPath:"spec#/$defs/JobTypeRules/allOf/0/then/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if(data0.prompt !== undefined){
-if(typeof data0.prompt !== "string"){
-const err5 = {instancePath:instancePath+"/spec/prompt",schemaPath:"spec#/$defs/JobTypeRules/allOf/0/then/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-}
-var _valid0 = _errs10 === errors;
-valid4 = _valid0;
-if(valid4){
-var props0 = {};
-props0.prompt = true;
-props0.job_type = true;
-}
-}
-if(!valid4){
-const err6 = {instancePath:instancePath+"/spec",schemaPath:"spec#/$defs/JobTypeRules/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-const _errs14 = errors;
-let valid7 = true;
-const _errs15 = errors;
-if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-let missing1;
-if((data0.job_type === undefined) && (missing1 = "job_type")){
-const err7 = {};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-else {
-if(data0.job_type !== undefined){
-if("user_exam" !== data0.job_type){
-const err8 = {};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-}
-var _valid1 = _errs15 === errors;
-errors = _errs14;
-if(vErrors !== null){
-if(_errs14){
-vErrors.length = _errs14;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid1){
-const _errs17 = errors;
-if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-if(data0.user_id === undefined){
-const err9 = {instancePath:instancePath+"/spec",schemaPath:"spec#/$defs/JobTypeRules/allOf/1/then/required",keyword:"required",params:{missingProperty: "user_id"},message:"must have required property '"+"user_id"+"'"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-if(data0.time_range === undefined){
-const err10 = {instancePath:instancePath+"/spec",schemaPath:"spec#/$defs/JobTypeRules/allOf/1/then/required",keyword:"required",params:{missingProperty: "time_range"},message:"must have required property '"+"time_range"+"'"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-if(data0.user_id !== undefined){
-if(typeof data0.user_id !== "string"){
-const err11 = {instancePath:instancePath+"/spec/user_id",schemaPath:"spec#/$defs/JobTypeRules/allOf/1/then/properties/user_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-if(data0.time_range !== undefined){
-let data5 = data0.time_range;
-if(!(data5 && typeof data5 == "object" && !Array.isArray(data5))){
-const err12 = {instancePath:instancePath+"/spec/time_range",schemaPath:"spec#/$defs/JobTypeRules/allOf/1/then/properties/time_range/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-}
-var _valid1 = _errs17 === errors;
-valid7 = _valid1;
-if(valid7){
-var props1 = {};
-props1.user_id = true;
-props1.time_range = true;
-props1.job_type = true;
-}
-}
-if(!valid7){
-const err13 = {instancePath:instancePath+"/spec",schemaPath:"spec#/$defs/JobTypeRules/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(props0 !== true && props1 !== undefined){
-if(props1 === true){
-props0 = true;
-}
-else {
-props0 = props0 || {};
-Object.assign(props0, props1);
-}
-}
-}
-}
-else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
 }
 errors++;
 }
@@ -649,15 +929,15 @@ return errors === 0;
 }
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.continueJobBody = validate26;
-const schema39 = {"$ref":"spec#/$defs/ContinueJobRequest"};
-const schema40 = {"type":"object","required":["spec"],"additionalProperties":false,"properties":{"spec":{"$ref":"spec#/$defs/ContinueSpec"}}};
-const schema41 = {"type":"object","description":"The next turn. `prompt` is required; `model` may change between turns. `job_type` may be\nsent (Knify's guides do), and must be the job's own type.\n","required":["prompt"],"additionalProperties":false,"properties":{"job_type":{"$ref":"spec#/$defs/JobType"},"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model"},"metadata":{"type":"object","maxProperties":50,"additionalProperties":true}}};
+exports.continueJobBody = validate33;
+const schema42 = {"$ref":"spec#/$defs/ContinueJobRequest"};
+const schema43 = {"type":"object","required":["spec"],"additionalProperties":false,"properties":{"spec":{"$ref":"spec#/$defs/ContinueSpec"}}};
+const schema44 = {"type":"object","description":"The next turn. `prompt` is required; `model` may change between turns. `job_type` may be\nsent (Knify's guides do), and must be the job's own type.\n","required":["prompt"],"additionalProperties":false,"properties":{"job_type":{"$ref":"spec#/$defs/JobType"},"prompt":{"type":"string","minLength":1,"maxLength":100000,"x-knify-max-bytes":100000},"model":{"$ref":"spec#/$defs/Model"},"metadata":{"type":"object","maxProperties":50,"additionalProperties":true}}};
 
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate28.evaluated;
+const evaluated0 = validate35.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -700,7 +980,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!(((((data0 === "cursor_task") || (data0 === "gemini_task")) || (data0 === "claude_task")) || (data0 === "fh_e2e_tools")) || (data0 === "user_exam"))){
-const err3 = {instancePath:instancePath+"/job_type",schemaPath:"spec#/$defs/JobType/enum",keyword:"enum",params:{allowedValues: schema35.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/job_type",schemaPath:"spec#/$defs/JobType/enum",keyword:"enum",params:{allowedValues: schema37.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -768,7 +1048,7 @@ vErrors.push(err8);
 errors++;
 }
 if(!(((((data2 === "auto") || (data2 === "sonnet-4.5")) || (data2 === "opus-4.1")) || (data2 === "composer-1")) || (data2 === "gpt-5"))){
-const err9 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/model",schemaPath:"spec#/$defs/Model/enum",keyword:"enum",params:{allowedValues: schema38.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -814,16 +1094,16 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate28.errors = vErrors;
+validate35.errors = vErrors;
 return errors === 0;
 }
-validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate35.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate27.evaluated;
+const evaluated0 = validate34.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -854,8 +1134,8 @@ errors++;
 }
 }
 if(data.spec !== undefined){
-if(!(validate28(data.spec, {instancePath:instancePath+"/spec",parentData:data,parentDataProperty:"spec",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+if(!(validate35(data.spec, {instancePath:instancePath+"/spec",parentData:data,parentDataProperty:"spec",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
 errors = vErrors.length;
 }
 }
@@ -870,44 +1150,44 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate27.errors = vErrors;
+validate34.errors = vErrors;
 return errors === 0;
 }
-validate27.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate26.evaluated;
+const evaluated0 = validate33.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate27(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+if(!(validate34(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
 errors = vErrors.length;
 }
-validate26.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }
-validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.createKeyBody = validate31;
-const schema44 = {"$ref":"spec#/$defs/CreateKeyRequest"};
-const schema45 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"type":{"$ref":"spec#/$defs/KeyType","description":"Defaults to the calling key's type."},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue","description":"Scopes the key to this workspace. Ids starting with `ws_preset_` name the server's pre-configured\nworkspaces, which no key owns: they are refused (400 `validation_failed`).\n"},"permissions":{"type":"array","description":"Defaults to every permission except `admin:all`.","minItems":1,"uniqueItems":true,"items":{"$ref":"spec#/$defs/Permission"}},"rate_limit":{"type":"integer","minimum":1,"maximum":1000000,"description":"Requests per minute, at most the caller's; defaults by type (never above the caller's)."},"expires_at":{"type":"string","format":"date-time","description":"After this time the key is rejected; no later than the caller's expiry, which is the default."}}};
-const schema46 = {"type":"string","enum":["live","test"]};
-const schema47 = {"type":"string","pattern":"^ws_[A-Za-z0-9_]{1,64}$"};
-const schema48 = {"type":"string","enum":["jobs:create","jobs:read","jobs:continue","jobs:cleanup","workspaces:read","workspaces:write","admin:all"]};
+exports.createKeyBody = validate38;
+const schema47 = {"$ref":"spec#/$defs/CreateKeyRequest"};
+const schema48 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"type":{"$ref":"spec#/$defs/KeyType","description":"Defaults to the calling key's type."},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue","description":"Scopes the key to this workspace. Ids starting with `ws_preset_` name the server's pre-configured\nworkspaces, which no key owns: they are refused (400 `validation_failed`).\n"},"permissions":{"type":"array","description":"Defaults to every permission except `admin:all`.","minItems":1,"uniqueItems":true,"items":{"$ref":"spec#/$defs/Permission"}},"rate_limit":{"type":"integer","minimum":1,"maximum":1000000,"description":"Requests per minute, at most the caller's; defaults by type (never above the caller's)."},"expires_at":{"type":"string","format":"date-time","description":"After this time the key is rejected; no later than the caller's expiry, which is the default."}}};
+const schema49 = {"type":"string","enum":["live","test"]};
+const schema50 = {"type":"string","pattern":"^ws_[A-Za-z0-9_]{1,64}$"};
+const schema51 = {"type":"string","enum":["jobs:create","jobs:read","jobs:continue","jobs:cleanup","workspaces:read","workspaces:write","admin:all"]};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern5 = new RegExp("^ws_[A-Za-z0-9_]{1,64}$", "u");
 
-function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate32.evaluated;
+const evaluated0 = validate39.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -985,7 +1265,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((data1 === "live") || (data1 === "test"))){
-const err6 = {instancePath:instancePath+"/type",schemaPath:"spec#/$defs/KeyType/enum",keyword:"enum",params:{allowedValues: schema46.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/type",schemaPath:"spec#/$defs/KeyType/enum",keyword:"enum",params:{allowedValues: schema49.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1047,7 +1327,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!(((((((data4 === "jobs:create") || (data4 === "jobs:read")) || (data4 === "jobs:continue")) || (data4 === "jobs:cleanup")) || (data4 === "workspaces:read")) || (data4 === "workspaces:write")) || (data4 === "admin:all"))){
-const err11 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/enum",keyword:"enum",params:{allowedValues: schema48.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/enum",keyword:"enum",params:{allowedValues: schema51.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1160,39 +1440,39 @@ vErrors.push(err19);
 }
 errors++;
 }
-validate32.errors = vErrors;
+validate39.errors = vErrors;
 return errors === 0;
 }
-validate32.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate39.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate31.evaluated;
+const evaluated0 = validate38.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate32(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+if(!(validate39(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
 errors = vErrors.length;
 }
-validate31.errors = vErrors;
+validate38.errors = vErrors;
 return errors === 0;
 }
-validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.updateKeyBody = validate34;
-const schema49 = {"$ref":"spec#/$defs/UpdateKeyRequest"};
-const schema50 = {"type":"object","description":"The fields to change; at least one.","minProperties":1,"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"permissions":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"spec#/$defs/Permission"}},"rate_limit":{"type":"integer","minimum":1,"maximum":1000000,"description":"Requests per minute."},"expires_at":{"type":["string","null"],"format":"date-time","description":"After this time the key is rejected; null means never."}}};
+exports.updateKeyBody = validate41;
+const schema52 = {"$ref":"spec#/$defs/UpdateKeyRequest"};
+const schema53 = {"type":"object","description":"The fields to change; at least one.","minProperties":1,"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"permissions":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"spec#/$defs/Permission"}},"rate_limit":{"type":"integer","minimum":1,"maximum":1000000,"description":"Requests per minute."},"expires_at":{"type":["string","null"],"format":"date-time","description":"After this time the key is rejected; null means never."}}};
 
-function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate35.evaluated;
+const evaluated0 = validate42.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1284,7 +1564,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!(((((((data2 === "jobs:create") || (data2 === "jobs:read")) || (data2 === "jobs:continue")) || (data2 === "jobs:cleanup")) || (data2 === "workspaces:read")) || (data2 === "workspaces:write")) || (data2 === "admin:all"))){
-const err7 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/enum",keyword:"enum",params:{allowedValues: schema48.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/permissions/" + i0,schemaPath:"spec#/$defs/Permission/enum",keyword:"enum",params:{allowedValues: schema51.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1364,7 +1644,7 @@ errors++;
 if(data.expires_at !== undefined){
 let data4 = data.expires_at;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err13 = {instancePath:instancePath+"/expires_at",schemaPath:"#/properties/expires_at/type",keyword:"type",params:{type: schema50.properties.expires_at.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/expires_at",schemaPath:"#/properties/expires_at/type",keyword:"type",params:{type: schema53.properties.expires_at.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1397,39 +1677,39 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate35.errors = vErrors;
+validate42.errors = vErrors;
 return errors === 0;
 }
-validate35.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate42.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate34.evaluated;
+const evaluated0 = validate41.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate35(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+if(!(validate42(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
-validate34.errors = vErrors;
+validate41.errors = vErrors;
 return errors === 0;
 }
-validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.rotateKeyBody = validate37;
-const schema52 = {"$ref":"spec#/$defs/RotateKeyRequest"};
-const schema53 = {"type":"object","additionalProperties":false,"properties":{"grace_period_seconds":{"type":"integer","minimum":0,"maximum":604800,"default":86400}}};
+exports.rotateKeyBody = validate44;
+const schema55 = {"$ref":"spec#/$defs/RotateKeyRequest"};
+const schema56 = {"type":"object","additionalProperties":false,"properties":{"grace_period_seconds":{"type":"integer","minimum":0,"maximum":604800,"default":86400}}};
 
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate37.evaluated;
+const evaluated0 = validate44.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1496,22 +1776,22 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate37.errors = vErrors;
+validate44.errors = vErrors;
 return errors === 0;
 }
-validate37.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate44.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.createWebhookEndpointBody = validate38;
-const schema54 = {"$ref":"spec#/$defs/CreateWebhookEndpointRequest"};
-const schema55 = {"type":"object","required":["url"],"additionalProperties":false,"properties":{"url":{"type":"string","format":"uri","maxLength":2048,"pattern":"^https?://"},"event_types":{"type":"array","uniqueItems":true,"items":{"$ref":"spec#/$defs/WebhookEventType"}},"description":{"type":"string","maxLength":500},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"}}};
-const schema56 = {"type":"string","description":"Extensible.","enum":["job.created","job.running","job.completed","job.failed","job.continued","job.cleaned_up","workspace.updated","webhook.test"]};
-const formats8 = require("ajv-formats/dist/formats").fullFormats.uri;
+exports.createWebhookEndpointBody = validate45;
+const schema57 = {"$ref":"spec#/$defs/CreateWebhookEndpointRequest"};
+const schema58 = {"type":"object","required":["url"],"additionalProperties":false,"properties":{"url":{"type":"string","format":"uri","maxLength":2048,"pattern":"^https?://"},"event_types":{"type":"array","uniqueItems":true,"items":{"$ref":"spec#/$defs/WebhookEventType"}},"description":{"type":"string","maxLength":500},"workspace_id":{"$ref":"spec#/$defs/WorkspaceIdValue"}}};
+const schema59 = {"type":"string","description":"Extensible.","enum":["job.created","job.running","job.completed","job.failed","job.continued","job.cleaned_up","workspace.updated","webhook.test"]};
+const formats12 = require("ajv-formats/dist/formats").fullFormats.uri;
 const pattern6 = new RegExp("^https?://", "u");
 
-function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate39.evaluated;
+const evaluated0 = validate46.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1564,7 +1844,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(!(formats8(data0))){
+if(!(formats12(data0))){
 const err4 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -1603,7 +1883,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!((((((((data2 === "job.created") || (data2 === "job.running")) || (data2 === "job.completed")) || (data2 === "job.failed")) || (data2 === "job.continued")) || (data2 === "job.cleaned_up")) || (data2 === "workspace.updated")) || (data2 === "webhook.test"))){
-const err7 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/enum",keyword:"enum",params:{allowedValues: schema56.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/enum",keyword:"enum",params:{allowedValues: schema59.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1706,39 +1986,39 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate39.errors = vErrors;
+validate46.errors = vErrors;
 return errors === 0;
 }
-validate39.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate46.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate38.evaluated;
+const evaluated0 = validate45.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate39(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
+if(!(validate46(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
 errors = vErrors.length;
 }
-validate38.errors = vErrors;
+validate45.errors = vErrors;
 return errors === 0;
 }
-validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate45.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.updateWebhookEndpointBody = validate41;
-const schema58 = {"$ref":"spec#/$defs/UpdateWebhookEndpointRequest"};
-const schema59 = {"type":"object","description":"The fields to change; at least one.","minProperties":1,"additionalProperties":false,"properties":{"url":{"type":"string","format":"uri","maxLength":2048,"pattern":"^https?://"},"event_types":{"type":"array","uniqueItems":true,"description":"The event types sent; empty means all.","items":{"$ref":"spec#/$defs/WebhookEventType"}},"description":{"type":["string","null"],"maxLength":500},"enabled":{"type":"boolean","description":"true re-enables the endpoint (also after a 410); false pauses it."}}};
+exports.updateWebhookEndpointBody = validate48;
+const schema61 = {"$ref":"spec#/$defs/UpdateWebhookEndpointRequest"};
+const schema62 = {"type":"object","description":"The fields to change; at least one.","minProperties":1,"additionalProperties":false,"properties":{"url":{"type":"string","format":"uri","maxLength":2048,"pattern":"^https?://"},"event_types":{"type":"array","uniqueItems":true,"description":"The event types sent; empty means all.","items":{"$ref":"spec#/$defs/WebhookEventType"}},"description":{"type":["string","null"],"maxLength":500},"enabled":{"type":"boolean","description":"true re-enables the endpoint (also after a 410); false pauses it."}}};
 
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate42.evaluated;
+const evaluated0 = validate49.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1791,7 +2071,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(!(formats8(data0))){
+if(!(formats12(data0))){
 const err4 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -1830,7 +2110,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!((((((((data2 === "job.created") || (data2 === "job.running")) || (data2 === "job.completed")) || (data2 === "job.failed")) || (data2 === "job.continued")) || (data2 === "job.cleaned_up")) || (data2 === "workspace.updated")) || (data2 === "webhook.test"))){
-const err7 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/enum",keyword:"enum",params:{allowedValues: schema56.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/event_types/" + i0,schemaPath:"spec#/$defs/WebhookEventType/enum",keyword:"enum",params:{allowedValues: schema59.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1875,7 +2155,7 @@ errors++;
 if(data.description !== undefined){
 let data3 = data.description;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: schema59.properties.description.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: schema62.properties.description.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1920,28 +2200,28 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate42.errors = vErrors;
+validate49.errors = vErrors;
 return errors === 0;
 }
-validate42.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate49.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate41.evaluated;
+const evaluated0 = validate48.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate42(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if(!(validate49(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
-validate41.errors = vErrors;
+validate48.errors = vErrors;
 return errors === 0;
 }
-validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate48.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 

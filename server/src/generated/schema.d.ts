@@ -851,12 +851,38 @@ export interface components {
             };
         };
         /**
-         * @description Per-`job_type` requirements: `prompt` for `cursor_task`, `gemini_task`, `claude_task`
-         *     and `fh_e2e_tools`; `user_id` and `time_range` for `user_exam`.
+         * @description A JobSpec with the fields its `job_type` requires: `prompt` for `cursor_task`, `gemini_task`,
+         *     `claude_task` and `fh_e2e_tools` (PromptJobSpec); `user_id` and `time_range` for `user_exam`
+         *     (UserExamJobSpec). An unknown `job_type` is refused at `/spec/job_type`.
          */
-        JobTypeRules: unknown & unknown;
+        TypedJobSpec: components["schemas"]["PromptJobSpec"] | components["schemas"]["UserExamJobSpec"];
+        /** @description A job an agent runs from a prompt. */
+        PromptJobSpec: components["schemas"]["JobSpec"] & {
+            /** @enum {string} */
+            job_type: "cursor_task" | "gemini_task" | "claude_task" | "fh_e2e_tools";
+            prompt: string;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            job_type: "cursor_task" | "gemini_task" | "claude_task" | "fh_e2e_tools";
+        };
+        /** @description An examination of one user's activity over a time range. */
+        UserExamJobSpec: components["schemas"]["JobSpec"] & {
+            /** @constant */
+            job_type: "user_exam";
+            user_id: string;
+            time_range: components["schemas"]["TimeRange"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            job_type: "user_exam";
+        };
         CreateJobRequest: {
-            spec: components["schemas"]["JobSpec"] & components["schemas"]["JobTypeRules"];
+            spec: components["schemas"]["TypedJobSpec"];
         };
         /**
          * @description The next turn. `prompt` is required; `model` may change between turns. `job_type` may be
