@@ -4,7 +4,7 @@
 //
 // With a `knify_test_` key the job runs in the server's sandbox simulator: free, and done in a moment.
 
-import { type JobError, type JobEvent, JobFailedError, KnifyClient } from "@knify/sdk";
+import { type JobEvent, JobFailedError, KnifyClient } from "@knify/sdk";
 
 // Reads KNIFY_API_KEY and KNIFY_BASE_URL from the environment.
 const client = new KnifyClient();
@@ -30,20 +30,19 @@ try {
 console.log("Events:");
 for await (const event of client.jobs.events(job_id)) console.log(`  ${describe(event)}`);
 
-/** One line per event: status changes, agent output, turns. */
+/** One line per event: status changes, agent output, turns. `event.data` is typed by `event.type`. */
 function describe(event: JobEvent): string {
-  const data = event.data;
   switch (event.type) {
     case "status": {
       // A failed status carries the job's `error`: `{ code, message }`.
-      const error = data.error as JobError | undefined;
-      return `#${event.seq} status → ${String(data.status)}${error ? ` (${error.message})` : ""}`;
+      const { status, error } = event.data;
+      return `#${event.seq} status → ${status}${error ? ` (${error.message})` : ""}`;
     }
     case "output":
-      return `#${event.seq} ${String(data.stream)}: ${String(data.line)}`;
+      return `#${event.seq} ${event.data.stream}: ${event.data.line}`;
     case "turn":
-      return `#${event.seq} turn ${String(data.turn)}: ${String(data.prompt)}`;
+      return `#${event.seq} turn ${event.data.turn}: ${event.data.prompt}`;
     default:
-      return `#${event.seq} ${event.type}: ${JSON.stringify(data)}`;
+      return `#${event.seq} ${event.type}: ${JSON.stringify(event.data)}`;
   }
 }

@@ -61,3 +61,30 @@ describe("extensible enums are open", () => {
     expect(onNewStatus({ status: "queued_for_gpu" } as Job)).toBe("newer");
   });
 });
+
+describe("job events are typed by their type", () => {
+  it("narrows data on type", () => {
+    const describeEvent = (event: JobEvent): string => {
+      switch (event.type) {
+        case "output":
+          return `${event.data.stream}: ${event.data.line}`;
+        case "status":
+          return event.data.error ? `${event.data.status} (${event.data.error.code})` : event.data.status;
+        case "turn":
+          return `turn ${event.data.turn}: ${event.data.prompt ?? ""}`;
+        case "agent.tool_call":
+          return `${event.data.name} ${event.data.status}`;
+        default:
+          return event.type;
+      }
+    };
+    expectTypeOf<Extract<JobEvent, { type: "output" }>["data"]["line"]>().toEqualTypeOf<string>();
+    expectTypeOf<Extract<JobEvent, { type: "turn" }>["data"]["turn"]>().toEqualTypeOf<number>();
+    expectTypeOf<Extract<JobEvent, { type: "agent.message" }>["data"]["text"]>().toEqualTypeOf<string>();
+    const output = { seq: 2, job_id: "job_1", type: "output", created_at: "", data: { stream: "stdout", line: "hi" } };
+    expect(describeEvent(output as JobEvent)).toBe("stdout: hi");
+    // @ts-expect-error an output event's data has no status
+    const wrong: Extract<JobEvent, { type: "output" }>["data"]["status"] = "x";
+    expect(wrong).toBe("x");
+  });
+});

@@ -203,7 +203,7 @@ describe("KNIFY_RUNNER=agents", () => {
     expect(job.error?.message).toContain("Invalid API key · Fix external API key");
     expect(job.result).toBeUndefined();
     const events = await allEvents(client, job.id);
-    const stderr = events.filter((e) => e.type === "output" && e.data.stream === "stderr").map((e) => e.data.line);
+    const stderr = events.flatMap((e) => (e.type === "output" && e.data.stream === "stderr" ? [e.data.line] : []));
     expect(stderr).toEqual(["API error 401 for key [redacted]"]);
     expect(JSON.stringify(events)).not.toContain(KEYS.ANTHROPIC_API_KEY);
   });

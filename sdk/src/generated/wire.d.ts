@@ -968,7 +968,10 @@ export interface components {
             /** @description Bytes now; for `deleted`, the bytes it had. */
             size: number;
         };
-        JobEvent: {
+        /** @description One event of a job, its `data` typed by its `type` (see JobEventBase for the fields every event has). */
+        JobEvent: components["schemas"]["StatusJobEvent"] | components["schemas"]["OutputJobEvent"] | components["schemas"]["TurnJobEvent"] | components["schemas"]["SystemJobEvent"] | components["schemas"]["AgentMessageJobEvent"] | components["schemas"]["AgentToolCallJobEvent"] | components["schemas"]["AgentResultJobEvent"] | components["schemas"]["AgentOutputJobEvent"];
+        /** @description What every job event has; its `data` is typed by its `type` (see JobEvent). */
+        JobEventBase: {
             /** @description Per-job sequence number, gapless from 1. */
             seq: number;
             job_id: string;
@@ -983,9 +986,114 @@ export interface components {
             type: "status" | "output" | "turn" | "system" | "agent.message" | "agent.tool_call" | "agent.result" | "agent.output";
             /** Format: date-time */
             created_at: string;
-            data: {
-                [key: string]: unknown;
-            };
+        };
+        StatusJobEvent: components["schemas"]["JobEventBase"] & {
+            /** @constant */
+            type: "status";
+            data: components["schemas"]["StatusEventData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "status";
+        };
+        OutputJobEvent: components["schemas"]["JobEventBase"] & {
+            /** @constant */
+            type: "output";
+            data: components["schemas"]["OutputEventData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "output";
+        };
+        TurnJobEvent: components["schemas"]["JobEventBase"] & {
+            /** @constant */
+            type: "turn";
+            data: components["schemas"]["TurnEventData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "turn";
+        };
+        SystemJobEvent: components["schemas"]["JobEventBase"] & {
+            /** @constant */
+            type: "system";
+            data: components["schemas"]["SystemEventData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "system";
+        };
+        AgentMessageJobEvent: components["schemas"]["JobEventBase"] & {
+            /** @constant */
+            type: "agent.message";
+            data: components["schemas"]["AgentMessageData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agent.message";
+        };
+        AgentToolCallJobEvent: components["schemas"]["JobEventBase"] & {
+            /** @constant */
+            type: "agent.tool_call";
+            data: components["schemas"]["AgentToolCallData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agent.tool_call";
+        };
+        AgentResultJobEvent: components["schemas"]["JobEventBase"] & {
+            /** @constant */
+            type: "agent.result";
+            data: components["schemas"]["AgentResultData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agent.result";
+        };
+        AgentOutputJobEvent: components["schemas"]["JobEventBase"] & {
+            /** @constant */
+            type: "agent.output";
+            data: components["schemas"]["AgentOutputData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agent.output";
+        };
+        /** @description `data` of a `status` event: the job's new status, with its `error` when it failed. */
+        StatusEventData: {
+            status: components["schemas"]["JobStatus"];
+            error?: components["schemas"]["JobError"];
+        };
+        /** @description `data` of an `output` event: one line the job's command wrote. */
+        OutputEventData: {
+            /** @enum {string} */
+            stream: "stdout" | "stderr";
+            line: string;
+        };
+        /** @description `data` of a `turn` event: a turn starts (1 at creation, then one per continue). */
+        TurnEventData: {
+            turn: number;
+            prompt: string | null;
+        };
+        /** @description `data` of a `system` event: something the server did to the job (e.g. deleted its sandbox). */
+        SystemEventData: {
+            message: string;
         };
         /**
          * @description The agent CLI that ran a turn with `KNIFY_RUNNER=agents`: `cursor` (Cursor's `cursor-agent`, for

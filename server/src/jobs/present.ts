@@ -31,7 +31,7 @@ export function presentJob(job: JobRecord): Schemas["Job"] {
 }
 
 /** One entry of a job's event log as the API shows it. */
-export function presentEvent(event: JobEventRecord): Schemas["JobEvent"] {
+export function presentEvent(event: JobEventRecord): Schemas["JobEventBase"] & { data: Record<string, unknown> } {
   return {
     seq: event.seq,
     job_id: event.jobId,

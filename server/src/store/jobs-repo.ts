@@ -3,7 +3,7 @@ import type { WebhookEventInput, WebhookEventType } from "./webhook-event.js";
 
 export type JobStatus = components["schemas"]["JobStatus"];
 export type JobSpec = components["schemas"]["JobSpec"];
-export type JobEventType = components["schemas"]["JobEvent"]["type"];
+export type JobEventType = components["schemas"]["JobEventBase"]["type"];
 /** Why a turn failed: a machine `code` and a message for people (spec schema `JobError`). */
 export type JobError = components["schemas"]["JobError"];
 export type JobErrorCode = JobError["code"];
