@@ -16,7 +16,7 @@ async function postKey(raw: string, contentType?: string) {
   const headers: Record<string, string> = { authorization: `Bearer ${server.adminKey}` };
   if (contentType !== undefined) headers["content-type"] = contentType;
   const response = await fetch(`${server.url}/keys`, { method: "POST", headers, body: raw });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as { code?: string; errors?: unknown } };
 }
 
 /** `{"a/b~": … "x" …}` nested `levels` deep. */
