@@ -229,3 +229,54 @@ describe("an Idempotency-Key", () => {
     throw new Error("the slow upload never held its Idempotency-Key");
   });
 });
+
+// From the mutation run of server/src/http/idempotency.ts: what a replay of a secret-bearing response says,
+// and what the idempotency store keeps of it, were pinned only by suites outside the `http` group.
+describe("an Idempotency-Key on a response that showed a secret", () => {
+  it("stores the response without the secret, and a replay says how to get a new one, naming the key", async () => {
+    const first = await post(server.adminKey, "/keys", { name: "once" }, "secret-key-once");
+    expect(first.status).toBe(200);
+    const keyId = first.body.key_id as string;
+    const replay = await post(server.adminKey, "/keys", { name: "once" }, "secret-key-once");
+    expect(replay.status).toBe(409);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body).toMatchObject({
+      code: "secret_already_shown",
+      resource_id: keyId,
+      detail: `The first request with this Idempotency-Key succeeded, and its api_key was shown then; secrets are shown once and never stored, so it cannot be replayed. If it was lost, rotate key ${keyId} (POST /keys/${keyId}/rotate) to get a new secret.`,
+    });
+
+    const admin = await call(server.url, "GET", "/keys/verify", { key: server.adminKey });
+    const stored = await server.store.idempotency.claim(
+      admin.body.key_id,
+      "secret-key-once",
+      "another fingerprint",
+      clock.now(),
+      DAY_MS,
+      { owner: "test", leaseMs: 60_000 },
+    );
+    const body = JSON.parse(stored?.response?.body ?? "{}");
+    expect(body.key_id).toBe(keyId);
+    expect(body.name).toBe("once");
+    expect(body).not.toHaveProperty("api_key");
+    expect(stored?.response?.body).not.toContain(first.body.api_key);
+  });
+
+  it("names the webhook endpoint to register again", async () => {
+    const hooks = await startTestServer({ env: { KNIFY_WEBHOOK_ALLOW_PRIVATE: "1" } });
+    try {
+      const body = { url: "http://127.0.0.1:9/hook", workspace_id: "ws_idem" };
+      const headers = { "Idempotency-Key": "secret-endpoint-once" };
+      const first = await call(hooks.url, "POST", "/webhook-endpoints", { key: hooks.adminKey, body, headers });
+      expect(first.status).toBe(200);
+      const replay = await call(hooks.url, "POST", "/webhook-endpoints", { key: hooks.adminKey, body, headers });
+      expect(replay.status).toBe(409);
+      expect(replay.body.resource_id).toBe(first.body.id);
+      expect(replay.body.detail).toBe(
+        `The first request with this Idempotency-Key succeeded, and its secret was shown then; secrets are shown once and never stored, so it cannot be replayed. If it was lost, delete endpoint ${first.body.id} and register it again to get a new secret.`,
+      );
+    } finally {
+      await hooks.close();
+    }
+  });
+});
