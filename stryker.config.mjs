@@ -38,6 +38,8 @@ export const groups = {
       "test/rules/authentication.test.ts",
       "test/rules/idempotency.test.ts",
       "test/rules/usage.test.ts",
+      "test/rules/validation-messages.test.ts",
+      "test/rules/json-bodies.test.ts",
     ],
   },
   // The web (fetch) adapter the core runs behind in @knify/sdk/testing: the mock's suites exercise it, and
