@@ -46,7 +46,7 @@ export const groups = {
   // are kept out of the `http` group, where each of its ~300 static mutants would run them too.
   "http-web": {
     mutate: ["server/src/http/fetch-adapter.ts"],
-    tests: ["test/contract/mock.test.ts", "test/sdk/testing-mock.test.ts"],
+    tests: ["test/rules/fetch-adapter.test.ts", "test/contract/mock.test.ts", "test/sdk/testing-mock.test.ts"],
   },
   store: {
     mutate: [
