@@ -80,7 +80,11 @@ export async function measureServer({ quick = false } = {}) {
         encoding: "utf8",
       }),
     );
-    const knify = await startPinned([BIN, "start"], env, useTaskset, /"url":"([^"]+)".*"msg":"listening"/);
+    // KNIFY_BENCH_PROFILE=<dir>: the knify server writes a V8 CPU profile there when it stops (`node --cpu-prof`).
+    const profile = process.env.KNIFY_BENCH_PROFILE
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KNIFY_BENCH_PROFILE}`]
+      : [];
+    const knify = await startPinned([...profile, BIN, "start"], env, useTaskset, /"url":"([^"]+)".*"msg":"listening"/);
     children.push(knify.child);
     const headers = { authorization: `Bearer ${created.api_key}`, "content-type": "application/json" };
     const made = await undici.request(`${knify.url}/jobs`, {

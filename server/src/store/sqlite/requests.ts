@@ -1,23 +1,26 @@
 import type Database from "better-sqlite3";
 import { gcraStep, utcDay } from "../gcra.js";
 import type { Admission, RequestRepo, Usage } from "../requests-repo.js";
+import type { UsageLedger } from "./usage-ledger.js";
 
-/** Per-key GCRA rate limiting and UTC day/month usage counters, one transaction per request. */
+/**
+ * Per-key GCRA rate limiting (one write transaction per request: the limit is exact, whoever else writes the
+ * file) and UTC day/month usage counters (counted in the {@link UsageLedger}, flushed before every read).
+ */
 export class SqliteRequestRepo implements RequestRepo {
   private readonly today;
   private readonly month;
   private readonly lastUsed;
   private readonly admitTx;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly ledger: UsageLedger,
+  ) {
     const getTat = db.prepare("SELECT tat FROM rate_limits WHERE key_id = ?").pluck();
     const setTat = db.prepare(
       "INSERT INTO rate_limits (key_id, tat) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET tat = excluded.tat",
     );
-    const bump = db.prepare(
-      "INSERT INTO usage_daily (key_id, day, count) VALUES (?, ?, 1) ON CONFLICT (key_id, day) DO UPDATE SET count = count + 1",
-    );
-    const touch = db.prepare("UPDATE keys SET last_used = max(coalesce(last_used, 0), ?) WHERE id = ?");
     this.today = db.prepare("SELECT count FROM usage_daily WHERE key_id = ? AND day = ?").pluck();
     this.month = db
       .prepare("SELECT coalesce(sum(count), 0) FROM usage_daily WHERE key_id = ? AND day >= ? AND day <= ?")
@@ -25,19 +28,19 @@ export class SqliteRequestRepo implements RequestRepo {
     this.lastUsed = db.prepare("SELECT last_used FROM keys WHERE id = ?").pluck();
     this.admitTx = db.transaction((keyId: string, limit: number, now: number): Admission => {
       const step = gcraStep((getTat.get(keyId) as number | undefined) ?? null, limit, now);
-      if (step.tat === null) return step.admission;
-      setTat.run(keyId, step.tat);
-      bump.run(keyId, utcDay(now));
-      touch.run(now, keyId);
+      if (step.tat !== null) setTat.run(keyId, step.tat);
       return step.admission;
     });
   }
 
   async admit(keyId: string, limitPerMinute: number, now: number): Promise<Admission> {
-    return this.admitTx(keyId, limitPerMinute, now);
+    const admission = this.admitTx(keyId, limitPerMinute, now);
+    if (admission.allowed) this.ledger.count(keyId, now);
+    return admission;
   }
 
   async usage(keyId: string, now: number): Promise<Usage> {
+    this.ledger.flush();
     const day = utcDay(now);
     return {
       requestsToday: (this.today.get(keyId, day) as number | undefined) ?? 0,
