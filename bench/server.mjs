@@ -18,7 +18,8 @@ import { fileURLToPath } from "node:url";
 import { alternate, hasTaskset, median, printColumns, rate, runIfMain } from "./harness.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
-const BIN = join(HERE, "..", "server", "bin", "knify-server.mjs");
+// KNIFY_BENCH_SERVER_BIN: measure another build (e.g. a checkout of main, for a before/after in one sitting).
+const BIN = process.env.KNIFY_BENCH_SERVER_BIN ?? join(HERE, "..", "server", "bin", "knify-server.mjs");
 const CONNECTIONS = 50;
 
 /** `node args…` pinned to core 0 when taskset exists; resolves with the URL it prints once it listens. */
