@@ -76,7 +76,7 @@ describe("bench/", () => {
     const report = await bench<{
       sizes: number[];
       rows: { name: string; bySize: { size: number; median: number }[]; result: Row["result"] }[];
-      rss: number;
+      rss: { size: number; bytes: number }[];
     }>("bench/growth.mjs");
     expect(report.sizes).toEqual([100, 1000]);
     expect(report.rows.map((row) => row.name)).toEqual([
@@ -92,6 +92,7 @@ describe("bench/", () => {
         name,
       ).toEqual([100, 1000]);
     expectRatios(report.rows);
-    expect(report.rss).toBeGreaterThan(10 * 2 ** 20);
+    expect(report.rss.map((r) => r.size)).toEqual([100, 1000]);
+    for (const { bytes } of report.rss) expect(bytes).toBeGreaterThan(10 * 2 ** 20);
   }, 120_000);
 });
