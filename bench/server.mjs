@@ -1,6 +1,7 @@
 // Server hot-path bench (issue 11, item 1): authenticated `GET /jobs/{id}` on a real `knify-server` (SQLite,
-// default logging: auth + rate limit + usage + permission + store read) next to bare Koa answering the same
-// JSON object on the same path, measured in the same run with 50 connections.
+// default logging: auth + rate limit + usage + permission + store read), `GET /keys/verify` and `POST /jobs`
+// (validated, persisted, event, outbox row, then run by the simulator), each next to bare Koa answering the
+// same JSON object on the same path, measured in the same run with 50 connections.
 //
 //   node bench/server.mjs [--quick] [--json]
 //
@@ -17,11 +18,12 @@ import { fileURLToPath } from "node:url";
 import { alternate, hasTaskset, median, printColumns, rate, runIfMain } from "./harness.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
-const BIN = join(HERE, "..", "server", "bin", "knify-server.mjs");
+// KNIFY_BENCH_SERVER_BIN: measure another build (e.g. a checkout of main, for a before/after in one sitting).
+const BIN = process.env.KNIFY_BENCH_SERVER_BIN ?? join(HERE, "..", "server", "bin", "knify-server.mjs");
 const CONNECTIONS = 50;
 
 /** `node args…` pinned to core 0 when taskset exists; resolves with the URL it prints once it listens. */
-function startPinned(args, env, useTaskset, pattern) {
+export function startPinned(args, env, useTaskset, pattern) {
   const child = useTaskset
     ? spawn("taskset", ["-c", "0", process.execPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
     : spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -80,20 +82,30 @@ export async function measureServer({ quick = false } = {}) {
         encoding: "utf8",
       }),
     );
-    const knify = await startPinned([BIN, "start"], env, useTaskset, /"url":"([^"]+)".*"msg":"listening"/);
+    // KNIFY_BENCH_PROFILE=<dir>: the knify server writes a V8 CPU profile there when it stops (`node --cpu-prof`).
+    const profile = process.env.KNIFY_BENCH_PROFILE
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KNIFY_BENCH_PROFILE}`]
+      : [];
+    const knify = await startPinned([...profile, BIN, "start"], env, useTaskset, /"url":"([^"]+)".*"msg":"listening"/);
     children.push(knify.child);
     const headers = { authorization: `Bearer ${created.api_key}`, "content-type": "application/json" };
-    const made = await undici.request(`${knify.url}/jobs`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ spec: { job_type: "cursor_task", prompt: "bench" } }),
-    });
-    const { job_id: jobId } = await made.body.json();
-    if (made.statusCode !== 201 && made.statusCode !== 200) throw new Error(`POST /jobs answered ${made.statusCode}`);
+    const jobBody = JSON.stringify({ spec: { job_type: "cursor_task", prompt: "bench" } });
+    const made = await undici.request(`${knify.url}/jobs`, { method: "POST", headers, body: jobBody });
+    const madeJob = await made.body.json();
+    if (made.statusCode !== 200) throw new Error(`POST /jobs answered ${made.statusCode}`);
+    const jobId = madeJob.job_id;
     const job = await (await undici.request(`${knify.url}/jobs/${jobId}`, { headers })).body.json();
+    const verified = await (await undici.request(`${knify.url}/keys/verify`, { headers })).body.json();
 
     const bare = await startPinned(
-      [`${HERE}bare-koa.mjs`, `/jobs/${jobId}`, JSON.stringify(job)],
+      [
+        `${HERE}bare-koa.mjs`,
+        JSON.stringify({
+          [`GET /jobs/${jobId}`]: [200, job],
+          "POST /jobs": [200, madeJob],
+          "GET /keys/verify": [200, verified],
+        }),
+      ],
       env,
       useTaskset,
       /^(http:\S+)/m,
@@ -103,42 +115,49 @@ export async function measureServer({ quick = false } = {}) {
     const pool = (url) => new undici.Pool(url, { connections: CONNECTIONS });
     const ours = pool(knify.url);
     const floor = pool(bare.url);
-    const get = (dispatcher) => async () => {
-      const { statusCode, body } = await dispatcher.request({ method: "GET", path: `/jobs/${jobId}`, headers });
-      await body.json();
-      if (statusCode !== 200) throw new Error(`GET /jobs/{id} answered ${statusCode}`);
+    const call = (dispatcher, method, path, status, body) => async () => {
+      const reply = await dispatcher.request({ method, path, headers, ...(body ? { body } : {}) });
+      await reply.body.json();
+      if (reply.statusCode !== status) throw new Error(`${method} ${path} answered ${reply.statusCode}`);
     };
-    const rounds = quick ? 2 : 7;
-    const ms = quick ? 150 : 2000;
-    for (const call of [get(floor), get(ours)]) await load(call, quick ? 100 : 1000); // warm-up
-    const p99 = { ours: [], floor: [] };
-    const result = await alternate({
-      rounds,
-      baseline: async () => {
-        const r = await load(get(floor), ms);
-        p99.floor.push(r.p99);
-        return r.rate;
-      },
-      candidate: async () => {
-        const r = await load(get(ours), ms);
-        p99.ours.push(r.p99);
-        return r.rate;
-      },
-    });
+    const paths = [
+      { name: "GET /jobs/{id}", method: "GET", path: `/jobs/${jobId}`, status: 200, target: 0.5 },
+      { name: "GET /keys/verify", method: "GET", path: "/keys/verify", status: 200 },
+      { name: "POST /jobs", method: "POST", path: "/jobs", status: 200, body: jobBody },
+    ];
+    const rounds = quick ? 2 : 5;
+    const ms = quick ? 150 : 1500;
+    const rows = [];
+    for (const { name, method, path, status, body, target } of paths) {
+      const theirs = call(floor, method, path, status, body);
+      const mine = call(ours, method, path, status, body);
+      for (const run of [theirs, mine]) await load(run, quick ? 100 : 1000); // warm-up
+      const p99 = { ours: [], floor: [] };
+      const result = await alternate({
+        rounds,
+        baseline: async () => {
+          const r = await load(theirs, ms);
+          p99.floor.push(r.p99);
+          return r.rate;
+        },
+        candidate: async () => {
+          const r = await load(mine, ms);
+          p99.ours.push(r.p99);
+          return r.rate;
+        },
+      });
+      rows.push({
+        name: `${name}, ${CONNECTIONS} connections`,
+        unit: "req/s",
+        result,
+        ...(target ? { target } : {}),
+        // The issue's p99 target (< 5 ms) is the read's; the others report p99 without one.
+        p99: { ours: median(p99.ours), baseline: median(p99.floor), ...(target ? { target: 5 } : {}) },
+      });
+    }
     await ours.close();
     await floor.close();
-    return {
-      pinned: useTaskset,
-      rows: [
-        {
-          name: `GET /jobs/{id}, ${CONNECTIONS} connections`,
-          unit: "req/s",
-          result,
-          target: 0.5,
-          p99: { ours: median(p99.ours), baseline: median(p99.floor), target: 5 },
-        },
-      ],
-    };
+    return { pinned: useTaskset, rows };
   } finally {
     for (const child of children) child.kill("SIGTERM");
     await Promise.all(children.map((child) => (child.exitCode === null ? once(child, "exit") : null)));
@@ -163,8 +182,8 @@ export async function main(argv = process.argv.slice(2)) {
       `${rate(result.candidate)} ${unit}`,
       `${rate(result.baseline)} ${unit}`,
       `${result.ratio.toFixed(2)}× (${result.min.toFixed(2)}–${result.max.toFixed(2)})`,
-      `≥ ${target}×${result.ratio >= target ? "" : "  MISSED"}`,
-      `${p99.ours.toFixed(1)} / ${p99.baseline.toFixed(1)} ms${p99.ours < p99.target ? "" : `  (target < ${p99.target} ms MISSED)`}`,
+      target === undefined ? "-" : `≥ ${target}×${result.ratio >= target ? "" : "  MISSED"}`,
+      `${p99.ours.toFixed(1)} / ${p99.baseline.toFixed(1)} ms${p99.target === undefined || p99.ours < p99.target ? "" : `  (target < ${p99.target} ms MISSED)`}`,
     ]),
   );
 }

@@ -24,6 +24,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         censor: "[redacted]",
       },
     },
-    destination,
+    // Default: stdout written asynchronously. Under load, lines queue behind the write in flight and go out
+    // in one syscall, instead of one blocking write per request (5 % of the hot path's CPU, issue 11); at low
+    // load each line is written at once. pino flushes it synchronously on exit.
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

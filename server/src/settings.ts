@@ -12,6 +12,11 @@ export interface ServerConfig {
   databasePath: string;
   /** `KNIFY_DATABASE_URL`: a PostgreSQL URL (`postgres://…`) that replaces the SQLite file; null for SQLite. */
   databaseUrl: string | null;
+  /**
+   * `KNIFY_USAGE_FLUSH_MS` (SQLite): how often usage counters kept in memory are written; reads flush first,
+   * a clean stop flushes, a SIGKILL loses at most this interval's counts.
+   */
+  usageFlushMs: number;
   logLevel: string;
   /** Largest JSON body accepted, in bytes. */
   bodyLimitBytes: number;
@@ -174,6 +179,7 @@ export function readConfig(env: NodeJS.ProcessEnv, host: ConfigHost): ServerConf
     dataDir,
     databasePath: env.KNIFY_DATABASE || host.resolvePath(dataDir, "knify.db"),
     databaseUrl: databaseUrlFrom(env),
+    usageFlushMs: envInteger(env, "KNIFY_USAGE_FLUSH_MS", 1000, 0, 3_600_000),
     logLevel: env.KNIFY_LOG_LEVEL || "info",
     bodyLimitBytes: envInteger(env, "KNIFY_BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     ...connectionLimits(env),

@@ -58,11 +58,41 @@ describe("bench/", () => {
     expect(coldImport.baseline.median).toBeGreaterThan(0);
   }, 120_000);
 
-  it("server.mjs measures authenticated GET /jobs/{id} on a real server against bare Koa, with p99", async () => {
+  it("server.mjs measures GET /jobs/{id}, GET /keys/verify and POST /jobs on a real server against bare Koa, with p99", async () => {
     const rows = await bench<(Row & { p99: { ours: number; baseline: number } })[]>("bench/server.mjs");
-    expect(rows.map((row) => row.name)).toEqual(["GET /jobs/{id}, 50 connections"]);
+    expect(rows.map((row) => row.name)).toEqual([
+      "GET /jobs/{id}, 50 connections",
+      "GET /keys/verify, 50 connections",
+      "POST /jobs, 50 connections",
+    ]);
     expectRatios(rows);
-    expect(rows[0]?.p99.ours).toBeGreaterThan(0);
-    expect(rows[0]?.p99.baseline).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.p99.ours, row.name).toBeGreaterThan(0);
+      expect(row.p99.baseline, row.name).toBeGreaterThan(0);
+    }
+  }, 120_000);
+
+  it("growth.mjs measures each read on a small and a larger seeded store, the ratio against the smallest, and RSS", async () => {
+    const report = await bench<{
+      sizes: number[];
+      rows: { name: string; bySize: { size: number; median: number }[]; result: Row["result"] }[];
+      rss: { size: number; bytes: number }[];
+    }>("bench/growth.mjs");
+    expect(report.sizes).toEqual([100, 1000]);
+    expect(report.rows.map((row) => row.name)).toEqual([
+      "GET /jobs (first page)",
+      "GET /jobs (deep page)",
+      "GET /jobs/{id}",
+      "GET /jobs/{id}/events",
+      "GET /keys/verify (unused key)",
+    ]);
+    for (const { name, bySize } of report.rows)
+      expect(
+        bySize.map((s) => s.size),
+        name,
+      ).toEqual([100, 1000]);
+    expectRatios(report.rows);
+    expect(report.rss.map((r) => r.size)).toEqual([100, 1000]);
+    for (const { bytes } of report.rss) expect(bytes).toBeGreaterThan(10 * 2 ** 20);
   }, 120_000);
 });

@@ -7,8 +7,10 @@ import type { Store } from "./store.js";
  * it; no SQLite file is created), else the embedded SQLite file.
  * @example const store = await openStore(loadConfig());
  */
-export async function openStore(config: Pick<ServerConfig, "databasePath" | "databaseUrl">): Promise<Store> {
-  if (config.databaseUrl === null) return openSqliteStore(config.databasePath);
+export async function openStore(
+  config: Pick<ServerConfig, "databasePath" | "databaseUrl" | "usageFlushMs">,
+): Promise<Store> {
+  if (config.databaseUrl === null) return openSqliteStore(config.databasePath, { usageFlushMs: config.usageFlushMs });
   // Loaded only when named, so the embedded default never loads the pg driver.
   const { openPostgresStore } = await import("./postgres/index.js");
   return openPostgresStore(config.databaseUrl);

@@ -7,17 +7,24 @@ import { SqliteKeyRepo } from "./keys.js";
 import { migrations } from "./migrations.js";
 import { SqliteRequestRepo } from "./requests.js";
 import { SqliteSandboxRepo } from "./sandboxes.js";
+import { UsageLedger } from "./usage-ledger.js";
 import { SqliteWebhookRepo } from "./webhooks.js";
 import { SqliteWorkspaceRepo } from "./workspaces.js";
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  /** How often counted usage is written (ms; 0: only before reads and on close). Default 1000. */
+  usageFlushMs?: number;
+}
 
 /**
  * The embedded default store: one SQLite file (or `:memory:` in tests).
  * @example const store = await openSqliteStore("./data/knify.db");
  */
-export async function openSqliteStore(path: string): Promise<Store> {
+export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const db = openDatabase(path);
   applyMigrations(db, migrations);
-  return new SqliteStore(db);
+  return new SqliteStore(db, options.usageFlushMs ?? 1000);
 }
 
 class SqliteStore implements Store {
@@ -28,10 +35,16 @@ class SqliteStore implements Store {
   readonly jobs;
   readonly webhooks;
   readonly sandboxes;
+  private readonly ledger;
 
-  constructor(private readonly db: Database.Database) {
-    this.keys = new SqliteKeyRepo(db);
-    this.requests = new SqliteRequestRepo(db);
+  constructor(
+    private readonly db: Database.Database,
+    usageFlushMs: number,
+  ) {
+    // A flush writes `last_used`, which the key cache's records hold: they are read again after it.
+    this.ledger = new UsageLedger(db, usageFlushMs, () => this.keys.cache.clear());
+    this.keys = new SqliteKeyRepo(db, this.ledger);
+    this.requests = new SqliteRequestRepo(db, this.ledger);
     this.idempotency = new SqliteIdempotencyRepo(db);
     this.workspaces = new SqliteWorkspaceRepo(db);
     this.jobs = new SqliteJobRepo(db);
@@ -48,6 +61,9 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    // Nothing counted is lost on a clean stop (SIGTERM closes the server, then the store).
+    this.ledger.close();
+    this.db.close();
   }
 }

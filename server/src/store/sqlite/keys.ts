@@ -2,8 +2,13 @@ import type Database from "better-sqlite3";
 import type { AuthenticatedKey, KeyChanges, KeyRecord, KeyRepo, NewKey } from "../keys-repo.js";
 import type { PageQuery } from "../page.js";
 import { type KeyRow, toRecord } from "../sql/key-rows.js";
+import { isLive, KeyCache } from "./key-cache.js";
+import type { UsageLedger } from "./usage-ledger.js";
 
-/** API keys and their secrets (hashes only). */
+/**
+ * API keys and their secrets (hashes only). Lookups by secret go through a {@link KeyCache}, cleared by every
+ * write here; readers of `last_used` flush the usage ledger first (or add what it holds), so they are exact.
+ */
 export class SqliteKeyRepo implements KeyRepo {
   private readonly insertKey;
   private readonly insertSecret;
@@ -17,7 +22,13 @@ export class SqliteKeyRepo implements KeyRepo {
   private readonly unrevokedIn;
   private readonly setSettings;
 
-  constructor(private readonly db: Database.Database) {
+  readonly cache;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly ledger: UsageLedger,
+  ) {
+    this.cache = new KeyCache(db);
     this.insertKey = db.prepare(
       `INSERT INTO keys (id, name, type, prefix, workspace_id, permissions, rate_limit, created_at, expires_at)
        VALUES (@id, @name, @type, @prefix, @workspace_id, @permissions, @rate_limit, @created_at, @expires_at)`,
@@ -28,8 +39,7 @@ export class SqliteKeyRepo implements KeyRepo {
     this.byId = db.prepare("SELECT * FROM keys WHERE id = ?");
     this.byHash = db.prepare(
       `SELECT k.*, s.expires_at AS secret_expires_at FROM key_secrets s JOIN keys k ON k.id = s.key_id
-       WHERE s.secret_hash = ? AND k.revoked_at IS NULL
-         AND (k.expires_at IS NULL OR k.expires_at > @now) AND (s.expires_at IS NULL OR s.expires_at > @now)`,
+       WHERE s.secret_hash = ?`,
     );
     this.page = db.prepare(
       `SELECT * FROM keys WHERE id < @before AND (@workspace IS NULL OR workspace_id = @workspace)
@@ -72,16 +82,28 @@ export class SqliteKeyRepo implements KeyRepo {
   }
 
   async get(id: string): Promise<KeyRecord | null> {
+    this.ledger.flush();
     const row = this.byId.get(id) as KeyRow | undefined;
     return row ? toRecord(row) : null;
   }
 
   async findBySecretHash(secretHash: string, now: number): Promise<AuthenticatedKey | null> {
-    const row = this.byHash.get(secretHash, { now }) as (KeyRow & { secret_expires_at: number | null }) | undefined;
-    return row ? { ...toRecord(row), secretExpiresAt: row.secret_expires_at } : null;
+    let key = this.cache.get(secretHash);
+    if (!key) {
+      const row = this.byHash.get(secretHash) as (KeyRow & { secret_expires_at: number | null }) | undefined;
+      // Unknown hashes are not remembered: a flood of made-up keys must not push out the real ones.
+      if (!row) return null;
+      key = { ...toRecord(row), secretExpiresAt: row.secret_expires_at };
+      this.cache.set(secretHash, key);
+    }
+    if (!isLive(key, now)) return null;
+    // A copy (callers may keep it), with the last use the ledger has not written yet.
+    const pending = this.ledger.pendingLastUsed(key.id);
+    return pending === undefined || (key.lastUsed ?? 0) >= pending ? { ...key } : { ...key, lastUsed: pending };
   }
 
   async update(id: string, changes: KeyChanges): Promise<KeyRecord | null> {
+    this.cache.clear();
     this.setSettings.run({
       id,
       name: changes.name ?? null,
@@ -94,6 +116,7 @@ export class SqliteKeyRepo implements KeyRepo {
   }
 
   async list({ limit, before, workspaceId }: PageQuery & { workspaceId?: string }): Promise<KeyRecord[]> {
+    this.ledger.flush();
     // "~" sorts after every id, so it stands for "from the newest".
     const rows = this.page.all({ before: before ?? "~", workspace: workspaceId ?? null, limit }) as KeyRow[];
     return rows.map(toRecord);
@@ -105,6 +128,7 @@ export class SqliteKeyRepo implements KeyRepo {
 
   async revoke(id: string, now: number): Promise<KeyRecord | null> {
     this.setRevoked.run(now, id);
+    this.cache.clear();
     return this.get(id);
   }
 
@@ -122,10 +146,12 @@ export class SqliteKeyRepo implements KeyRepo {
       this.setPrefix.run(secret.prefix, id);
       return true;
     })();
+    this.cache.clear();
     return done ? this.mustGet(id) : null;
   }
 
   private mustGet(id: string): KeyRecord {
+    this.ledger.flush();
     return toRecord(this.byId.get(id) as KeyRow);
   }
 }

@@ -1,43 +1,84 @@
 import type Database from "better-sqlite3";
 import { gcraStep, utcDay } from "../gcra.js";
 import type { Admission, RequestRepo, Usage } from "../requests-repo.js";
+import type { UsageLedger } from "./usage-ledger.js";
 
-/** Per-key GCRA rate limiting and UTC day/month usage counters, one transaction per request. */
+/** Most keys whose TAT is remembered (the fast path of keys beyond it takes the transaction). */
+const KNOWN_TATS = 10_000;
+
+/**
+ * Per-key GCRA rate limiting (one write transaction per request: the limit is exact, whoever else writes the
+ * file) and UTC day/month usage counters (counted in the {@link UsageLedger}, flushed before every read).
+ */
 export class SqliteRequestRepo implements RequestRepo {
   private readonly today;
   private readonly month;
   private readonly lastUsed;
   private readonly admitTx;
+  private readonly swapTat;
+  /** Key id → the TAT this process last read or stored: a guess the compare-and-set checks, never trusted. */
+  private readonly tats = new Map<string, number>();
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly ledger: UsageLedger,
+  ) {
     const getTat = db.prepare("SELECT tat FROM rate_limits WHERE key_id = ?").pluck();
     const setTat = db.prepare(
       "INSERT INTO rate_limits (key_id, tat) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET tat = excluded.tat",
     );
-    const bump = db.prepare(
-      "INSERT INTO usage_daily (key_id, day, count) VALUES (?, ?, 1) ON CONFLICT (key_id, day) DO UPDATE SET count = count + 1",
-    );
-    const touch = db.prepare("UPDATE keys SET last_used = max(coalesce(last_used, 0), ?) WHERE id = ?");
     this.today = db.prepare("SELECT count FROM usage_daily WHERE key_id = ? AND day = ?").pluck();
     this.month = db
       .prepare("SELECT coalesce(sum(count), 0) FROM usage_daily WHERE key_id = ? AND day >= ? AND day <= ?")
       .pluck();
     this.lastUsed = db.prepare("SELECT last_used FROM keys WHERE id = ?").pluck();
+    // Compare-and-set: stores the new TAT only if the row still holds the one the decision was made from.
+    this.swapTat = db.prepare("UPDATE rate_limits SET tat = ? WHERE key_id = ? AND tat = ?");
     this.admitTx = db.transaction((keyId: string, limit: number, now: number): Admission => {
-      const step = gcraStep((getTat.get(keyId) as number | undefined) ?? null, limit, now);
-      if (step.tat === null) return step.admission;
-      setTat.run(keyId, step.tat);
-      bump.run(keyId, utcDay(now));
-      touch.run(now, keyId);
+      const stored = (getTat.get(keyId) as number | undefined) ?? null;
+      const step = gcraStep(stored, limit, now);
+      if (step.tat !== null) setTat.run(keyId, step.tat);
+      this.remember(keyId, step.tat ?? stored);
       return step.admission;
     });
   }
 
   async admit(keyId: string, limitPerMinute: number, now: number): Promise<Admission> {
-    return this.admitTx(keyId, limitPerMinute, now);
+    const admission = this.decide(keyId, limitPerMinute, now);
+    if (admission.allowed) this.ledger.count(keyId, now);
+    return admission;
+  }
+
+  /**
+   * The fast path decides from the TAT this process last stored and writes with one compare-and-set statement
+   * instead of a read-modify-write transaction (issue 11). It can only admit: if another connection moved
+   * the TAT meanwhile, the set changes no row and the transaction decides; a refusal (rare, and its
+   * Retry-After must come from the stored TAT) always goes to the transaction too. So the database stays the
+   * one truth and the limit stays exact across processes.
+   */
+  private decide(keyId: string, limit: number, now: number): Admission {
+    const known = this.tats.get(keyId);
+    if (known !== undefined) {
+      const step = gcraStep(known, limit, now);
+      if (step.tat !== null && this.swapTat.run(step.tat, keyId, known).changes === 1) {
+        this.tats.set(keyId, step.tat);
+        return step.admission;
+      }
+    }
+    return this.admitTx(keyId, limit, now);
+  }
+
+  private remember(keyId: string, tat: number | null): void {
+    if (tat === null) return;
+    if (!this.tats.has(keyId) && this.tats.size >= KNOWN_TATS) {
+      const oldest = this.tats.keys().next().value;
+      if (oldest !== undefined) this.tats.delete(oldest);
+    }
+    this.tats.set(keyId, tat);
   }
 
   async usage(keyId: string, now: number): Promise<Usage> {
+    this.ledger.flush();
     const day = utcDay(now);
     return {
       requestsToday: (this.today.get(keyId, day) as number | undefined) ?? 0,

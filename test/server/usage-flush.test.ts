@@ -1,0 +1,111 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openSqliteStore } from "../../server/src/store/sqlite/index.js";
+import { call } from "../support/http.js";
+
+// Issue 11, item 1: usage is counted in memory and flushed in batches, keys are cached by hash. Neither may
+// cost exactness: usage reads are exact at once, a SIGTERM loses nothing, a 5/min key gets exactly 5, and a
+// revocation by the CLI in another process applies to the running server's next request.
+const exec = promisify(execFile);
+const bin = join(import.meta.dirname, "..", "..", "server", "bin", "knify-server.mjs");
+const dataDir = mkdtempSync(join(tmpdir(), "knify-usage-flush-"));
+// An hour: the timer never flushes during the test, so only reads, close and SIGTERM can have written.
+const env = { ...process.env, KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", KNIFY_USAGE_FLUSH_MS: "3600000" };
+
+/** `knify-server <args>` in its own process, against the same SQLite file; its JSON output. */
+async function cli(...args: string[]): Promise<{ key_id: string; api_key: string; revoked_at?: string | null }> {
+  return JSON.parse((await exec(process.execPath, [bin, ...args], { env })).stdout);
+}
+
+async function start(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [bin, "start"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk;
+      const match = /"url":"([^"]+)".*"msg":"listening"/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`exited early with ${code}: ${out}`)));
+  });
+  child.removeAllListeners("exit");
+  return { child, url };
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  const exited = once(child, "exit");
+  child.kill(signal);
+  return (await exited)[0] as number | null;
+}
+
+let admin: string;
+beforeAll(async () => {
+  admin = (await cli("keys", "create", "--name", "admin", "--permissions", "admin:all", "--init")).api_key;
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe("usage kept in memory by a running knify-server", { timeout: 120_000 }, () => {
+  it("is exact in GET /keys/{id}/usage and GET /keys right after the requests, and all of it is on disk after SIGTERM", async () => {
+    const key = await cli("keys", "create", "--name", "counted", "--rate-limit", "1000");
+    const { child, url } = await start();
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 37 }, () => call(url, "GET", "/keys/verify", { key: key.api_key })),
+      );
+      expect(replies.every((r) => r.status === 200)).toBe(true);
+      const usage = await call(url, "GET", `/keys/${key.key_id}/usage`, { key: admin });
+      expect(usage.body).toMatchObject({ requests_today: 37, requests_this_month: 37 });
+      expect(usage.body.last_used).not.toBeNull();
+      const listed = (await call(url, "GET", "/keys?limit=100", { key: admin })).body;
+      expect(listed.find((k: { key_id: string }) => k.key_id === key.key_id).last_used).toBe(usage.body.last_used);
+
+      // Counted after the read flushed: only the SIGTERM's flush can write these.
+      for (let i = 0; i < 5; i++)
+        expect((await call(url, "GET", "/keys/verify", { key: key.api_key })).status).toBe(200);
+    } finally {
+      expect(await stop(child, "SIGTERM")).toBe(0);
+    }
+    const store = await openSqliteStore(join(dataDir, "knify.db"), { usageFlushMs: 0 });
+    try {
+      expect((await store.requests.usage(key.key_id, Date.now())).requestsToday).toBe(42);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("admits exactly 5 of 200 parallel requests of a 5/min key", async () => {
+    const key = await cli("keys", "create", "--name", "five", "--rate-limit", "5");
+    const { child, url } = await start();
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 200 }, () => call(url, "GET", "/keys/verify", { key: key.api_key })),
+      );
+      expect(replies.filter((r) => r.status === 200)).toHaveLength(5);
+      expect(replies.filter((r) => r.status === 429)).toHaveLength(195);
+      expect((await call(url, "GET", `/keys/${key.key_id}/usage`, { key: admin })).body.requests_today).toBe(5);
+    } finally {
+      await stop(child, "SIGTERM");
+    }
+  });
+
+  it("refuses a key on the next request once `knify-server keys revoke` ran in another process", async () => {
+    const key = await cli("keys", "create", "--name", "doomed");
+    const { child, url } = await start();
+    try {
+      // Twice, so the second answer comes from the server's key cache.
+      expect((await call(url, "GET", "/keys/verify", { key: key.api_key })).status).toBe(200);
+      expect((await call(url, "GET", "/keys/verify", { key: key.api_key })).status).toBe(200);
+      expect((await cli("keys", "revoke", key.key_id)).revoked_at).toBeTruthy();
+      const after = await call(url, "GET", "/keys/verify", { key: key.api_key });
+      expect(after.status).toBe(401);
+      expect(after.body.code).toBe("unauthorized");
+    } finally {
+      await stop(child, "SIGTERM");
+    }
+  });
+});
