@@ -33,6 +33,7 @@ function page(title, { scripts, styles = [], body }) {
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <meta name="referrer" content="no-referrer">
+    <link rel="icon" href="data:,">
     <title>${title}</title>
     ${links}
     ${tags}
@@ -82,13 +83,16 @@ function buildDocs(out) {
   writeFileSync(join(out, "docs", scalarName), scalar);
   // Scalar's options: the spec from this server; no web fonts (fonts.scalar.com is another origin, and the
   // machine may be offline); no "open in Scalar's client" button (it opens client.scalar.com).
-  const start = `Scalar.createApiReference("#reference", ${JSON.stringify({
+  // "Test request" goes to this server (the spec's servers name the hosted API, another origin).
+  const start = `Scalar.createApiReference("#reference", Object.assign(${JSON.stringify({
     url: "/openapi.json",
     withDefaultFonts: false,
     hideClientButton: true,
     showDeveloperTools: "never",
     telemetry: false,
-  })});\n`;
+    // Scalar's "Agent" fetches api.scalar.com through proxy.scalar.com: another origin, refused by the CSP.
+    agent: { disabled: true },
+  })}, { servers: [{ url: location.origin, description: "This server" }] }));\n`;
   const startName = hashed("reference.js", start);
   writeFileSync(join(out, "docs", startName), start);
   const html = page("Knify API reference", {
