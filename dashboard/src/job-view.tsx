@@ -1,6 +1,7 @@
 import type { components } from "@knify/sdk";
-import { useEffect, useState } from "preact/hooks";
-import { describeError } from "./api.js";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { describeError, type Shown } from "./api.js";
+import { JobActions } from "./job-actions.js";
 import { Problem } from "./problem.js";
 import { useSession } from "./session.js";
 import { useCall } from "./use-call.js";
@@ -8,43 +9,56 @@ import { useCall } from "./use-call.js";
 type Job = components["schemas"]["Job"];
 type JobEvent = components["schemas"]["JobEvent"];
 
-/** A job's page: its spec, its status timeline and its events, followed live (SSE) until the job ends. */
+/**
+ * A job's page: its spec, its status timeline and its events, followed live (SSE) until the turn ends; after
+ * a continue, following resumes from the last event seen. Actions (cancel, continue, clean up, download) are
+ * offered as the job's status and the key's permissions allow.
+ */
 export function JobView({ jobId }: { jobId: string }) {
   const { client, signOut } = useSession();
   const { error, call } = useCall();
   const [job, setJob] = useState<Job | null>(null);
   const [events, setEvents] = useState<JobEvent[]>([]);
   const [live, setLive] = useState(false);
-  const [streamError, setStreamError] = useState<ReturnType<typeof describeError> | null>(null);
+  const [streamError, setStreamError] = useState<Shown | null>(null);
+  // Bumped after a continue: the stream is over once a turn ends, and the next turn needs following again.
+  const [turn, setTurn] = useState(0);
+  const lastSeq = useRef<number | undefined>(undefined);
+
+  useEffect(() => {
+    setEvents([]);
+    setJob(null);
+    lastSeq.current = undefined;
+  }, [jobId]);
 
   useEffect(() => {
     const stop = new AbortController();
-    setEvents([]);
+    setStreamError(null);
     void call(() => client.jobs.get(jobId)).then(async (first) => {
       if (!first || stop.signal.aborted) return;
       setJob(first);
       setLive(true);
       try {
-        // The SDK follows the stream and resumes after a dropped connection from the last event it saw.
-        for await (const event of client.jobs.events.stream(jobId, { signal: stop.signal })) {
+        // The SDK resumes a dropped connection itself (Last-Event-ID), so no event is lost or repeated.
+        for await (const event of client.jobs.events.stream(jobId, { signal: stop.signal, after: lastSeq.current })) {
+          lastSeq.current = event.seq;
           setEvents((seen) => [...seen, event]);
           const status = event.type === "status" ? (event.data.status as Job["status"] | undefined) : undefined;
           if (status) setJob((current) => (current ? { ...current, status } : current));
         }
-        // Ended: the job's final record (times, turns, error).
-        const last = await client.jobs.get(jobId, { signal: stop.signal });
-        setJob(last);
+        // The turn ended: the job's final record (times, turns, error).
+        setJob(await client.jobs.get(jobId, { signal: stop.signal }));
       } catch (thrown) {
         if (stop.signal.aborted) return;
         const shown = describeError(thrown);
         if (shown.unauthenticated) signOut(shown);
         else setStreamError(shown);
       } finally {
-        setLive(false);
+        if (!stop.signal.aborted) setLive(false);
       }
     });
     return () => stop.abort();
-  }, [jobId]);
+  }, [jobId, turn]);
 
   const timeline = [
     ...(job ? [{ status: "pending", at: job.created_at }] : []),
@@ -70,8 +84,20 @@ export function JobView({ jobId }: { jobId: string }) {
             <span class={`status ${job.status}`} data-testid="job-status" aria-live="polite">
               {job.status}
             </span>{" "}
+            {job.turns > 0 && (
+              <span class="muted" data-testid="job-turns">
+                turn {job.turns}
+              </span>
+            )}{" "}
+            {job.cleaned_up_at && <span class="muted">(sandbox cleaned up)</span>}{" "}
             {live && <small class="muted">(following live events)</small>}
           </p>
+          {job.error && (
+            <p class="problem">
+              <strong>{job.error.code}</strong> {job.error.message}
+            </p>
+          )}
+          <JobActions job={job} live={live} onChanged={setJob} onContinued={() => setTurn((n) => n + 1)} />
           <h2>Status timeline</h2>
           <ol class="timeline" data-testid="timeline">
             {timeline.map((entry) => (

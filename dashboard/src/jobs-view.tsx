@@ -1,6 +1,7 @@
 import type { components } from "@knify/sdk";
 import { useEffect, useState } from "preact/hooks";
 import { Problem } from "./problem.js";
+import { PromptField } from "./prompt-field.js";
 import { can, useSession } from "./session.js";
 import { specEnums } from "./spec.js";
 import { useCall } from "./use-call.js";
@@ -147,11 +148,7 @@ function CreateJob() {
             </option>
           ))}
         </select>
-        <label for="job-prompt">Prompt</label>
-        <textarea id="job-prompt" name="prompt" rows={3} required />
-        <button type="submit" disabled={busy}>
-          Start job
-        </button>
+        <PromptField id="job-prompt" label="Prompt" rows={3} busy={busy} submit="Start job" />
       </form>
       <Problem shown={error} />
     </details>

@@ -6,14 +6,19 @@ import { specEnums } from "./spec.js";
 import { useCall } from "./use-call.js";
 
 type ApiKey = components["schemas"]["ApiKey"];
+type KeyUsage = components["schemas"]["KeyUsage"];
 type Permission = components["schemas"]["Permission"];
 
-/** Keys (admin): every key with its limits and last use; create one (secret shown once), revoke one. */
+/**
+ * Keys (admin): every key with its limits, last use and requests today and this month; create one or rotate
+ * one (the secret shown once), revoke one after a confirmation.
+ */
 export function KeysView() {
   const { client } = useSession();
   const { error, call } = useCall();
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
-  const [secret, setSecret] = useState<{ name: string; apiKey: string } | null>(null);
+  const [usage, setUsage] = useState<Record<string, KeyUsage>>({});
+  const [secret, setSecret] = useState<{ name: string; apiKey: string; oldSecretEnds?: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
 
   async function load() {
@@ -22,11 +27,23 @@ export function KeysView() {
       for await (const key of client.keys.list({ limit: 100 })) all.push(key);
       return true;
     });
-    if (done) setKeys(all);
+    if (!done) return;
+    setKeys(all);
+    // One call per active key: the API has no bulk usage read.
+    const active = all.filter((key) => !key.revoked_at);
+    const counts = await call(() => Promise.all(active.map((key) => client.keys.usage(key.key_id))));
+    if (counts) setUsage(Object.fromEntries(counts.map((count) => [count.key_id, count])));
   }
   useEffect(() => {
     void load();
   }, []);
+
+  async function rotate(key: ApiKey) {
+    const rotated = await call(() => client.keys.rotate(key.key_id));
+    if (!rotated) return;
+    setSecret({ name: rotated.name, apiKey: rotated.api_key, oldSecretEnds: rotated.previous_secret_expires_at });
+    await load();
+  }
 
   async function revoke(key: ApiKey) {
     const revoked = await call(() => client.keys.revoke(key.key_id));
@@ -56,6 +73,8 @@ export function KeysView() {
               <th scope="col">Permissions</th>
               <th scope="col">Rate limit</th>
               <th scope="col">Last used</th>
+              <th scope="col">Today</th>
+              <th scope="col">This month</th>
               <th scope="col">Status</th>
               <th scope="col">
                 <span class="visually-hidden">Actions</span>
@@ -75,6 +94,8 @@ export function KeysView() {
                 <td>{key.permissions.join(", ")}</td>
                 <td>{key.rate_limit}/min</td>
                 <td>{key.last_used ? new Date(key.last_used).toLocaleString() : "never"}</td>
+                <td data-field="requests_today">{usage[key.key_id]?.requests_today ?? "—"}</td>
+                <td data-field="requests_this_month">{usage[key.key_id]?.requests_this_month ?? "—"}</td>
                 <td>{key.revoked_at ? "revoked" : "active"}</td>
                 <td>
                   {!key.revoked_at &&
@@ -89,9 +110,14 @@ export function KeysView() {
                         </button>
                       </fieldset>
                     ) : (
-                      <button type="button" class="secondary" onClick={() => setConfirming(key.key_id)}>
-                        Revoke
-                      </button>
+                      <span class="row-actions">
+                        <button type="button" class="secondary" onClick={() => rotate(key)}>
+                          Rotate
+                        </button>
+                        <button type="button" class="secondary" onClick={() => setConfirming(key.key_id)}>
+                          Revoke
+                        </button>
+                      </span>
                     ))}
                 </td>
               </tr>
@@ -104,13 +130,32 @@ export function KeysView() {
 }
 
 /** The new secret, once: the API never shows it again, so the page says so and offers a copy button. */
-function OneTimeSecret({ name, apiKey, onDone }: { name: string; apiKey: string; onDone(): void }) {
+function OneTimeSecret({
+  name,
+  apiKey,
+  oldSecretEnds,
+  onDone,
+}: {
+  name: string;
+  apiKey: string;
+  oldSecretEnds?: string | undefined;
+  onDone(): void;
+}) {
   const [copied, setCopied] = useState(false);
   return (
     <div class="secret" role="status">
       <p class="warning">
         <strong>Copy the secret of “{name}” now.</strong> It is shown this once: the server keeps only its hash.
       </p>
+      {oldSecretEnds && (
+        <p>
+          The previous secret keeps working until{" "}
+          <time dateTime={oldSecretEnds} data-testid="old-secret-ends">
+            {new Date(oldSecretEnds).toLocaleString()}
+          </time>
+          : replace it everywhere before then.
+        </p>
+      )}
       <label for="new-secret">Secret</label>
       <div class="row">
         <input id="new-secret" readOnly value={apiKey} onFocus={(e) => (e.target as HTMLInputElement).select()} />

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() is the rendered text a person reads (textContent would include hidden text)
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -106,6 +106,27 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
     expect(refused.status).toBe(401);
   });
 
+  it("rotates a key: the new secret shown once, the old one working until the end of its grace", async () => {
+    const old = await server.key({ name: "to-rotate", permissions: ["jobs:read"] });
+    // Re-open Keys so the table lists the key made behind the page's back.
+    await page.getByRole("link", { name: "Jobs" }).click();
+    await page.getByRole("link", { name: "Keys" }).click();
+    const row = page.locator("tbody tr", { hasText: "to-rotate" });
+    await row.getByRole("button", { name: "Rotate" }).click();
+    const secretBox = page.getByLabel("Secret", { exact: true });
+    await expect.poll(() => secretBox.inputValue()).not.toBe("");
+    const secret = await secretBox.inputValue();
+    expect(secret).not.toBe(old.apiKey);
+    const ends = Date.parse((await page.getByTestId("old-secret-ends").getAttribute("datetime")) ?? "");
+    expect(ends).toBeGreaterThan(Date.now());
+    expect((await api("/keys/verify", secret)).status).toBe(200);
+    expect((await api("/keys/verify", old.apiKey)).status).toBe(200);
+    // The table's usage columns come from GET /keys/{id}/usage: the two verifies above are not in yet.
+    const today = await row.locator('[data-field="requests_today"]').innerText();
+    expect(Number(today)).toBe(0);
+    await page.getByRole("button", { name: "I have saved it" }).click();
+  });
+
   it("starts a job and follows it from pending to completed through its live events", async () => {
     await page.getByRole("link", { name: "Jobs" }).click();
     await page.getByText("Start a job").click();
@@ -126,6 +147,37 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
     const job = (await (await api(`/jobs/${jobId}`, server.adminKey)).json()) as { status: string };
     expect(job.status).toBe("completed");
     await page.screenshot({ path: join(screenshots, "job-completed.png"), fullPage: true });
+
+    // Download what the agent left: the sandbox's .tar.gz, as the API gives it.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download sandbox (.tar.gz)" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`${jobId}.tar.gz`);
+    const saved = join(site.dir, "..", "archive.tar.gz");
+    await download.saveAs(saved);
+    const bytes = readFileSync(saved);
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+
+    // Continue it: the page follows the second turn from the last event it saw.
+    await page.getByLabel("Next prompt").fill("and a second turn");
+    await page.getByRole("button", { name: "Continue job" }).click();
+    await expect.poll(() => page.getByTestId("events").innerText(), { timeout: 15_000 }).toContain("and a second turn");
+    await expect.poll(() => status.innerText(), { timeout: 15_000 }).toBe("completed");
+    await expect.poll(() => page.getByTestId("job-turns").innerText()).toBe("turn 2");
+    const seqs = (await page.getByTestId("events").locator("li > code:first-child").allInnerTexts()).map((t) =>
+      Number(t.slice(1)),
+    );
+    // Every event once, in order: nothing repeated or lost across the two streams.
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+
+    // Clean up, after a confirmation: the sandbox is gone, as the API says.
+    await page.getByRole("button", { name: "Clean up sandbox" }).click();
+    await page.getByRole("button", { name: "Yes, delete the sandbox" }).click();
+    await expect.poll(() => page.getByText("(sandbox cleaned up)").count()).toBe(1);
+    const cleaned = (await (await api(`/jobs/${jobId}`, server.adminKey)).json()) as { cleaned_up_at: string | null };
+    expect(cleaned.cleaned_up_at).not.toBeNull();
+    await page.screenshot({ path: join(screenshots, "job-cleaned.png"), fullPage: true });
     // The list shows it, and the status filter keeps it or drops it.
     await page.getByRole("link", { name: "← Jobs" }).click();
     await expect.poll(() => page.locator("tbody tr", { hasText: jobId }).count()).toBe(1);
@@ -134,6 +186,28 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
     await page.getByLabel("Status").selectOption("completed");
     await expect.poll(() => page.locator("tbody tr", { hasText: jobId }).count()).toBe(1);
     await page.screenshot({ path: join(screenshots, "jobs.png"), fullPage: true });
+  });
+
+  it("cancels a running turn: the job ends failed with the error code cancelled", async () => {
+    const created = await api("/jobs", server.adminKey, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ spec: { job_type: "cursor_task", prompt: "wait", metadata: { simulate: "hold" } } }),
+    });
+    expect(created.ok, await created.clone().text()).toBe(true);
+    const { job_id: jobId } = (await created.json()) as { job_id: string };
+    // A page of its own, opened on the job's URL: the key prompt first, then the job the hash names.
+    const other = watch(await context.newPage());
+    await other.goto(`${server.url}/dashboard#/jobs/${jobId}`);
+    await other.getByLabel("API key").fill(server.adminKey);
+    await other.getByRole("button", { name: "Sign in" }).click();
+    await other.getByRole("button", { name: "Cancel turn" }).click();
+    await expect.poll(() => other.getByTestId("job-status").innerText()).toBe("failed");
+    await expect.poll(() => other.locator(".problem").innerText()).toContain("cancelled");
+    await other.screenshot({ path: join(screenshots, "job-cancelled.png"), fullPage: true });
+    await other.close();
+    const job = (await (await api(`/jobs/${jobId}`, server.adminKey)).json()) as { error: { code: string } };
+    expect(job.error.code).toBe("cancelled");
   });
 
   it("draws each key's requests with the totals GET /keys/{id}/usage gives", async () => {
