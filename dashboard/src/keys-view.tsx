@@ -1,13 +1,13 @@
 import type { components } from "@knify/sdk";
 import { useEffect, useState } from "preact/hooks";
+import { CreateKey, OneTimeSecret } from "./create-key.js";
+import { EditKey } from "./edit-key.js";
 import { Problem } from "./problem.js";
 import { useSession } from "./session.js";
-import { specEnums } from "./spec.js";
 import { useCall } from "./use-call.js";
 
 type ApiKey = components["schemas"]["ApiKey"];
 type KeyUsage = components["schemas"]["KeyUsage"];
-type Permission = components["schemas"]["Permission"];
 
 /**
  * Keys (admin): every key with its limits, last use and requests today and this month; create one or rotate
@@ -20,6 +20,7 @@ export function KeysView() {
   const [usage, setUsage] = useState<Record<string, KeyUsage>>({});
   const [secret, setSecret] = useState<{ name: string; apiKey: string; oldSecretEnds?: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
+  const [editing, setEditing] = useState<ApiKey | null>(null);
 
   async function load() {
     const all: ApiKey[] = [];
@@ -62,6 +63,15 @@ export function KeysView() {
           await load();
         }}
       />
+      {editing && (
+        <EditKey
+          apiKey={editing}
+          onDone={async (changed) => {
+            setEditing(null);
+            if (changed) await load();
+          }}
+        />
+      )}
       <div class="table-wrap">
         <table>
           <caption>Keys, newest first</caption>
@@ -111,6 +121,9 @@ export function KeysView() {
                       </fieldset>
                     ) : (
                       <span class="row-actions">
+                        <button type="button" class="secondary" onClick={() => setEditing(key)}>
+                          Edit
+                        </button>
                         <button type="button" class="secondary" onClick={() => rotate(key)}>
                           Rotate
                         </button>
@@ -126,111 +139,5 @@ export function KeysView() {
         </table>
       </div>
     </section>
-  );
-}
-
-/** The new secret, once: the API never shows it again, so the page says so and offers a copy button. */
-function OneTimeSecret({
-  name,
-  apiKey,
-  oldSecretEnds,
-  onDone,
-}: {
-  name: string;
-  apiKey: string;
-  oldSecretEnds?: string | undefined;
-  onDone(): void;
-}) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <div class="secret" role="status">
-      <p class="warning">
-        <strong>Copy the secret of “{name}” now.</strong> It is shown this once: the server keeps only its hash.
-      </p>
-      {oldSecretEnds && (
-        <p>
-          The previous secret keeps working until{" "}
-          <time dateTime={oldSecretEnds} data-testid="old-secret-ends">
-            {new Date(oldSecretEnds).toLocaleString()}
-          </time>
-          : replace it everywhere before then.
-        </p>
-      )}
-      <label for="new-secret">Secret</label>
-      <div class="row">
-        <input id="new-secret" readOnly value={apiKey} onFocus={(e) => (e.target as HTMLInputElement).select()} />
-        <button
-          type="button"
-          onClick={async () => {
-            await navigator.clipboard.writeText(apiKey);
-            setCopied(true);
-          }}
-        >
-          {copied ? "Copied" : "Copy"}
-        </button>
-        <button type="button" class="secondary" onClick={onDone}>
-          I have saved it
-        </button>
-      </div>
-    </div>
-  );
-}
-
-function CreateKey({ onCreated }: { onCreated(key: components["schemas"]["CreatedKey"]): Promise<void> }) {
-  const { client } = useSession();
-  const { error, busy, call } = useCall();
-  const [permissions, setPermissions] = useState<string[]>([]);
-  useEffect(() => {
-    void specEnums().then((enums) => setPermissions(enums.permissions));
-  }, []);
-  async function submit(event: Event) {
-    event.preventDefault();
-    const form = new FormData(event.target as HTMLFormElement);
-    const chosen = form.getAll("permissions") as Permission[];
-    const workspace = String(form.get("workspace_id") ?? "").trim();
-    const rate = String(form.get("rate_limit") ?? "").trim();
-    const created = await call(() =>
-      client.keys.create({
-        name: String(form.get("name") ?? ""),
-        type: form.get("type") === "test" ? "test" : "live",
-        ...(chosen.length > 0 ? { permissions: chosen } : {}),
-        ...(workspace ? { workspace_id: workspace } : {}),
-        ...(rate ? { rate_limit: Number(rate) } : {}),
-      }),
-    );
-    if (created) {
-      (event.target as HTMLFormElement).reset();
-      await onCreated(created);
-    }
-  }
-  return (
-    <details class="panel">
-      <summary>Create a key</summary>
-      <form onSubmit={submit} class="grid">
-        <label for="key-name">Name</label>
-        <input id="key-name" name="name" required maxLength={200} />
-        <label for="key-type">Type</label>
-        <select id="key-type" name="type">
-          <option value="live">live</option>
-          <option value="test">test</option>
-        </select>
-        <label for="key-workspace">Workspace id (optional)</label>
-        <input id="key-workspace" name="workspace_id" placeholder="ws_…" />
-        <label for="key-rate">Rate limit per minute (optional)</label>
-        <input id="key-rate" name="rate_limit" type="number" min={1} inputMode="numeric" />
-        <fieldset>
-          <legend>Permissions (none checked: every permission except admin:all)</legend>
-          {permissions.map((permission) => (
-            <label class="check" key={permission}>
-              <input type="checkbox" name="permissions" value={permission} /> {permission}
-            </label>
-          ))}
-        </fieldset>
-        <button type="submit" disabled={busy}>
-          Create key
-        </button>
-      </form>
-      <Problem shown={error} />
-    </details>
   );
 }
