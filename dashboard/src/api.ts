@@ -1,4 +1,11 @@
-import { APIConnectionError, APIError, AuthenticationError, KnifyClient, RateLimitError } from "@knify/sdk";
+import {
+  APIConnectionError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  KnifyClient,
+  RateLimitError,
+} from "@knify/sdk";
 
 /**
  * The dashboard's client: the SDK itself, to this page's own origin (the server that served it), so no CORS
@@ -33,4 +40,9 @@ export function describeError(error: unknown): Shown {
     return { title: "The server did not answer", detail: error.message, unauthenticated: false };
   }
   return { title: "Unexpected error", detail: String(error), unauthenticated: false };
+}
+
+/** A request the page itself stopped (the view changed): nothing to show. */
+export function wasAborted(error: unknown): boolean {
+  return error instanceof APIUserAbortError;
 }

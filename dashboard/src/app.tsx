@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Shown } from "./api.js";
 import { JobView } from "./job-view.js";
 import { JobsView } from "./jobs-view.js";
@@ -22,6 +22,11 @@ export function App() {
   const [session, setSession] = useState<Session | null>(null);
   const [reason, setReason] = useState<Shown | null>(null);
   const hash = useHash();
+  const main = useRef<HTMLElement>(null);
+  // A new view is a new page to a screen reader or keyboard user: start them at its top, not on the old link.
+  useEffect(() => {
+    main.current?.focus();
+  }, [hash, session]);
   if (!session) {
     return (
       <KeyPrompt
@@ -71,7 +76,9 @@ export function App() {
           Sign out
         </button>
       </header>
-      <main>{view}</main>
+      <main ref={main} tabIndex={-1}>
+        {view}
+      </main>
     </SessionContext.Provider>
   );
 }

@@ -28,13 +28,21 @@ export function JobsView() {
     void specEnums().then((enums) => setStatuses(enums.statuses));
   }, []);
   useEffect(() => {
+    // A newer filter or page supersedes this request: its answer must not overwrite the newer one.
+    const stale = new AbortController();
     void call(async () => {
       const pages = client.jobs
-        .list({ limit: PAGE_SIZE, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) })
+        .list(
+          { limit: PAGE_SIZE, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) },
+          { signal: stale.signal },
+        )
         .pages();
       const first = (await pages.next()).value;
-      if (first) setPage({ jobs: first.data, next: first.nextURL?.searchParams.get("cursor") ?? undefined });
+      if (first && !stale.signal.aborted) {
+        setPage({ jobs: first.data, next: first.nextURL?.searchParams.get("cursor") ?? undefined });
+      }
     });
+    return () => stale.abort();
   }, [status, cursor]);
 
   return (

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { describeError, type Shown } from "./api.js";
+import { describeError, type Shown, wasAborted } from "./api.js";
 import { useSession } from "./session.js";
 
 /**
@@ -20,6 +20,7 @@ export function useCall(): {
     try {
       return await run();
     } catch (thrown) {
+      if (wasAborted(thrown)) return undefined;
       const shown = describeError(thrown);
       if (shown.unauthenticated) signOut(shown);
       else setError(shown);

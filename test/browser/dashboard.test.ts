@@ -288,11 +288,40 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
     await expect.poll(() => phone.locator("tbody tr").count()).toBeGreaterThan(0);
     const width = await phone.evaluate<number>("document.documentElement.scrollWidth");
     expect(width).toBeLessThanOrEqual(390);
-    // Keyboard: Tab reaches the nav links.
-    await phone.keyboard.press("Tab");
-    expect(await phone.evaluate<string>("document.activeElement?.textContent")).toBe("Keys");
+    // Keyboard: the view has the focus; back from it, past Sign out, is the nav (drawn on its own row here).
+    await phone.keyboard.press("Shift+Tab");
+    await phone.keyboard.press("Shift+Tab");
+    expect(await phone.evaluate<string>("document.activeElement?.textContent")).toBe("Usage");
     await phone.screenshot({ path: join(screenshots, "keys-phone.png"), fullPage: true });
     await phone.context().close();
+  });
+
+  it("works from the keyboard alone: sign in, change section, start a job", async () => {
+    const keys = watch(await context.newPage());
+    await keys.goto(`${server.url}/dashboard`);
+    await keys.keyboard.press("Tab");
+    await keys.keyboard.type(server.adminKey);
+    await keys.keyboard.press("Enter");
+    await expect.poll(() => keys.getByRole("heading", { name: "API keys" }).count()).toBe(1);
+    // Tab from the top of the view: past the header's links to Jobs, then Enter.
+    await keys.getByRole("link", { name: "Keys" }).focus();
+    await keys.keyboard.press("Tab");
+    await keys.keyboard.press("Enter");
+    await expect.poll(() => keys.getByRole("heading", { name: "Jobs" }).count()).toBe(1);
+    // The new view takes the focus, so the next Tab is inside it: the "Start a job" disclosure.
+    expect(await keys.evaluate<string>("document.activeElement.tagName")).toBe("MAIN");
+    await keys.keyboard.press("Tab");
+    await keys.keyboard.press("Enter");
+    await keys.keyboard.press("Tab");
+    await keys.keyboard.press("Tab");
+    await keys.keyboard.type("typed, not clicked");
+    await keys.keyboard.press("Tab");
+    await keys.keyboard.press("Enter");
+    await keys.waitForURL(/#\/jobs\/job_/);
+    await expect
+      .poll(() => keys.getByTestId("events").innerText(), { timeout: 15_000 })
+      .toContain("typed, not clicked");
+    await keys.close();
   });
 
   it("renders the API reference at /docs, offline, with POST /jobs in it", async () => {
