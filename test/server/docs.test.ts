@@ -4,6 +4,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PUBLIC_DIR } from "../../server/src/site/public-dir.js";
+import { isSitePath } from "../../server/src/site/site.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { buildTestSite } from "../support/site.js";
 
@@ -174,6 +175,13 @@ describe("the site's errors", () => {
     expect(await res.text()).toContain("npm run build");
     const api = await fetch(`${unbuilt.url}/keys/verify`, { headers: { Authorization: `Bearer ${unbuilt.adminKey}` } });
     expect(api.status).toBe(200);
+  });
+
+  it("claims no path of the API: no operation in the spec lives under the site's paths", () => {
+    const spec = parse(readFileSync(join(repo, "openapi.yaml"), "utf8")) as { paths: Record<string, unknown> };
+    const paths = Object.keys(spec.paths);
+    expect(paths.length).toBeGreaterThan(10);
+    expect(paths.filter((path) => isSitePath(path) || isSitePath(`${path}/`))).toEqual([]);
   });
 
   it("finds the default build under server/public (what `npm run build` writes)", () => {

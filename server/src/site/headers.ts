@@ -23,7 +23,7 @@ export const DASHBOARD_CSP = [...common, "style-src 'self'"].join("; ");
  * so `style-src` needs 'unsafe-inline' here — styles only: scripts stay 'self'. Scalar's "Test request"
  * panel posts to this origin only, as `connect-src 'self'` says (no proxy.scalar.com).
  */
-export const DOCS_CSP = [...common, "style-src 'self' 'unsafe-inline'", "worker-src 'self' blob:"].join("; ");
+export const DOCS_CSP = [...common, "style-src 'self' 'unsafe-inline'"].join("; ");
 
 /** Headers every site response carries, whatever its type. */
 export function securityHeaders(csp: string): Record<string, string> {
