@@ -293,6 +293,17 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
     await phone.keyboard.press("Shift+Tab");
     expect(await phone.evaluate<string>("document.activeElement?.textContent")).toBe("Usage");
     await phone.screenshot({ path: join(screenshots, "keys-phone.png"), fullPage: true });
+    // A job's page too, whose title is a long id and whose events are long lines.
+    const created = await api("/jobs", server.adminKey, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ spec: { job_type: "cursor_task", prompt: "on a phone" } }),
+    });
+    const { job_id: jobId } = (await created.json()) as { job_id: string };
+    await phone.evaluate(`location.hash = "#/jobs/${jobId}"`);
+    await expect.poll(() => phone.getByTestId("job-status").innerText(), { timeout: 15_000 }).toBe("completed");
+    expect(await phone.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: join(screenshots, "job-phone.png"), fullPage: true });
     await phone.context().close();
   });
 
