@@ -210,6 +210,29 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
     await page.screenshot({ path: join(screenshots, "jobs.png"), fullPage: true });
   });
 
+  it("pages through the jobs 20 at a time, with Next and Previous", async () => {
+    for (let i = 0; i < 21; i++) {
+      const created = await api("/jobs", server.adminKey, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ spec: { job_type: "cursor_task", prompt: `paging ${i}` } }),
+      });
+      expect(created.ok).toBe(true);
+    }
+    const all = (await (await api("/jobs?limit=100", server.adminKey)).json()) as { id: string }[];
+    await page.getByRole("link", { name: "Keys" }).click();
+    await page.getByRole("link", { name: "Jobs" }).click();
+    const ids = () => page.locator("tbody tr td:first-child code").allInnerTexts();
+    await expect.poll(async () => (await ids()).length).toBe(20);
+    const first = await ids();
+    expect(first).toEqual(all.slice(0, 20).map((job) => job.id));
+    await page.getByRole("button", { name: "Next" }).click();
+    await expect.poll(ids).toEqual(all.slice(20).map((job) => job.id));
+    expect(await page.getByRole("button", { name: "Next" }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Previous" }).click();
+    await expect.poll(ids).toEqual(first);
+  });
+
   it("cancels a running turn: the job ends failed with the error code cancelled", async () => {
     const created = await api("/jobs", server.adminKey, {
       method: "POST",
