@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, relative, sep } from "node:path";
 import { DASHBOARD_CSP, DOCS_CSP, securityHeaders } from "./headers.js";
 
-/** One file the site serves, read once at start (the whole site is a few MB and never changes at run time). */
+/** One file the site serves, read once (the whole site is a few MB and never changes while the server runs). */
 interface Asset {
   body: Buffer;
   gzip: Buffer | null;
@@ -43,14 +43,17 @@ export function isSitePath(path: string): boolean {
 
 /**
  * A request listener for the dashboard, the API reference and the spec (issue 12), served from `dir`
- * (server/public, written by `npm run build`). Every file is loaded at creation; a request for one is answered
- * from memory with its ETag (304 when unchanged), gzip when the client takes it, and the security headers.
+ * (server/public, written by `npm run build`). Every file is loaded on the first request; a request for one is
+ * answered from memory with its ETag (304 when unchanged), gzip when the client takes it, and the security headers.
  * HTML and the spec revalidate on each load (`no-cache`); hashed assets are cached for a year.
  * @example const site = createSite(PUBLIC_DIR); if (isSitePath(path)) site(req, res);
  */
 export function createSite(dir: string): (req: IncomingMessage, res: ServerResponse) => void {
-  const assets = loadAssets(dir);
+  // Read on the first page request, not at start: most servers (and every test server) never serve one.
+  let loaded: Map<string, Asset> | undefined;
   return function site(req, res) {
+    loaded ??= loadAssets(dir);
+    const assets = loaded;
     const path = new URL(req.url ?? "/", "http://site").pathname;
     const asset = assets.get(PAGES[path] ?? path.slice(1));
     const csp = path.startsWith("/docs") ? DOCS_CSP : DASHBOARD_CSP;
