@@ -5,9 +5,10 @@
 // and spec are bundled in. Code splitting keeps Koa, undici and pg out of the key commands' load.
 // bin/knify-server.mjs runs this output only when it is newer than every file under src/, else the sources
 // through tsx, so a stale build is never run.
-import { chmodSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { swapDir } from "./swap-dir.mjs";
 
 // `--optional` (npm's prepare step): an install without dev dependencies has no esbuild; the CLI then runs the sources.
 let build;
@@ -41,14 +42,7 @@ try {
     logLevel: "warning",
     legalComments: "none",
   });
-  const old = `${dist}.old-${process.pid}`;
-  try {
-    renameSync(dist, old);
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-  }
-  renameSync(staging, dist);
-  rmSync(old, { recursive: true, force: true });
+  swapDir(staging, dist);
 } catch (error) {
   rmSync(staging, { recursive: true, force: true });
   throw error;

@@ -10,6 +10,8 @@ import { createApp } from "./koa/app.js";
 import type { Logger } from "./logger.js";
 import type { FeatureModule, ModuleDeps } from "./module.js";
 import { READY_PATH, readinessProbe } from "./readiness.js";
+import { PUBLIC_DIR } from "./site/public-dir.js";
+import { createSite, isSitePath } from "./site/site.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 import { createWebhooksModule } from "./webhooks/module.js";
@@ -32,7 +34,7 @@ export interface RunningServer {
 export async function startServer(
   config: ServerConfig,
   logger: Logger,
-  options: { clock?: Clock; store?: Store; env?: NodeJS.ProcessEnv } = {},
+  options: { clock?: Clock; store?: Store; env?: NodeJS.ProcessEnv; publicDir?: string } = {},
 ): Promise<RunningServer> {
   const env = options.env ?? process.env;
   // Read before the store opens, so a bad KNIFY_PRESET_WORKSPACES_DIR stops the start with nothing to close.
@@ -46,6 +48,8 @@ export async function startServer(
   const api = app.callback();
   let stopping = false;
   const ready = readinessProbe(store, () => stopping, logger);
+  // The dashboard, the API reference and the spec (issue 12): browser pages beside the API, not operations of it.
+  const site = createSite(options.publicDir ?? PUBLIC_DIR);
   const http = createServer(
     {
       // Slow-loris guards: a client must send its headers, and its whole request, in bounded time. JSON
@@ -57,6 +61,7 @@ export async function startServer(
     },
     (req, res) => {
       if (req.url === READY_PATH && (req.method === "GET" || req.method === "HEAD")) void ready(req, res);
+      else if (isSitePath((req.url ?? "/").split("?")[0] ?? "/")) site(req, res);
       else void api(req, res);
     },
   );

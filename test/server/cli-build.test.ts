@@ -21,7 +21,7 @@ async function cli(...args: string[]) {
 }
 
 beforeAll(async () => {
-  for (const part of ["bin", "src", "build.mjs", "package.json"]) {
+  for (const part of ["bin", "src", "build.mjs", "swap-dir.mjs", "package.json"]) {
     cpSync(join(repo, "server", part), join(server, part), { recursive: true });
   }
   symlinkSync(join(repo, "node_modules"), join(tree, "node_modules"), "dir");

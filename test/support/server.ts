@@ -24,11 +24,12 @@ export interface TestServer extends RunningServer {
 }
 
 /**
- * Starts the reference server for a test. `env` sets KNIFY_* variables for this server only.
+ * Starts the reference server for a test. `env` sets KNIFY_* variables for this server only; `publicDir` is
+ * where its dashboard and API reference come from (a build of the test's own, see test/support/site.ts).
  * @example const server = await startTestServer(); afterAll(() => server.stop());
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; clock?: Clock } = {},
+  options: { env?: Record<string, string>; clock?: Clock; publicDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "knify-test-"));
   const database =
@@ -44,7 +45,11 @@ export async function startTestServer(
   };
   const config = loadConfig(env);
   const logger = createLogger(process.env.KNIFY_TEST_LOG_LEVEL ?? "silent");
-  const server = await startServer(config, logger, { env, ...(options.clock ? { clock: options.clock } : {}) });
+  const server = await startServer(config, logger, {
+    env,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.publicDir ? { publicDir: options.publicDir } : {}),
+  });
   const now = () => (options.clock ?? { now: () => Date.now() }).now();
   const key: TestServer["key"] = async (input = {}) => {
     const created = await createKey(server.store, config, now(), { name: "test key", ...input });

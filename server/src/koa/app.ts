@@ -5,7 +5,6 @@ import { type CoreDeps, createCore } from "../http/core.js";
 import type { CoreRequest, RequestBody, ResponseStream } from "../http/request.js";
 import type { Logger } from "../logger.js";
 import { corsMiddleware } from "./cors.js";
-import { docsMiddleware } from "./docs.js";
 import { clientAddress, forwardedOrigin } from "./forwarded.js";
 import { readBody } from "./read-body.js";
 
@@ -30,8 +29,6 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   const cors = corsMiddleware(deps.config.corsOrigins);
   if (cors) app.use(cors);
-  // The API reference and the spec, for browsers and tools (issue 12); everything else is the API.
-  app.use(docsMiddleware());
 
   app.use(async function serve(ctx) {
     const started = performance.now();

@@ -1,0 +1,84 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Shown } from "./api.js";
+import { JobView } from "./job-view.js";
+import { JobsView } from "./jobs-view.js";
+import { KeyPrompt } from "./key-prompt.js";
+import { KeysView } from "./keys-view.js";
+import { can, type Session, SessionContext } from "./session.js";
+import { UsageView } from "./usage-view.js";
+
+/** The route is the URL's hash (`#/jobs/job_…`), so every view is one page the server serves. */
+function useHash(): string {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const update = () => setHash(location.hash);
+    addEventListener("hashchange", update);
+    return () => removeEventListener("hashchange", update);
+  }, []);
+  return hash;
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(null);
+  const [reason, setReason] = useState<Shown | null>(null);
+  const hash = useHash();
+  const main = useRef<HTMLElement>(null);
+  // A new view is a new page to a screen reader or keyboard user: start them at its top, not on the old link.
+  useEffect(() => {
+    main.current?.focus();
+  }, [hash, session]);
+  if (!session) {
+    return (
+      <KeyPrompt
+        reason={reason}
+        onSignedIn={(signedIn) => {
+          setReason(null);
+          setSession({
+            ...signedIn,
+            signOut: (why) => {
+              setReason(why ?? null);
+              setSession(null);
+            },
+          });
+        }}
+      />
+    );
+  }
+  const admin = can(session.key, "admin:all");
+  const jobs = can(session.key, "jobs:read");
+  const tabs = [
+    ...(admin ? [{ href: "#/keys", label: "Keys" }] : []),
+    ...(jobs ? [{ href: "#/jobs", label: "Jobs" }] : []),
+    ...(admin ? [{ href: "#/usage", label: "Usage" }] : []),
+  ];
+  const route = hash || tabs[0]?.href || "";
+  const jobMatch = /^#\/jobs\/(job_[A-Za-z0-9]+)$/.exec(route);
+  let view = <p>This key has no permission the dashboard can show (it needs admin:all or jobs:read).</p>;
+  if (jobMatch?.[1] && jobs) view = <JobView jobId={jobMatch[1]} />;
+  else if (route.startsWith("#/keys") && admin) view = <KeysView />;
+  else if (route.startsWith("#/jobs") && jobs) view = <JobsView />;
+  else if (route.startsWith("#/usage") && admin) view = <UsageView />;
+  return (
+    <SessionContext.Provider value={session}>
+      <header>
+        <span class="brand">Knify</span>
+        <nav aria-label="Sections">
+          {tabs.map((tab) => (
+            <a href={tab.href} aria-current={route.startsWith(tab.href) ? "page" : undefined}>
+              {tab.label}
+            </a>
+          ))}
+        </nav>
+        <span class="who">
+          {session.key.name} <small>({session.key.type})</small>
+        </span>
+        <button type="button" class="secondary" onClick={() => session.signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main ref={main} tabIndex={-1}>
+        {view}
+      </main>
+    </SessionContext.Provider>
+  );
+}
