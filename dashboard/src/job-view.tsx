@@ -62,9 +62,9 @@ export function JobView({ jobId }: { jobId: string }) {
 
   const timeline = [
     ...(job ? [{ status: "pending", at: job.created_at }] : []),
-    ...events
-      .filter((event) => event.type === "status" && typeof event.data.status === "string")
-      .map((event) => ({ status: String(event.data.status), at: event.created_at })),
+    ...events.flatMap((event) =>
+      event.type === "status" ? [{ status: event.data.status, at: event.created_at }] : [],
+    ),
   ].filter((entry, i, all) => i === 0 || all[i - 1]?.status !== entry.status);
 
   return (

@@ -1,4 +1,4 @@
-import type { components } from "@knify/sdk";
+import type { components, JobSpec } from "@knify/sdk";
 import { useEffect, useState } from "preact/hooks";
 import { Problem } from "./problem.js";
 import { PromptField } from "./prompt-field.js";
@@ -131,14 +131,15 @@ function CreateJob() {
   const { error, busy, call } = useCall();
   const [jobTypes, setJobTypes] = useState<string[]>([]);
   useEffect(() => {
-    void specEnums().then((enums) => setJobTypes(enums.jobTypes));
+    void specEnums().then((enums) => setJobTypes(enums.jobTypes.filter((type) => type !== "user_exam")));
   }, []);
   async function submit(event: Event) {
     event.preventDefault();
     const form = new FormData(event.target as HTMLFormElement);
     const job = await call(() =>
       client.jobs.create({
-        job_type: String(form.get("job_type")) as components["schemas"]["JobType"],
+        // The form offers the prompt-driven types (a user_exam needs fields this form does not ask for).
+        job_type: String(form.get("job_type")) as Exclude<JobSpec["job_type"], "user_exam">,
         prompt: String(form.get("prompt") ?? ""),
       }),
     );
