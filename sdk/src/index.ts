@@ -63,7 +63,7 @@ export type {
   WaitForOptions,
 } from "./resources/jobs.js";
 export { Jobs } from "./resources/jobs.js";
-export type { ListKeysParams } from "./resources/keys.js";
+export type { KeyUsageParams, ListKeysParams } from "./resources/keys.js";
 export { Keys } from "./resources/keys.js";
 export type { ListWebhookDeliveriesParams, ListWebhookEndpointsParams } from "./resources/webhook-endpoints.js";
 export { WebhookEndpoints } from "./resources/webhook-endpoints.js";

@@ -96,6 +96,10 @@ export function contractScenarios(target: () => ContractTarget): void {
       expect(usage.requests_today).toBeGreaterThanOrEqual(1);
       expect(usage.requests_this_month).toBeGreaterThanOrEqual(usage.requests_today);
       expect(usage.last_used).not.toBeNull();
+      expect(usage).not.toHaveProperty("daily");
+      const { daily } = await client.keys.usage(key.key_id, { days: 3 });
+      expect(daily).toHaveLength(3);
+      expect(daily?.at(-1)?.requests).toBeGreaterThanOrEqual(2); // verify and the usage call before this one
     });
 
     it("rotates: the new secret works and so does the old one during the grace period", async () => {

@@ -52,3 +52,49 @@ describe("GET /keys/{key_id}/usage after refused requests", () => {
     expect((await usage(id)).requests_today).toBe(3);
   });
 });
+
+// Issue 12: the dashboard's chart reads `daily`; the seed's five fields stay exactly as they were.
+describe("GET /keys/{key_id}/usage?days=N", () => {
+  const at = (iso: string) => clock.set(Date.parse(iso));
+
+  it("without days keeps exactly the seed's five fields", async () => {
+    const { id } = await server.key();
+    expect(Object.keys(await usage(id)).sort()).toEqual(
+      ["key_id", "last_used", "rate_limit", "requests_this_month", "requests_today"].sort(),
+    );
+  });
+
+  it("adds one point per UTC day ending today, oldest first, with 0 for a quiet day", async () => {
+    const { id, apiKey } = await server.key({ rateLimit: 1000 });
+    at("2026-08-01T23:59:00Z");
+    await verify(apiKey);
+    at("2026-08-03T00:00:00Z");
+    await verify(apiKey);
+    await verify(apiKey);
+    const reply = await call(server.url, "GET", `/keys/${id}/usage?days=4`, { key: server.adminKey });
+    expect(reply.status).toBe(200);
+    expect(reply.body.daily).toEqual([
+      { date: "2026-07-31", requests: 0 },
+      { date: "2026-08-01", requests: 1 },
+      { date: "2026-08-02", requests: 0 },
+      { date: "2026-08-03", requests: 2 },
+    ]);
+    expect(reply.body.requests_today).toBe(2);
+    expect(reply.body.requests_this_month).toBe(3);
+  });
+
+  it("lets a key read its own series, counting the request that asks", async () => {
+    const { id, apiKey } = await server.key({ permissions: ["jobs:read"] });
+    const reply = await call(server.url, "GET", `/keys/${id}/usage?days=1`, { key: apiKey });
+    expect(reply.status).toBe(200);
+    expect(reply.body.daily).toEqual([{ date: reply.body.daily[0].date, requests: 1 }]);
+  });
+
+  it.each(["0", "91", "abc", "1.5"])("refuses days=%s with a 400 problem naming the parameter", async (days) => {
+    const { id } = await server.key();
+    const reply = await call(server.url, "GET", `/keys/${id}/usage?days=${days}`, { key: server.adminKey });
+    expect(reply.status).toBe(400);
+    expect(reply.headers.get("content-type")).toMatch(/application\/problem\+json/);
+    expect(JSON.stringify(reply.body)).toMatch(/days/);
+  });
+});

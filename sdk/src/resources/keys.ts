@@ -7,6 +7,8 @@ import type { components, operations } from "../generated/schema.js";
 type Schemas = components["schemas"];
 /** Query parameters of `keys.list`. */
 export type ListKeysParams = NonNullable<operations["listKeys"]["parameters"]["query"]>;
+/** Query parameters of `keys.usage`. */
+export type KeyUsageParams = NonNullable<operations["getKeyUsage"]["parameters"]["query"]>;
 
 /** API keys: create, inspect, rotate and revoke them (most operations need `admin:all`). */
 export class Keys extends APIResource {
@@ -57,10 +59,16 @@ export class Keys extends APIResource {
     return this.core.call(options, (fetch) => this.core.api.GET("/keys/verify", { fetch }));
   }
 
-  /** Request counts for the current UTC day and month. `GET /keys/{key_id}/usage` */
-  usage(keyId: string, options?: RequestOptions): APIPromise<Schemas["KeyUsage"]> {
+  /**
+   * Request counts for the current UTC day and month; with `{ days }`, also `daily`, the requests per UTC
+   * day ending today. `GET /keys/{key_id}/usage`
+   *
+   * @example
+   * const { daily } = await client.keys.usage(keyId, { days: 30 });
+   */
+  usage(keyId: string, params: KeyUsageParams = {}, options?: RequestOptions): APIPromise<Schemas["KeyUsage"]> {
     return this.core.call(options, (fetch) =>
-      this.core.api.GET("/keys/{key_id}/usage", { params: { path: { key_id: keyId } }, fetch }),
+      this.core.api.GET("/keys/{key_id}/usage", { params: { path: { key_id: keyId }, query: params }, fetch }),
     );
   }
 

@@ -331,7 +331,7 @@ export const operations = [
     "bodyRequired": false,
     "secretFields": [],
     "hasParams": true,
-    "hasQuery": false,
+    "hasQuery": true,
     "hasHeaders": false
   },
   {

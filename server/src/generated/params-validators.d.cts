@@ -25,6 +25,7 @@ export declare const getKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const revokeKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const updateKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const getKeyUsageParams: ValidateFunction<Record<string, unknown>>;
+export declare const getKeyUsageQuery: ValidateFunction<Record<string, unknown>>;
 export declare const rotateKeyParams: ValidateFunction<Record<string, unknown>>;
 export declare const rotateKeyHeaders: ValidateFunction<Record<string, unknown>>;
 export declare const listWebhookEndpointsQuery: ValidateFunction<Record<string, unknown>>;

@@ -6,6 +6,7 @@ import { ProblemError } from "../http/problem.js";
 import type { KeyChanges, KeyRecord, Store } from "../store/store.js";
 import { isoOrNull } from "../timestamps.js";
 import { createKey, rotateKey } from "./create-key.js";
+import { dailyUsage } from "./daily-usage.js";
 import { futureTime } from "./expiry.js";
 import { assertWithinGrant, grantDefaults } from "./grant.js";
 import { presentKey } from "./present.js";
@@ -120,6 +121,10 @@ export function keyHandlers(store: Store, config: ServerConfig): Handlers {
           requests_this_month: usage.requestsThisMonth,
           rate_limit: key.rateLimit,
           last_used: isoOrNull(usage.lastUsed),
+          // Only when asked: without `days` the body stays the five documented fields.
+          ...(input.query.days === undefined
+            ? {}
+            : { daily: await dailyUsage(store, key.id, input.query.days, input.now) }),
         },
       };
     },

@@ -23,4 +23,12 @@ export interface RequestRepo {
    */
   admit(keyId: string, limitPerMinute: number, now: number): Promise<Admission>;
   usage(keyId: string, now: number): Promise<Usage>;
+  /** The key's admitted requests per UTC day from `fromDay` to `toDay` (YYYY-MM-DD, inclusive); days without requests are left out. */
+  daily(keyId: string, fromDay: string, toDay: string): Promise<DayCount[]>;
+}
+
+/** Admitted requests of one key on one UTC day. */
+export interface DayCount {
+  day: string;
+  count: number;
 }

@@ -11,7 +11,7 @@ import type { WorkspaceRepo } from "./workspaces-repo.js";
 export type { ClaimLease, IdempotencyRecord, IdempotencyRepo } from "./idempotency-repo.js";
 export type { AuthenticatedKey, KeyChanges, KeyRecord, KeyRepo, KeyType, NewKey } from "./keys-repo.js";
 export type { PageQuery } from "./page.js";
-export type { Admission, RequestRepo, Usage } from "./requests-repo.js";
+export type { Admission, DayCount, RequestRepo, Usage } from "./requests-repo.js";
 
 /**
  * Everything the server persists goes through this interface; nothing outside `store/` knows SQL.

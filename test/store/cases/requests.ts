@@ -80,5 +80,27 @@ export function requestCases(target: StoreTarget): void {
         lastUsed: null,
       });
     });
+
+    it("lists a key's counts per UTC day within the range, oldest first, leaving out empty days and other keys", async () => {
+      const store = await target.open();
+      const key = aKey();
+      const other = aKey();
+      await store.keys.create(key);
+      await store.keys.create(other);
+      for (const at of [
+        "2025-11-28T01:00:00Z",
+        "2025-11-30T00:00:00Z",
+        "2025-11-30T23:59:00Z",
+        "2025-12-01T00:00:00Z",
+      ]) {
+        await store.requests.admit(key.id, 100, Date.parse(at));
+      }
+      await store.requests.admit(other.id, 100, Date.parse("2025-11-30T12:00:00Z"));
+      expect(await store.requests.daily(key.id, "2025-11-29", "2025-12-01")).toEqual([
+        { day: "2025-11-30", count: 2 },
+        { day: "2025-12-01", count: 1 },
+      ]);
+      expect(await store.requests.daily("key_unused", "2025-11-01", "2025-12-31")).toEqual([]);
+    });
   });
 }

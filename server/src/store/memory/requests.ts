@@ -1,5 +1,5 @@
 import { gcraStep, utcDay } from "../gcra.js";
-import type { Admission, RequestRepo, Usage } from "../requests-repo.js";
+import type { Admission, DayCount, RequestRepo, Usage } from "../requests-repo.js";
 import type { MemoryTables } from "./tables.js";
 
 /** Per-key GCRA rate limiting and UTC day/month usage counters, in memory. */
@@ -27,5 +27,14 @@ export class MemoryRequestRepo implements RequestRepo {
       requestsThisMonth,
       lastUsed: this.t.keys.get(keyId)?.lastUsed ?? null,
     };
+  }
+
+  async daily(keyId: string, fromDay: string, toDay: string): Promise<DayCount[]> {
+    const days: DayCount[] = [];
+    for (const [at, count] of this.t.usageDaily) {
+      const [id, day] = at.split(" ") as [string, string];
+      if (id === keyId && day >= fromDay && day <= toDay) days.push({ day, count });
+    }
+    return days.sort((a, b) => (a.day < b.day ? -1 : 1));
   }
 }

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { admissionAt, GCRA_EPSILON, RATE_PERIOD_MS, utcDay } from "../gcra.js";
-import type { Admission, RequestRepo, Usage } from "../requests-repo.js";
+import type { Admission, DayCount, RequestRepo, Usage } from "../requests-repo.js";
 import { row } from "./database.js";
 
 /**
@@ -64,5 +64,13 @@ export class PostgresRequestRepo implements RequestRepo {
       requestsThisMonth: found?.month ?? 0,
       lastUsed: found?.last_used ?? null,
     };
+  }
+
+  async daily(keyId: string, fromDay: string, toDay: string): Promise<DayCount[]> {
+    const found = await this.pool.query<DayCount>(
+      "SELECT day, count FROM usage_daily WHERE key_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+      [keyId, fromDay, toDay],
+    );
+    return found.rows;
   }
 }

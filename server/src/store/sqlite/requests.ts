@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { gcraStep, utcDay } from "../gcra.js";
-import type { Admission, RequestRepo, Usage } from "../requests-repo.js";
+import type { Admission, DayCount, RequestRepo, Usage } from "../requests-repo.js";
 import type { UsageLedger } from "./usage-ledger.js";
 
 /** Most keys whose TAT is remembered (the fast path of keys beyond it takes the transaction). */
@@ -14,6 +14,7 @@ export class SqliteRequestRepo implements RequestRepo {
   private readonly today;
   private readonly month;
   private readonly lastUsed;
+  private readonly days;
   private readonly admitTx;
   private readonly swapTat;
   /** Key id → the TAT this process last read or stored: a guess the compare-and-set checks, never trusted. */
@@ -34,6 +35,9 @@ export class SqliteRequestRepo implements RequestRepo {
     this.lastUsed = db.prepare("SELECT last_used FROM keys WHERE id = ?").pluck();
     // Compare-and-set: stores the new TAT only if the row still holds the one the decision was made from.
     this.swapTat = db.prepare("UPDATE rate_limits SET tat = ? WHERE key_id = ? AND tat = ?");
+    this.days = db.prepare(
+      "SELECT day, count FROM usage_daily WHERE key_id = ? AND day >= ? AND day <= ? ORDER BY day",
+    );
     this.admitTx = db.transaction((keyId: string, limit: number, now: number): Admission => {
       const stored = (getTat.get(keyId) as number | undefined) ?? null;
       const step = gcraStep(stored, limit, now);
@@ -85,5 +89,10 @@ export class SqliteRequestRepo implements RequestRepo {
       requestsThisMonth: this.month.get(keyId, `${day.slice(0, 7)}-01`, `${day.slice(0, 7)}-31`) as number,
       lastUsed: (this.lastUsed.get(keyId) as number | null | undefined) ?? null,
     };
+  }
+
+  async daily(keyId: string, fromDay: string, toDay: string): Promise<DayCount[]> {
+    this.ledger.flush();
+    return this.days.all(keyId, fromDay, toDay) as DayCount[];
   }
 }
