@@ -418,6 +418,9 @@ export interface paths {
         /**
          * Get a key's usage
          * @description Request counts for the current UTC day and UTC month. A key may always read its own usage.
+         *     With `days`, the response adds `daily`: the key's requests per UTC day for the last `days` days,
+         *     oldest first and ending today, with 0 for a day without requests (the dashboard's usage chart).
+         *     Without it the response has exactly the five fields above.
          */
         get: operations["getKeyUsage"];
         put?: never;
@@ -1299,6 +1302,16 @@ export interface components {
             rate_limit: number;
             /** Format: date-time */
             last_used: string | null;
+            /** @description Only with the `days` query parameter. Requests per UTC day, oldest first, ending today. */
+            daily?: components["schemas"]["DailyUsage"][];
+        };
+        DailyUsage: {
+            /**
+             * Format: date
+             * @description The UTC day (YYYY-MM-DD).
+             */
+            date: string;
+            requests: number;
         };
         /**
          * @description Extensible.
@@ -2860,7 +2873,10 @@ export interface operations {
     };
     getKeyUsage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Adds a `daily` series covering this many UTC days, ending today. */
+                days?: number;
+            };
             header?: never;
             path: {
                 /** @description The key's id. */
