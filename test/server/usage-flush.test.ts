@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../server/src/store/sqlite/index.js";
 import { call } from "../support/http.js";
+import { until } from "../support/until.js";
 
 // Issue 11, item 1: usage is counted in memory and flushed in batches, keys are cached by hash. Neither may
 // cost exactness: usage reads are exact at once, a SIGTERM loses nothing, a 5/min key gets exactly 5, and a
@@ -22,8 +24,11 @@ async function cli(...args: string[]): Promise<{ key_id: string; api_key: string
   return JSON.parse((await exec(process.execPath, [bin, ...args], { env })).stdout);
 }
 
-async function start(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [bin, "start"], { env, stdio: ["ignore", "pipe", "inherit"] });
+async function start(overrides: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [bin, "start"], {
+    env: { ...env, ...overrides },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -76,6 +81,25 @@ describe("usage kept in memory by a running knify-server", { timeout: 120_000 },
     } finally {
       await store.close();
     }
+  });
+
+  it("writes usage every KNIFY_USAGE_FLUSH_MS without any read, so a SIGKILL after it loses nothing", async () => {
+    const key = await cli("keys", "create", "--name", "timed");
+    const { child, url } = await start({ KNIFY_USAGE_FLUSH_MS: "100" });
+    for (let i = 0; i < 9; i++) expect((await call(url, "GET", "/keys/verify", { key: key.api_key })).status).toBe(200);
+    // Read by another connection, as the CLI would: the server's own reads would flush.
+    const onDisk = () => {
+      const db = new Database(join(dataDir, "knify.db"), { readonly: true });
+      try {
+        return (db.prepare("SELECT sum(count) FROM usage_daily WHERE key_id = ?").pluck().get(key.key_id) ??
+          0) as number;
+      } finally {
+        db.close();
+      }
+    };
+    await until("the timer's flush", () => (onDisk() === 9 ? true : undefined));
+    expect(await stop(child, "SIGKILL")).toBeNull();
+    expect(onDisk()).toBe(9);
   });
 
   it("admits exactly 5 of 200 parallel requests of a 5/min key", async () => {

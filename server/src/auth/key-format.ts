@@ -10,8 +10,9 @@ const KEY_PATTERN = /^knify_(live|test)_([0-9A-Za-z]{32})_([0-9a-f]{6})$/;
 // Node it is taken from `process.getBuiltinModule` (two JS SHA-256 per request were ~3 % of the hot path's
 // CPU, issue 11), elsewhere @noble/hashes computes the same digest.
 const nodeCrypto = globalThis.process?.getBuiltinModule?.("node:crypto") as typeof import("node:crypto") | undefined;
+// crypto.hash (one-shot, Node ≥ 20.12) is ~3× faster than createHash for a key-sized input.
 const sha256Hex: (text: string) => string = nodeCrypto
-  ? (text) => nodeCrypto.createHash("sha256").update(text).digest("hex")
+  ? (text) => nodeCrypto.hash("sha256", text, "hex")
   : (text) => bytesToHex(sha256(utf8ToBytes(text)));
 
 function checksum(body: string): string {
