@@ -109,23 +109,30 @@ async function setup({ wrap, deliverer, logger, settings, openKey }: Setup) {
   return { store, worker, endpoint, queue, delivery };
 }
 
+/** The store's repo with `claimDue` replaced (given the original), every other method its own. */
+function withClaimDue(
+  inner: WebhookRepo,
+  claimDue: (original: WebhookRepo["claimDue"]) => WebhookRepo["claimDue"],
+): WebhookRepo {
+  const replaced = claimDue(inner.claimDue.bind(inner));
+  return new Proxy(inner, {
+    get(target, property) {
+      if (property === "claimDue") return replaced;
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /** A wrapper of the store's repo whose `claimDue` is counted, and held after claiming while `gate` is set. */
 function countingRepo() {
   const calls = { count: 0, gate: undefined as Promise<void> | undefined };
   const wrap = (inner: WebhookRepo) =>
-    new Proxy(inner, {
-      get(target, property, receiver) {
-        if (property === "claimDue") {
-          return async (...args: Parameters<WebhookRepo["claimDue"]>) => {
-            calls.count++;
-            const claims = await target.claimDue(...args);
-            await calls.gate;
-            return claims;
-          };
-        }
-        const value = Reflect.get(target, property, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
+    withClaimDue(inner, (claimDue) => async (...args) => {
+      calls.count++;
+      const claims = await claimDue(...args);
+      await calls.gate;
+      return claims;
     });
   return { wrap, calls };
 }
@@ -234,14 +241,12 @@ describe("when it looks for work", () => {
     const deliverer = new ScriptedDeliverer(() => status(200));
     let failures = 1;
     const wrap = (inner: WebhookRepo) =>
-      new Proxy(inner, {
-        get(target, property) {
-          const value = Reflect.get(target, property);
-          if (property !== "claimDue") return typeof value === "function" ? value.bind(target) : value;
-          return (...args: Parameters<WebhookRepo["claimDue"]>) =>
-            failures-- > 0 ? Promise.reject(new Error("database is locked")) : target.claimDue(...args);
-        },
-      });
+      withClaimDue(
+        inner,
+        (claimDue) =>
+          (...args) =>
+            failures-- > 0 ? Promise.reject(new Error("database is locked")) : claimDue(...args),
+      );
     const { worker, queue, delivery } = await setup({ deliverer, wrap, logger, settings: { pollIntervalMs: 20 } });
     const id = await queue();
     worker.start();
