@@ -39,7 +39,25 @@ export async function startServer(
   const env = options.env ?? process.env;
   // Read before the store opens, so a bad KNIFY_PRESET_WORKSPACES_DIR stops the start with nothing to close.
   const presets = loadPresetWorkspaces(env, logger);
-  const store = options.store ?? (await openStore(config));
+  const store = options.store ?? (await openStore(config, { serve: true }));
+  try {
+    return await serveFrom(store, config, logger, env, presets, options);
+  } catch (error) {
+    // Refused before it served (bad settings, port taken): a store opened here is closed again, so its
+    // SQLite serve lock is free for the next attempt in this process.
+    if (!options.store) await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function serveFrom(
+  store: Store,
+  config: ServerConfig,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+  presets: ReturnType<typeof loadPresetWorkspaces>,
+  options: { clock?: Clock; publicDir?: string },
+): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   // Any unfinished idempotency claim under this replica id was left by a process that died (issue 15, item 5).
   await store.idempotency.releaseOwnedBy(config.replicaId);

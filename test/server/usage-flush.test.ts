@@ -24,6 +24,16 @@ async function cli(...args: string[]): Promise<{ key_id: string; api_key: string
   return JSON.parse((await exec(process.execPath, [bin, ...args], { env })).stdout);
 }
 
+/** A TAT the server wrote to the file (another connection's read, as the CLI's would be), or undefined. */
+function tatOnDisk(keyId: string): number | undefined {
+  const db = new Database(join(dataDir, "knify.db"), { readonly: true });
+  try {
+    return db.prepare("SELECT tat FROM rate_limits WHERE key_id = ?").pluck().get(keyId) as number | undefined;
+  } finally {
+    db.close();
+  }
+}
+
 async function start(overrides: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [bin, "start"], {
     env: { ...env, ...overrides },
@@ -131,5 +141,69 @@ describe("usage kept in memory by a running knify-server", { timeout: 120_000 },
     } finally {
       await stop(child, "SIGTERM");
     }
+  });
+
+  it("keeps a spent limit across a SIGTERM restart: the server's in-memory rate limits reach the file", async () => {
+    const key = await cli("keys", "create", "--name", "restarted", "--rate-limit", "5");
+    const first = await start();
+    try {
+      for (let i = 0; i < 5; i++)
+        expect((await call(first.url, "GET", "/keys/verify", { key: key.api_key })).status).toBe(200);
+      // The hour-long flush timer never ran and nothing read usage: the TAT is only in the server's memory.
+      expect(tatOnDisk(key.key_id)).toBeUndefined();
+    } finally {
+      expect(await stop(first.child, "SIGTERM")).toBe(0);
+    }
+    expect(tatOnDisk(key.key_id)).toBeGreaterThan(Date.now());
+    const second = await start();
+    try {
+      const refused = await call(second.url, "GET", "/keys/verify", { key: key.api_key });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    } finally {
+      await stop(second.child, "SIGTERM");
+    }
+  });
+
+  it("writes the rate limits with every KNIFY_USAGE_FLUSH_MS flush, so a SIGKILL after it keeps the limit spent", async () => {
+    const key = await cli("keys", "create", "--name", "killed", "--rate-limit", "3");
+    const first = await start({ KNIFY_USAGE_FLUSH_MS: "100" });
+    for (let i = 0; i < 3; i++)
+      expect((await call(first.url, "GET", "/keys/verify", { key: key.api_key })).status).toBe(200);
+    // Each request moves a 3/min key's TAT 20 s on: past now + 45 s, all three were written (not only the first).
+    await until("the timer's flush of the third TAT", () =>
+      (tatOnDisk(key.key_id) ?? 0) > Date.now() + 45_000 ? true : undefined,
+    );
+    expect(await stop(first.child, "SIGKILL")).toBeNull();
+    const second = await start();
+    try {
+      expect((await call(second.url, "GET", "/keys/verify", { key: key.api_key })).status).toBe(429);
+    } finally {
+      await stop(second.child, "SIGTERM");
+    }
+  });
+
+  it("refuses a second server on the same data directory, saying why, and lets one start once the first stopped", async () => {
+    const first = await start();
+    let second: ChildProcess | undefined;
+    try {
+      second = spawn(process.execPath, [bin, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      second.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk;
+      });
+      const [code] = (await once(second, "exit")) as [number | null];
+      expect(code).not.toBe(0);
+      expect(stderr).toContain("another knify server is serving");
+      expect(stderr).toContain("KNIFY_DATABASE_URL");
+      // The first one goes on serving.
+      expect((await call(first.url, "GET", "/keys/verify", { key: admin })).status).toBe(200);
+    } finally {
+      if (second?.exitCode === null) second.kill("SIGKILL");
+      await stop(first.child, "SIGTERM");
+    }
+    const third = await start();
+    expect((await call(third.url, "GET", "/keys/verify", { key: admin })).status).toBe(200);
+    await stop(third.child, "SIGTERM");
   });
 });

@@ -9,8 +9,11 @@ import type { Store } from "./store.js";
  */
 export async function openStore(
   config: Pick<ServerConfig, "databasePath" | "databaseUrl" | "usageFlushMs">,
+  /** The server: this process serves requests from the store (SQLite: takes its serve lock, see `serve`). */
+  { serve = false }: { serve?: boolean } = {},
 ): Promise<Store> {
-  if (config.databaseUrl === null) return openSqliteStore(config.databasePath, { usageFlushMs: config.usageFlushMs });
+  if (config.databaseUrl === null)
+    return openSqliteStore(config.databasePath, { usageFlushMs: config.usageFlushMs, serve });
   // Loaded only when named, so the embedded default never loads the pg driver.
   const { openPostgresStore } = await import("./postgres/index.js");
   return openPostgresStore(config.databaseUrl);

@@ -7,6 +7,7 @@ import { SqliteKeyRepo } from "./keys.js";
 import { migrations } from "./migrations.js";
 import { SqliteRequestRepo } from "./requests.js";
 import { SqliteSandboxRepo } from "./sandboxes.js";
+import { holdServeLock } from "./serve-lock.js";
 import { UsageLedger } from "./usage-ledger.js";
 import { SqliteWebhookRepo } from "./webhooks.js";
 import { SqliteWorkspaceRepo } from "./workspaces.js";
@@ -15,6 +16,12 @@ import { SqliteWorkspaceRepo } from "./workspaces.js";
 export interface SqliteStoreOptions {
   /** How often counted usage is written (ms; 0: only before reads and on close). Default 1000. */
   usageFlushMs?: number;
+  /**
+   * This process serves requests from the file and no other may (the server): it takes the file's serve
+   * lock (a second server is refused) and keeps rate limits in memory, written with the usage flush.
+   * Default false (the CLI, tests of several connections): every admission writes to the file.
+   */
+  serve?: boolean;
 }
 
 /**
@@ -22,9 +29,16 @@ export interface SqliteStoreOptions {
  * @example const store = await openSqliteStore("./data/knify.db");
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
-  const db = openDatabase(path);
-  applyMigrations(db, migrations);
-  return new SqliteStore(db, options.usageFlushMs ?? 1000);
+  // Taken before the database is touched: a refused second server changes nothing (not even a migration).
+  const lock = options.serve && path !== ":memory:" ? holdServeLock(path) : null;
+  try {
+    const db = openDatabase(path);
+    applyMigrations(db, migrations);
+    return new SqliteStore(db, options.usageFlushMs ?? 1000, options.serve ?? false, lock);
+  } catch (error) {
+    lock?.close();
+    throw error;
+  }
 }
 
 class SqliteStore implements Store {
@@ -40,11 +54,13 @@ class SqliteStore implements Store {
   constructor(
     private readonly db: Database.Database,
     usageFlushMs: number,
+    serve: boolean,
+    private readonly lock: Database.Database | null,
   ) {
     // A flush writes `last_used`, which the key cache's records hold: they are read again after it.
     this.ledger = new UsageLedger(db, usageFlushMs, () => this.keys.cache.clear());
     this.keys = new SqliteKeyRepo(db, this.ledger);
-    this.requests = new SqliteRequestRepo(db, this.ledger);
+    this.requests = new SqliteRequestRepo(db, this.ledger, serve);
     this.idempotency = new SqliteIdempotencyRepo(db);
     this.workspaces = new SqliteWorkspaceRepo(db);
     this.jobs = new SqliteJobRepo(db);
@@ -65,5 +81,7 @@ class SqliteStore implements Store {
     // Nothing counted is lost on a clean stop (SIGTERM closes the server, then the store).
     this.ledger.close();
     this.db.close();
+    // Released only once everything this process kept in memory is in the file.
+    this.lock?.close();
   }
 }

@@ -7,8 +7,14 @@ import type { UsageLedger } from "./usage-ledger.js";
 const KNOWN_TATS = 10_000;
 
 /**
- * Per-key GCRA rate limiting (one write transaction per request: the limit is exact, whoever else writes the
- * file) and UTC day/month usage counters (counted in the {@link UsageLedger}, flushed before every read).
+ * Per-key GCRA rate limiting and UTC day/month usage counters (counted in the {@link UsageLedger}, flushed
+ * before every read). Two modes:
+ * - **shared** (default): the file is the one truth; each admission writes the TAT (a compare-and-set), so
+ *   the limit is exact whoever else admits requests from the file.
+ * - **alone** (`alone`: the server, which holds the file's serve lock, so no other process admits requests
+ *   from it): the TATs live in this process and are written with the usage flush, so an admission writes
+ *   nothing (issue 11: that write was the hot path's largest cost). Exact, since every admission of the file
+ *   goes through this map; a SIGKILL loses at most one flush interval of TAT advances, as it does of counts.
  */
 export class SqliteRequestRepo implements RequestRepo {
   private readonly today;
@@ -17,14 +23,23 @@ export class SqliteRequestRepo implements RequestRepo {
   private readonly days;
   private readonly admitTx;
   private readonly swapTat;
-  /** Key id → the TAT this process last read or stored: a guess the compare-and-set checks, never trusted. */
+  /**
+   * Key id → TAT. Shared: the TAT this process last read or stored, a guess the compare-and-set checks, never
+   * trusted. Alone: the truth for every key in it (loaded from the file on a key's first request).
+   */
   private readonly tats = new Map<string, number>();
+  /** Alone: keys whose TAT changed since the last flush. */
+  private readonly unwritten = new Set<string>();
+  private readonly getTat;
+  private readonly setTat;
 
   constructor(
     db: Database.Database,
     private readonly ledger: UsageLedger,
+    private readonly alone = false,
   ) {
     const getTat = db.prepare("SELECT tat FROM rate_limits WHERE key_id = ?").pluck();
+    this.getTat = getTat;
     const setTat = db.prepare(
       "INSERT INTO rate_limits (key_id, tat) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET tat = excluded.tat",
     );
@@ -45,6 +60,15 @@ export class SqliteRequestRepo implements RequestRepo {
       this.remember(keyId, step.tat ?? stored);
       return step.admission;
     });
+    this.setTat = setTat;
+    if (alone)
+      ledger.attach({
+        dirty: () => this.unwritten.size > 0,
+        write: () => {
+          for (const keyId of this.unwritten) setTat.run(keyId, this.tats.get(keyId));
+        },
+        written: () => this.unwritten.clear(),
+      });
   }
 
   async admit(keyId: string, limitPerMinute: number, now: number): Promise<Admission> {
@@ -61,6 +85,7 @@ export class SqliteRequestRepo implements RequestRepo {
    * one truth and the limit stays exact across processes.
    */
   private decide(keyId: string, limit: number, now: number): Admission {
+    if (this.alone) return this.decideAlone(keyId, limit, now);
     const known = this.tats.get(keyId);
     if (known !== undefined) {
       const step = gcraStep(known, limit, now);
@@ -72,11 +97,30 @@ export class SqliteRequestRepo implements RequestRepo {
     return this.admitTx(keyId, limit, now);
   }
 
+  /** The serve lock's mode: the map is the truth; nothing is written until the next flush. */
+  private decideAlone(keyId: string, limit: number, now: number): Admission {
+    let stored = this.tats.get(keyId);
+    if (stored === undefined) {
+      stored = this.getTat.get(keyId) as number | undefined;
+      if (stored !== undefined) this.remember(keyId, stored);
+    }
+    const step = gcraStep(stored ?? null, limit, now);
+    if (step.tat !== null) {
+      this.remember(keyId, step.tat);
+      this.unwritten.add(keyId);
+    }
+    return step.admission;
+  }
+
   private remember(keyId: string, tat: number | null): void {
     if (tat === null) return;
     if (!this.tats.has(keyId) && this.tats.size >= KNOWN_TATS) {
       const oldest = this.tats.keys().next().value;
-      if (oldest !== undefined) this.tats.delete(oldest);
+      if (oldest !== undefined) {
+        // Alone, the map is the truth: a TAT not yet written is written before it is forgotten.
+        if (this.unwritten.delete(oldest)) this.setTat.run(oldest, this.tats.get(oldest));
+        this.tats.delete(oldest);
+      }
     }
     this.tats.set(keyId, tat);
   }

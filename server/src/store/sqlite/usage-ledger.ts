@@ -3,6 +3,16 @@ import { utcDay } from "../gcra.js";
 
 const DAY_MS = 86_400_000;
 
+/** Other state written behind in the same transaction as the counts (the rate limits of a server alone). */
+export interface WriteBehind {
+  /** Whether anything waits to be written. */
+  dirty(): boolean;
+  /** Writes it; runs inside the flush's transaction, so it is kept only if the whole flush commits. */
+  write(): void;
+  /** Called once the flush has committed. */
+  written(): void;
+}
+
 /** One key's admitted requests since the last flush. */
 interface Pending {
   /** UTC day → requests counted under it. */
@@ -25,6 +35,7 @@ export class UsageLedger {
   // toISOString() per request showed in profiles: the day's string is reused until the next UTC midnight.
   private dayStart = 0;
   private day = "";
+  private readonly behind: WriteBehind[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -39,6 +50,11 @@ export class UsageLedger {
     this.timer = flushMs > 0 ? setInterval(() => this.flushQuietly(), flushMs) : null;
     // The timer must not keep a process alive that has nothing else to do (the CLI, tests).
     this.timer?.unref();
+  }
+
+  /** Writes `state` with every flush from now on. */
+  attach(state: WriteBehind): void {
+    this.behind.push(state);
   }
 
   /** Counts one admitted request of `keyId` at `now`. */
@@ -63,15 +79,20 @@ export class UsageLedger {
 
   /** Writes everything counted so far in one transaction. On failure nothing is lost: it stays pending. */
   flush(): void {
-    if (this.pending.size === 0 || !this.db.open) return;
+    if (!this.db.open) return;
+    const behind = this.behind.filter((state) => state.dirty());
+    if (this.pending.size === 0 && behind.length === 0) return;
     const batch = this.pending;
     this.db.transaction(() => {
       for (const [keyId, entry] of batch) {
         for (const [day, count] of entry.days) this.bump.run(keyId, day, count);
         this.touch.run(entry.lastUsed, keyId);
       }
+      for (const state of behind) state.write();
     })();
     // The transaction is synchronous: nothing was counted while it ran, so the whole map was written.
+    for (const state of behind) state.written();
+    if (batch.size === 0) return;
     this.pending = new Map();
     this.onFlush();
   }
