@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import Koa, { type ParameterizedContext } from "koa";
 import { type CoreDeps, createCore } from "../http/core.js";
 import type { CoreRequest, RequestBody, ResponseStream } from "../http/request.js";
-import type { Logger } from "../logger.js";
+import { type Logger, requestLogger } from "../logger.js";
 import { corsMiddleware } from "./cors.js";
 import { clientAddress, forwardedOrigin } from "./forwarded.js";
 import { readBody } from "./read-body.js";
@@ -27,6 +27,7 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = deps.config.trustProxy;
   // Koa would otherwise print errors itself; ours are logged once, with the request id.
   app.silent = true;
+  const requestLog = requestLogger(deps.logger);
   const cors = corsMiddleware(deps.config.corsOrigins);
   if (cors) app.use(cors);
 
@@ -47,7 +48,7 @@ export function createApp(deps: AppDeps): Koa {
     // open to drain a body the client may trickle for the whole request timeout.
     if (!ctx.req.complete) ctx.set("Connection", "close");
     // Method, path, status and timing only: never headers or bodies, which carry keys and secrets.
-    deps.logger.info(
+    requestLog.info(
       {
         request_id: response.log.requestId,
         method: ctx.method,

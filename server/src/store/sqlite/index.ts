@@ -63,7 +63,7 @@ class SqliteStore implements Store {
     this.requests = new SqliteRequestRepo(db, this.ledger, serve);
     this.idempotency = new SqliteIdempotencyRepo(db);
     this.workspaces = new SqliteWorkspaceRepo(db);
-    this.jobs = new SqliteJobRepo(db);
+    this.jobs = new SqliteJobRepo(db, serve);
     this.webhooks = new SqliteWebhookRepo(db);
     this.sandboxes = new SqliteSandboxRepo(db);
   }

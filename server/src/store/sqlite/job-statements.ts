@@ -1,8 +1,15 @@
 import type Database from "better-sqlite3";
 
-/** The job repository's statements, prepared once per database. */
-export function prepareJobStatements(db: Database.Database) {
-  const p = (sql: string) => db.prepare(sql);
+/**
+ * The job repository's statements, prepared once per database. `onWrite` runs before and after every
+ * execution of a statement that writes (SQLite's own `readonly` flag says which), so a cache of job records
+ * can never outlive a write made through them.
+ */
+export function prepareJobStatements(db: Database.Database, onWrite: () => void = () => {}) {
+  const p = (sql: string) => {
+    const statement = db.prepare(sql);
+    return statement.readonly ? statement : writing(statement, onWrite);
+  };
   return {
     byId: p("SELECT * FROM jobs WHERE id = ?"),
     insert: p(
@@ -72,4 +79,24 @@ export function prepareJobStatements(db: Database.Database) {
          AND (claimed_by = @replica OR lease_until < @now)`,
     ),
   };
+}
+
+/** `statement` with `onWrite` called around each run (before: nothing stale is read during it; after: nor
+ * anything read inside it, which a rollback could still undo). */
+function writing(statement: Database.Statement, onWrite: () => void): Database.Statement {
+  const around =
+    <A extends unknown[], R>(call: (...args: A) => R) =>
+    (...args: A): R => {
+      onWrite();
+      try {
+        return call(...args);
+      } finally {
+        onWrite();
+      }
+    };
+  return Object.assign(Object.create(statement) as Database.Statement, {
+    run: around(statement.run.bind(statement)),
+    get: around(statement.get.bind(statement)),
+    all: around(statement.all.bind(statement)),
+  });
 }

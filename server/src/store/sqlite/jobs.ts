@@ -33,12 +33,27 @@ import { prepareJobStatements } from "./job-statements.js";
 import { enqueueWebhookEvent } from "./outbox.js";
 import { diskUsage } from "./sandboxes.js";
 
+/** Most job records the serving store keeps (a poll of many jobs cannot grow memory past it). */
+export const JOB_CACHE_ENTRIES = 10_000;
+
 /** The SQLite job repository: every method is one IMMEDIATE transaction, so replicas never interleave. */
 export class SqliteJobRepo implements JobRepo {
   private readonly s;
+  /**
+   * Serving alone (the server holds the file's serve lock, so no other connection writes jobs): job records
+   * by id, frozen, for `get` — the read every status poll makes (issue 11). Any write of the jobs table
+   * through this repository empties it, before and after the statement, and records are kept only when read
+   * outside a transaction, so the cache never holds a row a rollback could undo. Null in shared mode.
+   */
+  private readonly cache: Map<string, JobRecord> | null;
 
-  constructor(private readonly db: Database.Database) {
-    this.s = prepareJobStatements(db);
+  constructor(
+    private readonly db: Database.Database,
+    serve = false,
+  ) {
+    this.cache = serve ? new Map() : null;
+    const cache = this.cache;
+    this.s = prepareJobStatements(db, cache ? () => cache.clear() : undefined);
   }
 
   async create(job: NewJob, testModeLimit: number | null, webhook: JobWebhookFactory): Promise<CreateJobResult> {
@@ -70,8 +85,19 @@ export class SqliteJobRepo implements JobRepo {
   }
 
   async get(id: string): Promise<JobRecord | null> {
+    const cached = this.cache?.get(id);
+    if (cached) return cached;
     const row = this.s.byId.get(id) as JobRow | undefined;
-    return row ? toRecord(row) : null;
+    if (!row) return null;
+    const record = toRecord(row);
+    if (!this.cache || this.db.inTransaction) return record;
+    if (this.cache.size >= JOB_CACHE_ENTRIES) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    // Frozen: every caller shares the object, so a caller that changed it would fail loudly, not silently.
+    this.cache.set(id, deepFreeze(record));
+    return record;
   }
 
   async list({ limit, before, workspaceId, status }: JobListQuery): Promise<JobRecord[]> {
@@ -287,4 +313,12 @@ export class SqliteJobRepo implements JobRepo {
     if (event) enqueueWebhookEvent(this.db, event);
     return job;
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
