@@ -206,4 +206,14 @@ describe("usage kept in memory by a running knify-server", { timeout: 120_000 },
     expect((await call(third.url, "GET", "/keys/verify", { key: admin })).status).toBe(200);
     await stop(third.child, "SIGTERM");
   });
+
+  it("takes the serve lock on a data directory that does not exist yet (a first start)", async () => {
+    const fresh = join(dataDir, "first-start", "data");
+    const { child, url } = await start({ KNIFY_DATA_DIR: fresh });
+    try {
+      expect((await call(url, "GET", "/healthz/ready")).status).toBe(200);
+    } finally {
+      expect(await stop(child, "SIGTERM")).toBe(0);
+    }
+  });
 });

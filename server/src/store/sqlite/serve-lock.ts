@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import Database from "better-sqlite3";
 
 /**
@@ -10,6 +12,8 @@ import Database from "better-sqlite3";
  */
 export function holdServeLock(databasePath: string): Database.Database {
   const path = `${databasePath}.serve-lock`;
+  // Taken before the database is opened, which would create the directory: a first start has none yet.
+  mkdirSync(dirname(path), { recursive: true });
   const lock = new Database(path, { timeout: 0 });
   try {
     lock.pragma("locking_mode = EXCLUSIVE");
