@@ -214,7 +214,7 @@ export async function buildSite(target = join(repo, "server", "public")) {
 /** Whether the packages the build needs are installed (an install without dev dependencies lacks them). */
 function canBuild() {
   try {
-    for (const name of ["esbuild", "preact", "yaml", "@scalar/api-reference"]) require.resolve(name);
+    for (const name of ["esbuild", "preact", "uplot", "yaml", "@scalar/api-reference"]) require.resolve(name);
     return true;
   } catch {
     return false;
