@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumAvailable, launchChromium } from "../support/chromium.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { buildTestSite } from "../support/site.js";
+import { browserProblems, signIn as signInAt } from "./rig.js";
 
 // Issue 12 item 4: the dashboard and the API reference as a person uses them, in Debian's Chromium, against a
 // real server serving the build of scripts/build-site.mjs. Screenshots go to test/browser/screenshots/
@@ -20,25 +21,12 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
   let context: BrowserContext;
   let page: Page;
   /** What the browser reported: CSP refusals, failed loads and script errors fail the suite. */
-  const problems: string[] = [];
+  const { problems, watch, drop } = browserProblems();
 
   const api = (path: string, key: string, init: RequestInit = {}) =>
     fetch(`${server.url}${path}`, { ...init, headers: { Authorization: `Bearer ${key}`, ...init.headers } });
 
-  function watch(target: Page): Page {
-    target.on("console", (message) => {
-      if (message.type() === "error") problems.push(`${target.url()}: ${message.text()}`);
-    });
-    target.on("pageerror", (error) => problems.push(`${target.url()}: ${error.message}`));
-    target.on("requestfailed", (request) => problems.push(`${request.url()}: ${request.failure()?.errorText}`));
-    return target;
-  }
-
-  async function signIn(target: Page, key: string): Promise<void> {
-    await target.goto(`${server.url}/dashboard`);
-    await target.getByLabel("API key").fill(key);
-    await target.getByRole("button", { name: "Sign in" }).click();
-  }
+  const signIn = (target: Page, key: string) => signInAt(target, `${server.url}/dashboard`, key);
 
   beforeAll(async () => {
     mkdirSync(screenshots, { recursive: true });
@@ -337,7 +325,7 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
     await other.screenshot({ path: join(screenshots, "signed-out.png"), fullPage: true });
     await other.close();
     // The 401 itself was expected; the browser logs it as a failed resource load.
-    problems.splice(0, problems.length, ...problems.filter((p) => !/401/.test(p)));
+    drop(/401/);
   });
 
   it("shows when to retry after a 429", async () => {
@@ -351,7 +339,7 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
     expect(await alert.innerText()).toMatch(/Too Many Requests[\s\S]*retry in \d+ s[\s\S]*req_/);
     await other.screenshot({ path: join(screenshots, "rate-limited.png"), fullPage: true });
     await other.close();
-    problems.splice(0, problems.length, ...problems.filter((p) => !/429/.test(p)));
+    drop(/429/);
   });
 
   it("fits a phone-width window: no sideways scrolling of the page, the nav still reachable", async () => {
