@@ -18,7 +18,8 @@ import { type Rig, signIn, startRig } from "./rig.js";
 
 const screenshots = join(import.meta.dirname, "screenshots");
 
-describe.skipIf(!chromiumAvailable)("the dashboard's workspaces and webhooks in Chromium", () => {
+// An upload throttled to 4 MiB/s and a webhook retry take seconds on a loaded 2-core machine.
+describe.skipIf(!chromiumAvailable)("the dashboard's workspaces and webhooks in Chromium", { timeout: 60_000 }, () => {
   let rig: Rig;
   let receiver: Server;
   let receiverURL: string;

@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -71,13 +71,32 @@ async function listeningURL(stdout: NodeJS.ReadableStream): Promise<string> {
 }
 
 describe("npm start", { timeout: 120_000 }, () => {
-  it("serves /dashboard and /docs (building them when server/public is missing or stale)", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "knify-npm-start-"));
+  it("on a fresh checkout (no server/dist, no server/public) serves /dashboard and /docs", async () => {
+    // What a clone holds (the repo's node_modules linked in), in a tree of its own: building there cannot
+    // swap server/dist or server/public under other tests that run the repository's own server.
+    const tree = mkdtempSync(join(tmpdir(), "knify-npm-start-"));
+    for (const part of [
+      "package.json",
+      "package-lock.json",
+      "openapi.yaml",
+      "scripts/build-site.mjs",
+      "dashboard/src",
+      "sdk/src",
+      "sdk/package.json",
+      "server/bin",
+      "server/src",
+      "server/build.mjs",
+      "server/swap-dir.mjs",
+      "server/package.json",
+    ]) {
+      cpSync(join(repo, part), join(tree, part), { recursive: true });
+    }
+    symlinkSync(join(repo, "node_modules"), join(tree, "node_modules"), "dir");
     // Its own process group, so the server npm starts is stopped with it.
     const child = spawn("npm", ["start"], {
-      cwd: repo,
+      cwd: tree,
       detached: true,
-      env: { ...process.env, KNIFY_DATA_DIR: dataDir, KNIFY_PORT: "0", KNIFY_LOG_LEVEL: "info" },
+      env: { ...process.env, KNIFY_DATA_DIR: join(tree, "data"), KNIFY_PORT: "0", KNIFY_LOG_LEVEL: "info" },
     });
     try {
       const url = await listeningURL(child.stdout);
@@ -85,11 +104,12 @@ describe("npm start", { timeout: 120_000 }, () => {
       expect(dashboard.status).toBe(200);
       expect(await dashboard.text()).toContain('<div id="app">');
       expect((await fetch(`${url}/docs`)).status).toBe(200);
+      expect(existsSync(join(tree, "server", "public", ".inputs-sha256"))).toBe(true);
     } finally {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       if (child.pid) process.kill(-child.pid, "SIGTERM");
       await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(tree, { recursive: true, force: true });
     }
   });
 });
