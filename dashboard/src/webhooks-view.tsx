@@ -145,6 +145,11 @@ function CreateEndpoint({ onCreated }: { onCreated(): Promise<void> }) {
                   </option>
                 ))}
               </select>
+              {listed.items && workspaces.length === 0 ? (
+                <small class="hint">
+                  An endpoint gets one workspace's events: <a href="#/workspaces">upload a workspace</a> first.
+                </small>
+              ) : null}
             </>
           )}
           <label for="endpoint-description">Description (optional)</label>
