@@ -1,11 +1,14 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Shown } from "./api.js";
+import { EndpointView } from "./endpoint-view.js";
 import { JobView } from "./job-view.js";
 import { JobsView } from "./jobs-view.js";
 import { KeyPrompt } from "./key-prompt.js";
 import { KeysView } from "./keys-view.js";
 import { can, type Session, SessionContext } from "./session.js";
 import { UsageView } from "./usage-view.js";
+import { WebhooksView } from "./webhooks-view.js";
+import { WorkspacesView } from "./workspaces-view.js";
 
 /** The route is the URL's hash (`#/jobs/job_…`), so every view is one page the server serves. */
 function useHash(): string {
@@ -46,18 +49,27 @@ export function App() {
   }
   const admin = can(session.key, "admin:all");
   const jobs = can(session.key, "jobs:read");
+  const workspaces = can(session.key, "workspaces:read");
   const tabs = [
     ...(admin ? [{ href: "#/keys", label: "Keys" }] : []),
     ...(jobs ? [{ href: "#/jobs", label: "Jobs" }] : []),
+    ...(workspaces ? [{ href: "#/workspaces", label: "Workspaces" }] : []),
+    ...(workspaces ? [{ href: "#/webhooks", label: "Webhooks" }] : []),
     ...(admin ? [{ href: "#/usage", label: "Usage" }] : []),
   ];
   const route = hash || tabs[0]?.href || "";
   const jobMatch = /^#\/jobs\/(job_[A-Za-z0-9]+)$/.exec(route);
-  let view = <p>This key has no permission the dashboard can show (it needs admin:all or jobs:read).</p>;
+  const endpointMatch = /^#\/webhooks\/(we_[A-Za-z0-9]+)$/.exec(route);
+  let view = (
+    <p>This key has no permission the dashboard can show (it needs admin:all, jobs:read or workspaces:read).</p>
+  );
   if (jobMatch?.[1] && jobs) view = <JobView jobId={jobMatch[1]} />;
+  else if (endpointMatch?.[1] && workspaces) view = <EndpointView endpointId={endpointMatch[1]} />;
   else if (route.startsWith("#/keys") && admin) view = <KeysView />;
   else if (route.startsWith("#/jobs") && jobs) view = <JobsView />;
   else if (route.startsWith("#/usage") && admin) view = <UsageView />;
+  else if (route.startsWith("#/workspaces") && workspaces) view = <WorkspacesView />;
+  else if (route.startsWith("#/webhooks") && workspaces) view = <WebhooksView />;
   return (
     <SessionContext.Provider value={session}>
       <header>

@@ -13,17 +13,20 @@ export function OneTimeSecret({
   apiKey,
   oldSecretEnds,
   onDone,
+  why = "the server keeps only its hash",
 }: {
   name: string;
   apiKey: string;
   oldSecretEnds?: string | undefined;
   onDone(): void;
+  /** Why it cannot be shown again. */
+  why?: string;
 }) {
   const [copied, setCopied] = useState(false);
   return (
     <div class="secret" role="status">
       <p class="warning">
-        <strong>Copy the secret of “{name}” now.</strong> It is shown this once: the server keeps only its hash.
+        <strong>Copy the secret of “{name}” now.</strong> It is shown this once: {why}.
       </p>
       {oldSecretEnds && (
         <p>

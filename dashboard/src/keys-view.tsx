@@ -4,6 +4,7 @@ import { CreateKey, OneTimeSecret } from "./create-key.js";
 import { EditKey } from "./edit-key.js";
 import { Problem } from "./problem.js";
 import { useSession } from "./session.js";
+import { TableHead } from "./table-head.js";
 import { useCall } from "./use-call.js";
 
 type ApiKey = components["schemas"]["ApiKey"];
@@ -73,24 +74,22 @@ export function KeysView() {
         />
       )}
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <caption>Keys, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Workspace</th>
-              <th scope="col">Permissions</th>
-              <th scope="col">Rate limit</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Today</th>
-              <th scope="col">This month</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              "Name",
+              "Type",
+              "Workspace",
+              "Permissions",
+              "Rate limit",
+              "Last used",
+              "Today",
+              "This month",
+              "Status",
+            ]}
+            actions
+          />
           <tbody>
             {keys?.map((key) => (
               <tr key={key.key_id} data-key-id={key.key_id}>
@@ -99,14 +98,18 @@ export function KeysView() {
                   <br />
                   <code class="muted">{key.prefix}…</code>
                 </td>
-                <td>{key.type}</td>
-                <td>{key.workspace_id ?? "—"}</td>
-                <td>{key.permissions.join(", ")}</td>
-                <td>{key.rate_limit}/min</td>
-                <td>{key.last_used ? new Date(key.last_used).toLocaleString() : "never"}</td>
-                <td data-field="requests_today">{usage[key.key_id]?.requests_today ?? "—"}</td>
-                <td data-field="requests_this_month">{usage[key.key_id]?.requests_this_month ?? "—"}</td>
-                <td>{key.revoked_at ? "revoked" : "active"}</td>
+                <td data-label="Type">{key.type}</td>
+                <td data-label="Workspace">{key.workspace_id ?? "—"}</td>
+                <td data-label="Permissions">{key.permissions.join(", ")}</td>
+                <td data-label="Rate limit">{key.rate_limit}/min</td>
+                <td data-label="Last used">{key.last_used ? new Date(key.last_used).toLocaleString() : "never"}</td>
+                <td data-label="Today" data-field="requests_today">
+                  {usage[key.key_id]?.requests_today ?? "—"}
+                </td>
+                <td data-label="This month" data-field="requests_this_month">
+                  {usage[key.key_id]?.requests_this_month ?? "—"}
+                </td>
+                <td data-label="Status">{key.revoked_at ? "revoked" : "active"}</td>
                 <td>
                   {!key.revoked_at &&
                     (confirming === key.key_id ? (

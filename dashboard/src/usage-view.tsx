@@ -1,45 +1,76 @@
 import type { components } from "@knify/sdk";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { Problem } from "./problem.js";
 import { useSession } from "./session.js";
+import { UsageChart, type UsageSeries } from "./usage-chart.js";
 import { useCall } from "./use-call.js";
 
 type KeyUsage = components["schemas"]["KeyUsage"];
 type ApiKey = components["schemas"]["ApiKey"];
 
-/** Usage (admin): requests per key today and this month, from `GET /keys/{key_id}/usage`, as a bar chart. */
+/** How many UTC days the charts show (the API gives up to 90). */
+const DAYS = 30;
+
+/**
+ * Usage (admin): requests per day over the last 30 days, from `GET /keys/{key_id}/usage?days=30`, for one key
+ * and for all active keys stacked; and each key's requests today and this month.
+ */
 export function UsageView() {
   const { client } = useSession();
   const { error, call } = useCall();
   const [rows, setRows] = useState<{ key: ApiKey; usage: KeyUsage }[] | null>(null);
-  const [period, setPeriod] = useState<"requests_today" | "requests_this_month">("requests_today");
+  const [chosen, setChosen] = useState<string>("");
 
   useEffect(() => {
     void call(async () => {
       const keys: ApiKey[] = [];
       for await (const key of client.keys.list({ limit: 100 })) if (!key.revoked_at) keys.push(key);
-      const usages = await Promise.all(keys.map((key) => client.keys.usage(key.key_id)));
+      const usages = await Promise.all(keys.map((key) => client.keys.usage(key.key_id, { days: DAYS })));
       setRows(keys.map((key, i) => ({ key, usage: usages[i] as KeyUsage })));
+      setChosen((current) => current || keys[0]?.key_id || "");
     });
   }, []);
+
+  // Every key's series ends today with the same days; the first one's dates label them all.
+  const days = useMemo(() => rows?.[0]?.usage.daily?.map((day) => day.date) ?? [], [rows]);
+  const all = useMemo<UsageSeries[]>(
+    () =>
+      (rows ?? []).map(({ key, usage }) => ({
+        id: key.key_id,
+        label: key.name,
+        values: (usage.daily ?? []).map((day) => day.requests),
+      })),
+    [rows],
+  );
+  const one = useMemo(() => all.filter((series) => series.id === chosen), [all, chosen]);
 
   return (
     <section aria-labelledby="usage-title">
       <h1 id="usage-title">Usage</h1>
-      <div class="row">
-        <label for="usage-period">Period</label>
-        <select
-          id="usage-period"
-          value={period}
-          onChange={(event) => setPeriod((event.target as HTMLSelectElement).value as typeof period)}
-        >
-          <option value="requests_today">today (UTC)</option>
-          <option value="requests_this_month">this month (UTC)</option>
-        </select>
-      </div>
       <Problem shown={error} />
-      {rows && (
-        <BarChart rows={rows.map(({ key, usage }) => ({ label: key.name, id: key.key_id, value: usage[period] }))} />
+      {rows && rows.length > 0 && (
+        <>
+          <h2>One key</h2>
+          <div class="row">
+            <label for="usage-key">Key</label>
+            <select
+              id="usage-key"
+              value={chosen}
+              onChange={(event) => setChosen((event.target as HTMLSelectElement).value)}
+            >
+              {rows.map(({ key }) => (
+                <option value={key.key_id} key={key.key_id}>
+                  {key.name} ({key.prefix}…)
+                </option>
+              ))}
+            </select>
+          </div>
+          {one.length === 1 && (
+            <UsageChart id="usage-one" caption={one[0]?.label ?? ""} days={days} series={one} key={chosen} />
+          )}
+          <h2>All keys, stacked</h2>
+          <UsageChart id="usage-all" caption="All active keys" days={days} series={all} />
+        </>
       )}
       {rows && (
         <div class="table-wrap">
@@ -69,37 +100,5 @@ export function UsageView() {
         </div>
       )}
     </section>
-  );
-}
-
-/** Horizontal bars in SVG (no inline style: the CSP forbids it); the numbers are in the table too. */
-function BarChart({ rows }: { rows: { label: string; id: string; value: number }[] }) {
-  const max = Math.max(1, ...rows.map((row) => row.value));
-  const bar = 22;
-  const height = rows.length * (bar + 8) + 8;
-  return (
-    <svg
-      class="chart"
-      role="img"
-      aria-label={`Requests per key: ${rows.map((row) => `${row.label} ${row.value}`).join(", ")}`}
-      viewBox={`0 0 600 ${height}`}
-      preserveAspectRatio="xMinYMin meet"
-    >
-      {rows.map((row, i) => {
-        const y = 8 + i * (bar + 8);
-        const width = Math.max(2, (row.value / max) * 380);
-        return (
-          <g key={row.id} data-key-id={row.id} data-value={row.value}>
-            <text x={0} y={y + bar * 0.7} class="chart-label">
-              {row.label.length > 22 ? `${row.label.slice(0, 21)}…` : row.label}
-            </text>
-            <rect x={170} y={y} width={width} height={bar} class="chart-bar" />
-            <text x={176 + width} y={y + bar * 0.7} class="chart-value">
-              {row.value}
-            </text>
-          </g>
-        );
-      })}
-    </svg>
   );
 }

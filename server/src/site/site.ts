@@ -69,7 +69,7 @@ export function createSite(dir: string): (req: IncomingMessage, res: ServerRespo
         missing ? 503 : 404,
         csp,
         missing
-          ? "The dashboard and the API reference are not built: run `npm run build`, then restart the server."
+          ? "The dashboard and the API reference are not built: run `npm run build` (or `npm start`, which builds them), then restart the server."
           : `Not found: ${path}`,
       );
     }
@@ -114,7 +114,8 @@ function loadAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   if (!existsSync(dir)) return assets;
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || entry.name.endsWith(".gz")) continue;
+    // Dot files are the build's own (the hash of its inputs), not the site's.
+    if (!entry.isFile() || entry.name.endsWith(".gz") || entry.name.startsWith(".")) continue;
     const file = join(entry.parentPath, entry.name);
     const name = relative(dir, file).split(sep).join("/");
     const body = readFileSync(file);
