@@ -58,8 +58,11 @@ describe("bench/", () => {
     expect(coldImport.baseline.median).toBeGreaterThan(0);
   }, 120_000);
 
-  it("server.mjs measures GET /jobs/{id}, GET /keys/verify and POST /jobs on a real server against bare Koa, with p99", async () => {
-    const rows = await bench<(Row & { p99: { ours: number; baseline: number } })[]>("bench/server.mjs");
+  it("server.mjs measures GET /jobs/{id}, GET /keys/verify and POST /jobs on a real server against bare Koa, with p99 and CPU per request", async () => {
+    const rows =
+      await bench<
+        (Row & { p99: { ours: number; baseline: number }; cpuUs: { ours: number; baseline: number; ratio: number } })[]
+      >("bench/server.mjs");
     expect(rows.map((row) => row.name)).toEqual([
       "GET /jobs/{id}, 50 connections",
       "GET /keys/verify, 50 connections",
@@ -69,6 +72,11 @@ describe("bench/", () => {
     for (const row of rows) {
       expect(row.p99.ours, row.name).toBeGreaterThan(0);
       expect(row.p99.baseline, row.name).toBeGreaterThan(0);
+      // Linux (/proc): the servers' CPU per request (/proc counts in 10 ms ticks, so a tiny run's baseline can
+      // read 0), and its ratio computed from the two.
+      expect(row.cpuUs.ours, row.name).toBeGreaterThan(0);
+      expect(row.cpuUs.baseline, row.name).toBeGreaterThanOrEqual(0);
+      expect(row.cpuUs.ratio, row.name).toBeCloseTo(row.cpuUs.baseline / row.cpuUs.ours, 6);
     }
   }, 120_000);
 
