@@ -55,7 +55,8 @@ export function App() {
     ...(jobs ? [{ href: "#/jobs", label: "Jobs" }] : []),
     ...(workspaces ? [{ href: "#/workspaces", label: "Workspaces" }] : []),
     ...(workspaces ? [{ href: "#/webhooks", label: "Webhooks" }] : []),
-    ...(admin ? [{ href: "#/usage", label: "Usage" }] : []),
+    // Every key may read its own usage (x-knify-self-access); an admin key sees every key's.
+    { href: "#/usage", label: "Usage" },
   ];
   const route = hash || tabs[0]?.href || "";
   const jobMatch = /^#\/jobs\/(job_[A-Za-z0-9]+)$/.exec(route);
@@ -67,7 +68,7 @@ export function App() {
   else if (endpointMatch?.[1] && workspaces) view = <EndpointView endpointId={endpointMatch[1]} />;
   else if (route.startsWith("#/keys") && admin) view = <KeysView />;
   else if (route.startsWith("#/jobs") && jobs) view = <JobsView />;
-  else if (route.startsWith("#/usage") && admin) view = <UsageView />;
+  else if (route.startsWith("#/usage")) view = <UsageView />;
   else if (route.startsWith("#/workspaces") && workspaces) view = <WorkspacesView />;
   else if (route.startsWith("#/webhooks") && workspaces) view = <WebhooksView />;
   return (

@@ -1,30 +1,36 @@
 import type { components } from "@knify/sdk";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Problem } from "./problem.js";
-import { useSession } from "./session.js";
+import { can, useSession } from "./session.js";
 import { UsageChart, type UsageSeries } from "./usage-chart.js";
 import { useCall } from "./use-call.js";
 
 type KeyUsage = components["schemas"]["KeyUsage"];
 type ApiKey = components["schemas"]["ApiKey"];
+/** What the view shows of a key: an admin lists keys, any other key knows only itself (from verify). */
+type KeyShown = Pick<ApiKey, "key_id" | "name"> & { prefix?: string };
 
 /** How many UTC days the charts show (the API gives up to 90). */
 const DAYS = 30;
 
 /**
- * Usage (admin): requests per day over the last 30 days, from `GET /keys/{key_id}/usage?days=30`, for one key
- * and for all active keys stacked; and each key's requests today and this month.
+ * Usage: requests per day over the last 30 days, from `GET /keys/{key_id}/usage?days=30`, for one key and
+ * (admin) for all active keys stacked; and each key's requests today and this month. A key without
+ * `admin:all` sees its own usage only, which the API lets every key read.
  */
 export function UsageView() {
-  const { client } = useSession();
+  const { client, key: signedIn } = useSession();
+  const admin = can(signedIn, "admin:all");
   const { error, call } = useCall();
-  const [rows, setRows] = useState<{ key: ApiKey; usage: KeyUsage }[] | null>(null);
+  const [rows, setRows] = useState<{ key: KeyShown; usage: KeyUsage }[] | null>(null);
   const [chosen, setChosen] = useState<string>("");
 
   useEffect(() => {
     void call(async () => {
-      const keys: ApiKey[] = [];
-      for await (const key of client.keys.list({ limit: 100 })) if (!key.revoked_at) keys.push(key);
+      const keys: KeyShown[] = [];
+      if (admin) {
+        for await (const key of client.keys.list({ limit: 100 })) if (!key.revoked_at) keys.push(key);
+      } else keys.push({ key_id: signedIn.key_id, name: signedIn.name });
       const usages = await Promise.all(keys.map((key) => client.keys.usage(key.key_id, { days: DAYS })));
       setRows(keys.map((key, i) => ({ key, usage: usages[i] as KeyUsage })));
       setChosen((current) => current || keys[0]?.key_id || "");
@@ -60,7 +66,7 @@ export function UsageView() {
             >
               {rows.map(({ key }) => (
                 <option value={key.key_id} key={key.key_id}>
-                  {key.name} ({key.prefix}…)
+                  {key.prefix ? `${key.name} (${key.prefix}…)` : key.name}
                 </option>
               ))}
             </select>
@@ -68,8 +74,12 @@ export function UsageView() {
           {one.length === 1 && (
             <UsageChart id="usage-one" caption={one[0]?.label ?? ""} days={days} series={one} key={chosen} />
           )}
-          <h2>All keys, stacked</h2>
-          <UsageChart id="usage-all" caption="All active keys" days={days} series={all} />
+          {admin && (
+            <>
+              <h2>All keys, stacked</h2>
+              <UsageChart id="usage-all" caption="All active keys" days={days} series={all} />
+            </>
+          )}
         </>
       )}
       {rows && (

@@ -311,6 +311,29 @@ describe.skipIf(!chromiumAvailable)("the dashboard and /docs in Chromium", () =>
     await page.screenshot({ path: join(screenshots, "usage.png"), fullPage: true });
   });
 
+  it("shows a key without admin:all its own usage only (every key may read its own)", async () => {
+    const own = await server.key({ name: "own usage", permissions: ["jobs:read"] });
+    const other = await server.key({ name: "someone else", permissions: ["jobs:read"] });
+    for (let i = 0; i < 4; i++) expect((await api("/jobs", own.apiKey)).status).toBe(200);
+    expect((await api("/jobs", other.apiKey)).status).toBe(200);
+    const mine = watch(await context.newPage());
+    await signIn(mine, own.apiKey);
+    await mine.getByRole("link", { name: "Usage" }).click();
+    await expect.poll(() => mine.getByTestId("usage-one-chart").locator("canvas").count()).toBe(1);
+    // One key to choose, its own; no stacked chart of every key, and no other key in the table.
+    expect(await mine.getByLabel("Key", { exact: true }).locator("option").allInnerTexts()).toEqual(["own usage"]);
+    expect(await mine.getByTestId("usage-all-chart").count()).toBe(0);
+    expect(await mine.locator("tr[data-key-id]").evaluateAll((rows) => rows.map((r) => r.dataset.keyId))).toEqual([
+      own.id,
+    ]);
+    // The page's own requests count too (verify, this read): at least the four, no more than the API says after.
+    const shown = Number(await mine.getByTestId("usage-one-total").innerText());
+    const after = (await (await api(`/keys/${own.id}/usage`, server.adminKey)).json()) as { requests_today: number };
+    expect(shown).toBeGreaterThanOrEqual(4);
+    expect(shown).toBeLessThanOrEqual(after.requests_today);
+    await mine.close();
+  });
+
   it("returns to the key prompt with the server's reason when the key stops working (401)", async () => {
     const doomed = await server.key({ name: "doomed", permissions: ["jobs:read"] });
     const other = watch(await context.newPage());
