@@ -158,7 +158,9 @@ export async function measureGrowth({ quick = false } = {}) {
       })();
       seeding.pragma("wal_checkpoint(TRUNCATE)");
       seeding.close();
-      stores.push({ size, server: await start(dir) });
+      const server = await start(dir);
+      // Right after it listens: start-up (the orphan-sandbox sweep included) must not grow with the job count.
+      stores.push({ size, server, startRss: rssOf(server.child.pid) });
     }
 
     let nextKey = 0;
@@ -199,7 +201,11 @@ export async function measureGrowth({ quick = false } = {}) {
         ratios.get(name).push(thisRound.get(`${name}@${sizes.at(-1)}`) / thisRound.get(`${name}@${sizes[0]}`));
       }
     }
-    const rss = stores.map(({ size, server }) => ({ size, bytes: rssOf(server.child.pid) }));
+    const rss = stores.map(({ size, server, startRss }) => ({
+      size,
+      atStart: startRss,
+      bytes: rssOf(server.child.pid),
+    }));
     const rows = [...medians].map(([name, bySize]) => {
       const r = ratios.get(name);
       return {
@@ -245,8 +251,9 @@ export async function main(argv = process.argv.slice(2)) {
       `≤ ${target}×${result.ratio <= target ? "" : "  MISSED"}`,
     ]),
   );
+  const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
   console.log(
-    `\nServer RSS after the runs: ${rss.map(({ size, bytes }) => `${count(size)} jobs ${(bytes / 2 ** 20).toFixed(0)} MiB`).join(", ")}`,
+    `\nServer RSS at start: ${rss.map(({ size, atStart }) => `${count(size)} jobs ${mib(atStart)}`).join(", ")}; after the runs: ${rss.map(({ size, bytes }) => `${count(size)} jobs ${mib(bytes)}`).join(", ")}`,
   );
 }
 

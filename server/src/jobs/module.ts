@@ -133,7 +133,7 @@ export function createJobsModule(deps: ModuleDeps): FeatureModule {
       // Before any turn starts here: sandboxes of jobs that no longer exist, and copies cut short by a crash.
       const orphans = await sweepOrphanSandboxes(
         sandboxesDir(deps.config.dataDir),
-        await store.sandboxes.liveSandboxIds(),
+        (sandboxIds) => store.sandboxes.liveSandboxIds(sandboxIds),
         createdAt,
       );
       if (orphans.length > 0) logger.warn({ removed: orphans }, "removed orphaned sandbox directories");

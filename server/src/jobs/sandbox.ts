@@ -1,4 +1,4 @@
-import { cp, lstat, mkdir, opendir, readdir, rename, rm, stat } from "node:fs/promises";
+import { cp, lstat, mkdir, opendir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** Where a sandbox is built before it is renamed into place; the start-up sweep removes leftovers. */
@@ -51,28 +51,50 @@ export async function measureSandbox(path: string): Promise<number> {
   return total;
 }
 
+/** How many sandbox names the start-up sweep asks the store about at once: its memory is bounded by this. */
+export const ORPHAN_SWEEP_BATCH = 10_000;
+
+const SANDBOX_NAME = /^sbx_[A-Za-z0-9]+$/;
+const PARTIAL_NAME = /^\.sbx_[A-Za-z0-9]+\.partial$/;
+
 /**
  * Removes what a crash left under `sandboxesDir` (issue 15: a crash mid-copy left 825 MB): `.partial` copies,
- * and sandbox directories no job refers to any more (`live`: the sandbox ids of jobs not cleaned up). Only
- * entries last changed before `olderThan` (this process's start) are touched, so that a copy another replica
- * on the same data dir is making right now survives. Returns the names it removed.
+ * and sandbox directories no job refers to any more (`liveAmong`: which of the names it is given are the
+ * sandbox ids of jobs not cleaned up). Only entries last changed before `olderThan` (this process's start) are
+ * touched, so that a copy another replica on the same data dir is making right now survives. The directory is
+ * read as a stream and the store asked about at most `batchSize` names at a time, so memory stays bounded
+ * however many jobs the store holds (issue 11) or directories there are. Returns the names it removed.
  */
 export async function sweepOrphanSandboxes(
   sandboxesDir: string,
-  live: ReadonlySet<string>,
+  liveAmong: (sandboxIds: readonly string[]) => Promise<ReadonlySet<string>>,
   olderThan: number,
+  batchSize = ORPHAN_SWEEP_BATCH,
 ): Promise<string[]> {
-  const names = await readdir(sandboxesDir).catch(() => [] as string[]);
   const removed: string[] = [];
-  for (const name of names) {
-    const orphan = /^\.sbx_[A-Za-z0-9]+\.partial$/.test(name) || (/^sbx_[A-Za-z0-9]+$/.test(name) && !live.has(name));
-    if (!orphan) continue;
-    const path = join(sandboxesDir, name);
-    const info = await lstat(path).catch(() => null);
-    if (!info || info.mtimeMs >= olderThan) continue;
-    await removeSandbox(path);
+  const remove = async (name: string) => {
+    await removeSandbox(join(sandboxesDir, name));
     removed.push(name);
+  };
+  let candidates: string[] = [];
+  const settle = async () => {
+    const asked = candidates;
+    candidates = [];
+    const live = await liveAmong(asked);
+    for (const name of asked) if (!live.has(name)) await remove(name);
+  };
+  const dir = await opendir(sandboxesDir).catch(() => null);
+  if (dir === null) return removed;
+  for await (const entry of dir) {
+    const { name } = entry;
+    const partial = PARTIAL_NAME.test(name);
+    if (!partial && !SANDBOX_NAME.test(name)) continue;
+    const info = await lstat(join(sandboxesDir, name)).catch(() => null);
+    if (!info || info.mtimeMs >= olderThan) continue;
+    if (partial) await remove(name);
+    else if (candidates.push(name) >= batchSize) await settle();
   }
+  if (candidates.length > 0) await settle();
   return removed;
 }
 

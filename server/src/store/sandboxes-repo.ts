@@ -16,6 +16,10 @@ export interface SandboxRepo {
   setBytes(jobId: string, bytes: number): Promise<void>;
   /** Jobs whose last turn ended at or before `cutoff` and that are not cleaned up, oldest first. */
   idleJobs(cutoff: number, limit: number): Promise<string[]>;
-  /** The sandbox ids of jobs not cleaned up: every other directory under `sandboxes/` is an orphan. */
-  liveSandboxIds(): Promise<Set<string>>;
+  /**
+   * Which of `sandboxIds` belong to a job not cleaned up: any other directory under `sandboxes/` is an orphan.
+   * The start-up sweep asks about the directories it finds, a bounded batch at a time, so that its memory
+   * does not grow with the number of jobs (issue 11: loading every live id took a 1M-job server to 310 MiB).
+   */
+  liveSandboxIds(sandboxIds: readonly string[]): Promise<Set<string>>;
 }

@@ -46,11 +46,16 @@ export function sandboxCases(target: StoreTarget): void {
       await store.jobs.create(running, null, jobEvents);
       expect(await store.sandboxes.idleJobs(T0 + 20, 10)).toEqual([ids[1], ids[2]]);
       expect(await store.sandboxes.idleJobs(T0 + 30, 1)).toEqual([ids[1]]);
-      expect(await store.sandboxes.liveSandboxIds()).toEqual(
+      const asked = [`sbx_${T0 + 30}`, `sbx_${T0 + 10}`, `sbx_${T0 + 20}`, "sbx_NOJOB", "not_a_sandbox"];
+      expect(await store.sandboxes.liveSandboxIds(asked)).toEqual(
         new Set([`sbx_${T0 + 30}`, `sbx_${T0 + 10}`, `sbx_${T0 + 20}`]),
       );
+      expect(await store.sandboxes.liveSandboxIds([`sbx_${T0 + 10}`, "sbx_NOJOB"])).toEqual(
+        new Set([`sbx_${T0 + 10}`]),
+      );
+      expect(await store.sandboxes.liveSandboxIds([])).toEqual(new Set());
       await store.jobs.cleanup(ids[0] as string, T0 + 40, jobEvents);
-      expect(await store.sandboxes.liveSandboxIds()).toEqual(new Set([`sbx_${T0 + 10}`, `sbx_${T0 + 20}`]));
+      expect(await store.sandboxes.liveSandboxIds(asked)).toEqual(new Set([`sbx_${T0 + 10}`, `sbx_${T0 + 20}`]));
     });
   });
 }

@@ -33,10 +33,11 @@ export class MemorySandboxRepo implements SandboxRepo {
       .map(([, id]) => id);
   }
 
-  async liveSandboxIds(): Promise<Set<string>> {
+  async liveSandboxIds(sandboxIds: readonly string[]): Promise<Set<string>> {
+    const asked = new Set(sandboxIds);
     const ids = new Set<string>();
     for (const job of this.t.jobs.values())
-      if (job.cleanedUpAt === null && job.sandboxId !== null) ids.add(job.sandboxId);
+      if (job.cleanedUpAt === null && job.sandboxId !== null && asked.has(job.sandboxId)) ids.add(job.sandboxId);
     return ids;
   }
 }

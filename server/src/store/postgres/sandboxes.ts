@@ -36,10 +36,12 @@ export class PostgresSandboxRepo implements SandboxRepo {
     return found.map((r) => r.id);
   }
 
-  async liveSandboxIds(): Promise<Set<string>> {
+  async liveSandboxIds(sandboxIds: readonly string[]): Promise<Set<string>> {
+    if (sandboxIds.length === 0) return new Set();
     const found = await rows<{ sandbox_id: string }>(
       this.pool,
-      "SELECT sandbox_id FROM jobs WHERE cleaned_up_at IS NULL AND sandbox_id IS NOT NULL",
+      "SELECT sandbox_id FROM jobs WHERE cleaned_up_at IS NULL AND sandbox_id = ANY($1::text[])",
+      [sandboxIds],
     );
     return new Set(found.map((r) => r.sandbox_id));
   }

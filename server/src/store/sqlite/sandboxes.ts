@@ -24,7 +24,10 @@ export class SqliteSandboxRepo implements SandboxRepo {
         `SELECT id FROM jobs WHERE cleaned_up_at IS NULL AND status IN ('completed', 'failed')
            AND completed_at <= ? ORDER BY completed_at LIMIT ?`,
       ),
-      live: p("SELECT sandbox_id FROM jobs WHERE cleaned_up_at IS NULL AND sandbox_id IS NOT NULL"),
+      // One JSON array parameter: any batch size fits, whatever SQLite's limit on bound variables.
+      live: p(
+        "SELECT sandbox_id FROM jobs WHERE cleaned_up_at IS NULL AND sandbox_id IN (SELECT value FROM json_each(?))",
+      ),
     };
   }
 
@@ -40,7 +43,9 @@ export class SqliteSandboxRepo implements SandboxRepo {
     return (this.s.idle.all(cutoff, limit) as { id: string }[]).map((row) => row.id);
   }
 
-  async liveSandboxIds(): Promise<Set<string>> {
-    return new Set((this.s.live.all() as { sandbox_id: string }[]).map((row) => row.sandbox_id));
+  async liveSandboxIds(sandboxIds: readonly string[]): Promise<Set<string>> {
+    if (sandboxIds.length === 0) return new Set();
+    const found = this.s.live.all(JSON.stringify(sandboxIds)) as { sandbox_id: string }[];
+    return new Set(found.map((row) => row.sandbox_id));
   }
 }
