@@ -162,6 +162,12 @@ export const migrations: readonly PostgresMigration[] = [
       CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);
     `,
   },
+  {
+    // The start-up orphan sweep's lookup of live sandboxes by id, 10k names a query (issue 11, item 4).
+    version: 2,
+    name: "live sandboxes by id",
+    sql: "CREATE INDEX jobs_live_sandbox ON jobs(sandbox_id) WHERE cleaned_up_at IS NULL;",
+  },
 ];
 
 // Any fixed number, the same in every replica: the session-level lock that serialises migrations.
