@@ -156,6 +156,10 @@ export default {
   mutate: group.mutate,
   // Type errors a mutant causes are not run (they would be killed by `npm run typecheck` anyway).
   checkers: [],
+  // Nothing type-checks a mutant (Vitest strips the types), so no file needs Stryker's `// @ts-nocheck`. Adding
+  // it rewrites every script under test/ in the sandbox and drops its mode: the agent stand-ins
+  // (test/fixtures/agents/*.mjs, run through their shebang) lost their exec bit and every agents test failed.
+  disableTypeChecks: false,
   // Only the results of changed code or changed tests are recomputed; the file is kept per group (see
   // test/MUTATION.md for why it is not committed).
   incremental: true,
