@@ -108,6 +108,7 @@ export const groups = {
       "test/server/sandbox-settings.test.ts",
       "test/security/sandbox-jail.test.ts",
       "test/server/jobs-sandbox.test.ts",
+      "test/rules/sandbox-rules.test.ts",
     ],
   },
   // Real agents (issue 13): the stream-json parsers, the prompt, and the redaction of secrets in their output.
