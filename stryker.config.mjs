@@ -114,7 +114,7 @@ export const groups = {
   // Real agents (issue 13): the stream-json parsers, the prompt, and the redaction of secrets in their output.
   agents: {
     mutate: ["server/src/jobs/agents/{adapter,agent-events,cursor,claude,gemini,prompt,redact}.ts"],
-    tests: ["test/server/agent-parsers.test.ts", "test/server/jobs-agents.test.ts"],
+    tests: ["test/server/agent-parsers.test.ts", "test/server/jobs-agents.test.ts", "test/rules/agent-streams.test.ts"],
   },
   workspaces: {
     mutate: ["server/src/workspaces/entry-path.ts"],
