@@ -40,6 +40,7 @@ export const groups = {
       "test/rules/usage.test.ts",
       "test/rules/validation-messages.test.ts",
       "test/rules/json-bodies.test.ts",
+      "test/rules/routing.test.ts",
     ],
   },
   // The web (fetch) adapter the core runs behind in @knify/sdk/testing: the mock's suites exercise it, and
