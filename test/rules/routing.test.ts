@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call } from "../support/http.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { describe, expect, it } from "vitest";
+import { testServerForFile } from "../support/server.js";
 
 // Issue 17, from the mutation run of server/src/http/router.ts: which operation a method and path reach, and
 // what a request none takes is told. The 405's list of methods (body and `Allow`), its route template, and
 // the path's case and trailing slash had one test each or none.
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-
-const admin = (method: string, path: string, body?: unknown) =>
-  call(server.url, method, path, { key: server.adminKey, ...(body === undefined ? {} : { body }) });
+const { admin } = testServerForFile();
 
 describe("routing", () => {
   it("answers 405 with every method of the path once, in the body and in Allow, naming the route's template", async () => {
