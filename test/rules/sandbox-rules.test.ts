@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { BubblewrapIsolation, WORKSPACE } from "../../server/src/jobs/isolation/
 import { loadSandboxConfig, type SandboxConfig } from "../../server/src/jobs/isolation/config.js";
 import type { SandboxLimits } from "../../server/src/jobs/isolation/isolation.js";
 import { detectLimit, limitError, prlimitArgs } from "../../server/src/jobs/isolation/limits.js";
+import { spawnJailed } from "../../server/src/jobs/isolation/spawn-jailed.js";
 
 // Issue 17, from the mutation run of server/src/jobs/isolation (the `isolation` group): the settings a jail is
 // built from, the limits and how a turn that ran into one is told, and the bubblewrap command line. The jail
@@ -226,7 +227,7 @@ describe("the limits of a turn", () => {
 
 describe("the credentials an agent gets (KNIFY_SANDBOX_PASS_ENV)", () => {
   it("are the named variables the server has, empty ones included, and nothing else", () => {
-    expect(passedEnv(["A_KEY", "UNSET", "EMPTY"], { A_KEY: "v", EMPTY: "", OTHER: "no" })).toEqual({
+    expect(passedEnv(["A_KEY", "UNSET", "EMPTY"], { A_KEY: "v", EMPTY: "", OTHER: "no" })).toStrictEqual({
       A_KEY: "v",
       EMPTY: "",
     });
@@ -440,5 +441,80 @@ describe("the bubblewrap command line", () => {
     const next = await isolation.prepare({ sandboxPath: sandbox(), argv: ["/bin/true"], env: {} });
     expect(next.args).toContain("--reuid=310000");
     next.release();
+  });
+
+  it("builds a jail that runs: the system's own /bin and /usr, the runner's file and credential, a sticky /tmp", async () => {
+    const path = sandbox();
+    const script = [
+      "id -u",
+      "pwd",
+      'echo "$HOME $AGENT_KEY"',
+      "cat /run/knify/spec.json && echo",
+      'cat "$KNIFY_NOTES" && echo',
+      "stat -c '%a %n' /tmp /var/tmp /run/knify /run/knify/spec.json /etc/passwd",
+      'for d in /bin /sbin /lib /lib64 /usr; do if [ -L $d ]; then echo "$d link $(readlink $d)"; elif [ -d $d ]; then echo "$d dir"; fi; done',
+      "test -r /etc/resolv.conf && echo resolv",
+      "grep ^agent: /etc/passwd",
+      "echo written > /workspace/out",
+    ].join("; ");
+    const jail = await new BubblewrapIsolation(config({ passEnv: ["AGENT_KEY"] }), {
+      AGENT_KEY: "credential-1",
+    }).prepare({
+      sandboxPath: path,
+      argv: ["/bin/sh", "-c", script],
+      env: {},
+      files: [
+        { name: "spec.json", env: "KNIFY_JOB_SPEC", content: '{"job":1}' },
+        { name: "notes.txt", env: "KNIFY_NOTES", content: "second file" },
+      ],
+    });
+    const output = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+      const child = spawnJailed(jail);
+      let out = "";
+      let err = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        out += chunk;
+      });
+      child.stderr?.on("data", (chunk: Buffer) => {
+        err += chunk;
+      });
+      child.once("error", reject);
+      child.once("close", (code) => resolve({ code, out, err }));
+    });
+    jail.release();
+    expect(output.err).toBe("");
+    expect(output.code).toBe(0);
+    const lines = output.out.trim().split("\n");
+    const uid = asRoot ? "300000" : String(process.getuid?.());
+    const systemDirs = ["/bin", "/sbin", "/lib", "/lib64", "/usr"].flatMap((dir) => {
+      try {
+        const stat = lstatSync(dir);
+        return stat.isSymbolicLink() ? [`${dir} link ${readlinkSync(dir)}`] : stat.isDirectory() ? [`${dir} dir`] : [];
+      } catch {
+        return [];
+      }
+    });
+    expect(lines).toEqual([
+      uid,
+      WORKSPACE,
+      `${WORKSPACE} credential-1`,
+      '{"job":1}',
+      "second file",
+      "1777 /tmp",
+      "1777 /var/tmp",
+      "755 /run/knify",
+      "444 /run/knify/spec.json",
+      "644 /etc/passwd",
+      ...systemDirs,
+      "resolv",
+      `agent:x:${uid}:${uid}:Knify agent:/workspace:/bin/sh`,
+    ]);
+    expect(readFileSync(join(path, "out"), "utf8")).toBe("written\n");
+  });
+
+  it("passes its own probe (a jailed id -u, without files) with either network setting", async () => {
+    for (const network of ["none", "full"] as const) {
+      await expect(new BubblewrapIsolation(config({ network }), {}).probe()).resolves.toBeUndefined();
+    }
   });
 });
