@@ -1,4 +1,4 @@
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -234,6 +234,36 @@ describe("the credentials an agent gets (KNIFY_SANDBOX_PASS_ENV)", () => {
   });
 });
 
+/**
+ * What /etc holds in a jail on this host: the parts of the host's /etc programs need (those it has), and the
+ * synthesized passwd and group; never shadow, ssh keys or a service's config.
+ */
+function etcInJail(): string {
+  const needed = [
+    "alternatives",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "timezone",
+    "nsswitch.conf",
+    "host.conf",
+    "hosts",
+    "resolv.conf",
+    "gai.conf",
+    "protocols",
+    "services",
+    "ssl",
+    "ca-certificates",
+    "pki",
+    "crypto-policies",
+    "mime.types",
+    "os-release",
+    "debian_version",
+  ].filter((name) => existsSync(`/etc/${name}`));
+  return `${[...needed, "passwd", "group"].sort().join(" ")} `;
+}
+
 describe("the bubblewrap command line", () => {
   const dirs: string[] = [];
   const sandbox = () => {
@@ -453,7 +483,7 @@ describe("the bubblewrap command line", () => {
       'cat "$KNIFY_NOTES" && echo',
       "stat -c '%a %n' /tmp /var/tmp /run/knify /run/knify/spec.json /etc/passwd",
       'for d in /bin /sbin /lib /lib64 /usr; do if [ -L $d ]; then echo "$d link $(readlink $d)"; elif [ -d $d ]; then echo "$d dir"; fi; done',
-      "test -r /etc/resolv.conf && echo resolv",
+      "ls -A /etc | tr '\\n' ' ' && echo",
       "grep ^agent: /etc/passwd",
       "echo written > /workspace/out",
     ].join("; ");
@@ -506,7 +536,7 @@ describe("the bubblewrap command line", () => {
       "444 /run/knify/spec.json",
       "644 /etc/passwd",
       ...systemDirs,
-      "resolv",
+      etcInJail(),
       `agent:x:${uid}:${uid}:Knify agent:/workspace:/bin/sh`,
     ]);
     expect(readFileSync(join(path, "out"), "utf8")).toBe("written\n");
@@ -516,5 +546,34 @@ describe("the bubblewrap command line", () => {
     for (const network of ["none", "full"] as const) {
       await expect(new BubblewrapIsolation(config({ network }), {}).probe()).resolves.toBeUndefined();
     }
+  });
+
+  it("makes the parents of a read-only path, except the directories the jail already has", async () => {
+    const paths = [
+      "/etc/agent/conf",
+      "/tmp/a/b",
+      "/var/tmp/c/d",
+      "/var/lib/e",
+      "/usr/local/f",
+      "/dev/g/h",
+      "/proc/i/j",
+    ];
+    const jail = await new BubblewrapIsolation(config({ readOnlyPaths: [...paths, "/workspace/k/l"] }), {}).prepare({
+      sandboxPath: sandbox(),
+      argv: ["/bin/true"],
+      env: {},
+    });
+    jail.release();
+    const afterTmp = jail.args.slice(jail.args.lastIndexOf("--tmpfs"));
+    expect(valuesOf(afterTmp, "--dir").flat()).toEqual([
+      "/etc/agent",
+      "/tmp/a",
+      "/var/tmp/c",
+      "/var/lib",
+      "/usr/local",
+      "/dev/g",
+      "/proc/i",
+      "/workspace/k",
+    ]);
   });
 });
