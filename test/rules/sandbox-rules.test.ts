@@ -360,6 +360,7 @@ describe("the bubblewrap command line", () => {
     expect(args.slice(-3)).toEqual(["/opt/agents/bin/agent", "--flag", "a prompt"]);
     const limitsAt = args.indexOf("/usr/bin/prlimit");
     expect(args.slice(limitsAt, limitsAt + 7)).toEqual(prlimitArgs("/usr/bin/prlimit", limits));
+    expect(new BubblewrapIsolation(config(), {}).agentPath()).toBe(WORKSPACE);
     expect(jail.file).toBe("/usr/bin/bwrap");
     expect(jail.cwd).toBe("/");
   });
