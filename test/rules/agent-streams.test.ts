@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PROMPT_TEMPLATES } from "../../server/src/generated/constants.js";
 import { adapterFor } from "../../server/src/jobs/agents/adapter.js";
 import {
   type AgentJobEvent,
@@ -146,6 +147,8 @@ describe("the Cursor parser", () => {
           content: [
             { type: "text", text: "a" },
             { type: "image" },
+            { type: "thinking", text: "scratchpad" },
+            null,
             { type: "text", text: 5 },
             "x",
             { type: "text", text: "b" },
@@ -183,7 +186,10 @@ describe("the Cursor parser", () => {
       status: "started",
     });
     expect(
-      dataOf("cursor_task", call({ shellToolCall: { args: "ls", arguments: "no" } }, { subtype: "started" })),
+      dataOf(
+        "cursor_task",
+        call({ shellToolCall: { args: "ls", arguments: "no", name: "not-the-tool" } }, { subtype: "started" }),
+      ),
     ).toMatchObject({
       name: "shellToolCall",
       input: "ls",
@@ -206,6 +212,14 @@ describe("the Cursor parser", () => {
       output: '{"message":"no"}',
     });
     expect(ended({ failure: "f", rejected: "r", success: "s" })).toMatchObject({ status: "error", output: "f" });
+    expect(ended({ failure: "f", success: "s" })).toEqual({
+      agent: "cursor",
+      call_id: "c1",
+      name: "editToolCall",
+      input: "{}",
+      status: "error",
+      output: "f",
+    });
     expect(ended({ rejected: "r", success: "s" })).toMatchObject({ status: "error", output: "r" });
     expect(ended({ success: "s" })).toMatchObject({ status: "success", output: "s" });
     expect(ended({ other: 1 })).toMatchObject({ status: "success", output: '{"other":1}' });
@@ -280,9 +294,10 @@ describe("the Claude Code parser", () => {
         assistant([
           { type: "text", text: "" },
           { type: "text", text: 3 },
-          { type: "thinking", thinking: "hmm" },
+          { type: "thinking", thinking: "hmm", id: "th1" },
           "stray",
-          { type: "tool_use", id: 9, name: "Read" },
+          null,
+          { type: "tool_use", id: 9, name: "Read", text: "not words" },
           { type: "tool_use", id: "t1" },
           { type: "text", text: "done" },
         ]),
@@ -313,6 +328,7 @@ describe("the Claude Code parser", () => {
         "stray",
       ]),
       results("not blocks"),
+      results({ type: "tool_result", tool_use_id: "t1" }),
     ]);
     expect(events.map((e) => e.data)).toEqual([
       { agent: "claude", call_id: "t1", name: "Bash", input: '{"command":"ls"}', status: "started" },
@@ -344,7 +360,9 @@ describe("the Claude Code parser", () => {
       text: "ok",
       usage: { cost_usd: 0 },
     });
-    expect(dataOf("claude_task", { type: "result", usage: { output_tokens: 2 } })).toMatchObject({
+    expect(dataOf("claude_task", { type: "result", subtype: 1, usage: { output_tokens: 2 } })).toEqual({
+      agent: "claude",
+      is_error: false,
       usage: { output_tokens: 2 },
     });
     expect(dataOf("claude_task", { type: "result", is_error: true, total_cost_usd: "1" })).toEqual({
@@ -471,7 +489,14 @@ describe("the prompt", () => {
 
   it("fills a template's fields once, leaving absent ones empty and a value that looks like a field as it is", () => {
     const exam = agentPrompt({ turns: 1, spec: { job_type: "user_exam", user_id: "{prompt}" } });
-    expect(exam).toMatch(/^Examine the activity of user \{prompt\} from {2}to /);
+    expect(exam).toBe(
+      (PROMPT_TEMPLATES.user_exam ?? "")
+        .replace("{user_id}", "{prompt}")
+        .replace("{time_range.from}", "")
+        .replace("{time_range.to}", ""),
+    );
+    expect(agentPrompt({ turns: 1, spec: { job_type: "fh_e2e_tools" } })).toMatch(/outcome:\n$/);
+    expect(agentPrompt({ turns: 1, spec: { job_type: "user_exam" } })).toMatch(/^Examine the activity of user {2}from/);
     expect(exam).not.toMatch(/\{(user_id|time_range\.from|time_range\.to)\}/);
     expect(agentPrompt({ turns: 1, spec: { job_type: "fh_e2e_tools", prompt: "{user_id} and {nope}" } })).toMatch(
       /:\n\{user_id\} and \{nope\}$/,
@@ -518,9 +543,17 @@ describe("the redaction of agent output", () => {
       ["X_API-KEY=abcdef", "X_API-KEY=[redacted]"],
       ["my_api-key=abcdefgh;", "my_api-key=[redacted];"],
       ["GEMINI_APIKEY:qwertyu rest", "GEMINI_APIKEY:[redacted] rest"],
+      ["SECRET_VALUE: abcdefgh", "SECRET_VALUE: [redacted]"],
       ["token=abcde", "token=abcde"],
       ["Token = 'ab cdefgh'", "Token = 'ab cdefgh'"],
       ["tokens used: 123456", "tokens used: 123456"],
     ]);
+  });
+});
+
+describe("the Gemini CLI parser's replies", () => {
+  it("are only message lines: another line that says role assistant is not part of one", () => {
+    const { events, end } = feed("gemini_task", [{ type: "init", role: "assistant", content: "not a reply" }]);
+    expect([...events, ...end.events]).toEqual([]);
   });
 });
