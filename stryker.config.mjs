@@ -41,6 +41,7 @@ export const groups = {
       "test/rules/validation-messages.test.ts",
       "test/rules/json-bodies.test.ts",
       "test/rules/routing.test.ts",
+      "test/rules/core-errors.test.ts",
     ],
   },
   // The web (fetch) adapter the core runs behind in @knify/sdk/testing: the mock's suites exercise it, and

@@ -171,6 +171,9 @@ describe("an Idempotency-Key", () => {
     const other = await createJob(apiKey, "changed", "body-check");
     expect(other.status).toBe(422);
     expect(other.body.code).toBe("idempotency_key_reused");
+    expect(other.body.detail).toBe(
+      "This Idempotency-Key was already used for a different request (method, path or body differ). Use a new key for a new request.",
+    );
     expect(other.headers.get("idempotent-replayed")).toBeNull();
     expectReplayOf(await createJob(apiKey, "original", "body-check"), first);
     expect(await jobIds(apiKey)).toEqual([first.body.job_id]);
@@ -343,6 +346,9 @@ describe("an Idempotency-Key held by a long request", () => {
       leaseClock.advance(200);
       const probe = await probeUpload(long.url, apiKey, "long-upload");
       expect([probe.status, probe.body.code]).toEqual([409, "idempotency_in_progress"]);
+      expect(probe.body.detail).toBe(
+        "A request with this Idempotency-Key is still being handled; retry shortly to get its result.",
+      );
       upload.end(rest);
       expect(await answered).toBe(200);
     } finally {
