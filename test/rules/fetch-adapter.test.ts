@@ -124,4 +124,47 @@ describe("the fetch adapter", () => {
     await reader?.cancel();
     expect(returned).toBe(true);
   });
+
+  it("passes a web stream on as it is, so a reader's cancel reaches its source with the reason", async () => {
+    let reason: unknown = "not cancelled";
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode("tick;"));
+      },
+      cancel(why) {
+        reason = why;
+      },
+    });
+    const { core } = recordingCore(() => answer({ body, headers: { "content-type": "text/event-stream" } }));
+    const reader = (await fetchHandler(core)(new Request("https://x.test/"))).body?.getReader();
+    expect(new TextDecoder().decode((await reader?.read())?.value)).toBe("tick;");
+    await reader?.cancel("client went away");
+    expect(reason).toBe("client went away");
+  });
+
+  it("cancels an async iterable that has no return() without an error", async () => {
+    // A hand-written iterator need not have return(); Node's own Response would call it regardless and throw.
+    const body: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        async next() {
+          return { done: false, value: new TextEncoder().encode("x") };
+        },
+      }),
+    };
+    const { core } = recordingCore(() => answer({ body, headers: { "content-type": "text/plain" } }));
+    const reader = (await fetchHandler(core)(new Request("https://x.test/"))).body?.getReader();
+    expect((await reader?.read())?.done).toBe(false);
+    await expect(reader?.cancel()).resolves.toBeUndefined();
+  });
+
+  it("lets go of the request's body once the core stops reading it, so its owner can still cancel the rest", async () => {
+    const { core } = recordingCore(async (request) => {
+      await request.body.read(2, 1000).catch(() => undefined);
+      return answer({ status: 413 });
+    });
+    const request = new Request("https://x.test/", { method: "POST", body: "more than two bytes" });
+    await fetchHandler(core)(request);
+    expect(request.body?.locked).toBe(false);
+    await expect(request.body?.cancel()).resolves.toBeUndefined();
+  });
 });

@@ -1,9 +1,11 @@
 import { request } from "node:http";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../../server/src/clock.js";
 import { rawTarGz } from "../fixtures/archives/raw-tar.js";
 import { call, type Reply } from "../support/http.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { until } from "../support/until.js";
 
 // Issue 17: what an Idempotency-Key is scoped to, when it is released, when it expires, and what counts
 // as "a different request" — each pinned through POST /jobs on a real server.
@@ -31,6 +33,61 @@ const createJob = (apiKey: string, prompt: string, idempotencyKey: string, metad
   );
 const jobIds = async (apiKey: string) =>
   ((await call(server.url, "GET", "/jobs", { key: apiKey })).body as { id: string }[]).map((j) => j.id);
+
+/** A workspace upload sent in two parts: `head` (the form up to the archive's first byte), then `rest`. */
+const UPLOAD_BOUNDARY = "knifyrules";
+const head = Buffer.from(
+  `--${UPLOAD_BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\nslow-upload\r\n--${UPLOAD_BOUNDARY}\r\n` +
+    `Content-Disposition: form-data; name="workspace"; filename="w.tar.gz"\r\nContent-Type: application/gzip\r\n\r\n`,
+);
+const rest = Buffer.concat([
+  rawTarGz([{ path: "proj/a.txt", data: "a" }]),
+  Buffer.from(`\r\n--${UPLOAD_BOUNDARY}--\r\n`),
+]);
+
+/** POST /workspaces with `idempotencyKey`, headers sent; the caller writes `head` and `rest`. */
+const startUpload = (url: string, apiKey: string, idempotencyKey: string) =>
+  request(`${url}/workspaces`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${apiKey}`,
+      "Idempotency-Key": idempotencyKey,
+      "Content-Type": `multipart/form-data; boundary=${UPLOAD_BOUNDARY}`,
+      "Content-Length": String(head.length + rest.length),
+    },
+  });
+
+/**
+ * The probe: the same key on an empty form (refused with 400, releasing its claim), on a new connection
+ * each time, so that it never overtakes the upload on a connection already open.
+ */
+const probeUpload = (url: string, apiKey: string, idempotencyKey: string) =>
+  new Promise<{ status: number; replayed: unknown; body: Record<string, unknown> }>((resolve, reject) => {
+    const req = request(`${url}/workspaces`, {
+      method: "POST",
+      agent: false,
+      headers: {
+        Authorization: `Bearer ${apiKey}`,
+        "Idempotency-Key": idempotencyKey,
+        "Content-Type": "multipart/form-data; boundary=x",
+      },
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => {
+        text += chunk;
+      });
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          replayed: res.headers["idempotent-replayed"],
+          body: JSON.parse(text),
+        }),
+      );
+    });
+    req.on("error", reject);
+    req.end("--x--\r\n");
+  });
 
 function expectFresh(reply: Reply) {
   expect(reply.status, JSON.stringify(reply.body)).toBe(200);
@@ -114,6 +171,9 @@ describe("an Idempotency-Key", () => {
     const other = await createJob(apiKey, "changed", "body-check");
     expect(other.status).toBe(422);
     expect(other.body.code).toBe("idempotency_key_reused");
+    expect(other.body.detail).toBe(
+      "This Idempotency-Key was already used for a different request (method, path or body differ). Use a new key for a new request.",
+    );
     expect(other.headers.get("idempotent-replayed")).toBeNull();
     expectReplayOf(await createJob(apiKey, "original", "body-check"), first);
     expect(await jobIds(apiKey)).toEqual([first.body.job_id]);
@@ -147,54 +207,12 @@ describe("an Idempotency-Key", () => {
 
   it("is held by a request still running: the same request meanwhile is told so (409), then gets the replay", async () => {
     const { apiKey } = await server.key({ workspaceId: "ws_idem_running" });
-    const boundary = "knifyrules";
-    const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nslow-upload\r\n--${boundary}\r\n` +
-        `Content-Disposition: form-data; name="workspace"; filename="w.tar.gz"\r\nContent-Type: application/gzip\r\n\r\n`,
-    );
-    const rest = Buffer.concat([rawTarGz([{ path: "proj/a.txt", data: "a" }]), Buffer.from(`\r\n--${boundary}--\r\n`)]);
-    // The probe: the same key on an empty form (refused with 400, releasing its claim), on a new connection
-    // each time, so that it never overtakes the upload on a connection already open.
-    const probe = (idempotencyKey: string) =>
-      new Promise<{ status: number; replayed: unknown; body: Record<string, unknown> }>((resolve, reject) => {
-        const req = request(`${server.url}/workspaces`, {
-          method: "POST",
-          agent: false,
-          headers: {
-            Authorization: `Bearer ${apiKey}`,
-            "Idempotency-Key": idempotencyKey,
-            "Content-Type": "multipart/form-data; boundary=x",
-          },
-        });
-        req.on("response", (res) => {
-          let text = "";
-          res.on("data", (chunk: Buffer) => {
-            text += chunk;
-          });
-          res.on("end", () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              replayed: res.headers["idempotent-replayed"],
-              body: JSON.parse(text),
-            }),
-          );
-        });
-        req.on("error", reject);
-        req.end("--x--\r\n");
-      });
+    const probe = (idempotencyKey: string) => probeUpload(server.url, apiKey, idempotencyKey);
     // The probe (the same key on an empty form, refused with 400 and released) may reach the server before the
     // slow upload; then the upload is the one told "in progress", and the attempt starts over with a new key.
     for (let attempt = 0; attempt < 20; attempt++) {
       const idempotencyKey = `slow-upload-${attempt}`;
-      const slow = request(`${server.url}/workspaces`, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${apiKey}`,
-          "Idempotency-Key": idempotencyKey,
-          "Content-Type": `multipart/form-data; boundary=${boundary}`,
-          "Content-Length": String(head.length + rest.length),
-        },
-      });
+      const slow = startUpload(server.url, apiKey, idempotencyKey);
       let answer: { status: number; replayed: unknown } | undefined;
       const answered = new Promise<{ status: number; replayed: unknown }>((resolve, reject) => {
         slow.on("response", (res) => {
@@ -277,6 +295,65 @@ describe("an Idempotency-Key on a response that showed a secret", () => {
       );
     } finally {
       await hooks.close();
+    }
+  });
+});
+
+// From the mutation run of server/src/http/idempotency.ts: the claim is leased (KNIFY_UPLOAD_TIMEOUT_MS) and
+// renewed every third of the lease while the handler runs, so a request that takes long keeps its key; nothing
+// ran a request that long, so dropping the renewal passed. The server's clock is a manual one and the claim's
+// lease is read from the database, so the test waits for the renewal itself, never for a time.
+describe("an Idempotency-Key held by a long request", () => {
+  it("stays held past the first lease, because the running request renews its claim", async () => {
+    const LEASE_MS = 3000;
+    const leaseClock = new ManualClock(Date.parse("2026-05-04T12:00:00Z"));
+    const long = await startTestServer({
+      clock: leaseClock,
+      env: { KNIFY_UPLOAD_TIMEOUT_MS: String(LEASE_MS), KNIFY_HEADERS_TIMEOUT_MS: String(LEASE_MS) },
+    });
+    const db = new Database(long.config.databasePath, { readonly: true });
+    try {
+      const { apiKey } = await long.key({ workspaceId: "ws_idem_lease" });
+      const leaseUntil = () =>
+        (
+          db.prepare("SELECT lease_until FROM idempotency WHERE key = ? AND status IS NULL").get("long-upload") as
+            | { lease_until: number }
+            | undefined
+        )?.lease_until;
+      const upload = startUpload(long.url, apiKey, "long-upload");
+      const answered = new Promise<number>((resolve, reject) => {
+        upload.on("response", (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        upload.on("error", reject);
+      });
+      upload.write(head);
+      const first = await until("the upload's claim", leaseUntil, 10_000);
+      expect(first).toBe(leaseClock.now() + LEASE_MS);
+      // Late in the first lease by the server's clock, the running request renews it from the clock's time.
+      leaseClock.advance(LEASE_MS - 100);
+      const renewed = await until(
+        "the claim's renewal",
+        () => {
+          const at = leaseUntil();
+          return at !== undefined && at > first ? at : undefined;
+        },
+        10_000,
+      );
+      expect(renewed).toBe(leaseClock.now() + LEASE_MS);
+      // Past the first lease: the same request meanwhile is still told the key is held, not run again.
+      leaseClock.advance(200);
+      const probe = await probeUpload(long.url, apiKey, "long-upload");
+      expect([probe.status, probe.body.code]).toEqual([409, "idempotency_in_progress"]);
+      expect(probe.body.detail).toBe(
+        "A request with this Idempotency-Key is still being handled; retry shortly to get its result.",
+      );
+      upload.end(rest);
+      expect(await answered).toBe(200);
+    } finally {
+      db.close();
+      await long.stop();
     }
   });
 });

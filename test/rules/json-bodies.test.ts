@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
 
@@ -36,6 +37,7 @@ describe("JSON bodies", () => {
     ["text/json", 415],
     ["json+application/x", 415],
     ["application/+jsonx", 415],
+    ["text/vnd.knify+json", 415],
   ])("Content-Type %j is answered %i", async (contentType, status) => {
     const res = await postKey(JSON.stringify({ name: "ct" }), contentType);
     expect(res.status).toBe(status);
@@ -45,6 +47,22 @@ describe("JSON bodies", () => {
         detail: "Send the body as JSON with Content-Type: application/json.",
       });
     }
+  });
+
+  it("refuses a body sent without a Content-Type (415), rather than guess it is JSON", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${server.url}/keys`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${server.adminKey}` },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify({ name: "no-type" }));
+    });
+    expect(status).toBe(415);
   });
 
   it("says why a body is not JSON, and refuses a leading byte order mark as such", async () => {

@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call } from "../support/http.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { describe, expect, it } from "vitest";
+import { testServerForFile } from "../support/server.js";
 
 // Issue 17, from the mutation run of server/src/http/validate.ts: every 400 `validation_failed` lists its
 // problems as `{ location, path, message }` and sums them up in `detail`, and no test pinned those words —
 // emptying "is not a known property", the enum's list or the detail's count passed the suite. A user reads
 // exactly these to fix a request, so each is asserted here as sent.
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-
-const admin = (method: string, path: string, body?: unknown) =>
-  call(server.url, method, path, { key: server.adminKey, ...(body === undefined ? {} : { body }) });
+const { admin } = testServerForFile();
 
 describe("validation problems", () => {
   it("names an unknown body property in the path, with one problem in the singular", async () => {

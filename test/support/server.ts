@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import type { Permission } from "../../server/src/auth/permissions.js";
 import type { Clock } from "../../server/src/clock.js";
 import { loadConfig, type ServerConfig } from "../../server/src/config.js";
 import { type CreateKeyInput, createKey } from "../../server/src/keys/create-key.js";
 import { createLogger } from "../../server/src/logger.js";
 import { type RunningServer, startServer } from "../../server/src/server.js";
+import { call, type Reply } from "./http.js";
 import { createTestDatabase } from "./postgres.js";
 
 /**
@@ -67,5 +69,34 @@ export async function startTestServer(
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One test server for the whole file (started before its tests, closed after them), and `admin`: a call made
+ * with its admin key.
+ * @example const api = testServerForFile(); it("…", async () => { const res = await api.admin("GET", "/keys"); });
+ */
+export function testServerForFile(): {
+  readonly server: TestServer;
+  admin(method: string, path: string, body?: unknown): Promise<Reply>;
+} {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const started = (): TestServer => {
+    if (!server) throw new Error("the test server has not started");
+    return server;
+  };
+  return {
+    get server() {
+      return started();
+    },
+    admin: (method, path, body) =>
+      call(started().url, method, path, { key: started().adminKey, ...(body === undefined ? {} : { body }) }),
   };
 }
