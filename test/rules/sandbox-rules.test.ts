@@ -134,7 +134,17 @@ describe("the sandbox settings (KNIFY_SANDBOX_*)", () => {
     expect(refusal({ KNIFY_SANDBOX_READONLY_PATHS: "/opt,tools" })).toBe(
       'KNIFY_SANDBOX_READONLY_PATHS takes absolute paths; got "tools".',
     );
-    for (const path of [DATA_DIR, `${DATA_DIR}/`, `${DATA_DIR}/sandboxes`, "/srv", "/", `${DATA_DIR}/x/../..`]) {
+    // `..cache` is a name inside the data dir, not a way out of it (its relative path starts with "..").
+    for (const path of [
+      DATA_DIR,
+      `${DATA_DIR}/`,
+      `${DATA_DIR}/sandboxes`,
+      "/srv",
+      "/",
+      `${DATA_DIR}/x/../..`,
+      `${DATA_DIR}/..cache`,
+      `${DATA_DIR}/...hidden`,
+    ]) {
       expect(refusal({ KNIFY_SANDBOX_READONLY_PATHS: path })).toBe(
         `KNIFY_SANDBOX_READONLY_PATHS must not contain the data dir (${DATA_DIR}) nor lie inside it; got ${JSON.stringify(path)}.`,
       );

@@ -1,4 +1,4 @@
-import { isAbsolute, normalize, relative } from "node:path";
+import { isAbsolute, normalize, relative, sep } from "node:path";
 import { ConfigError, envInteger } from "../../config.js";
 import type { SandboxLimits, SandboxNetwork } from "./isolation.js";
 
@@ -86,7 +86,8 @@ function list(raw: string | undefined): string[] {
 function overlaps(a: string, b: string): boolean {
   const inside = (child: string, parent: string) => {
     const rel = relative(parent, child);
-    return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+    // Outside means `..` or `../…` exactly: `..cache` is a file name inside the parent.
+    return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
   };
   return inside(a, b) || inside(b, a);
 }
