@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { openSqliteStore } from "../../server/src/store/sqlite/index.js";
+
+// Issue 11: the server opens its SQLite store in serving mode: it holds the file's serve lock and keeps the
+// rate limits (GCRA TATs) in memory, written with the usage flush. These are that mode's own rules, in
+// process (the server-level tests in test/server/usage-flush.test.ts run them through `knify-server start`).
+const dir = mkdtempSync(join(tmpdir(), "knify-sqlite-serving-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const NOW = Date.parse("2026-07-15T08:00:00Z");
+let n = 0;
+const fresh = () => join(dir, `serving-${++n}`, "knify.db");
+
+/** The TAT the file holds for a key (another connection's read, as the CLI's would be). */
+function tatOnDisk(file: string, keyId: string): number | undefined {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare("SELECT tat FROM rate_limits WHERE key_id = ?").pluck().get(keyId) as number | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+describe("a SQLite store opened to serve", () => {
+  it("refuses a second server on the same file, saying what to do, and frees the file on close", async () => {
+    const file = fresh();
+    const first = await openSqliteStore(file, { serve: true, usageFlushMs: 0 });
+    const refused = await openSqliteStore(file, { serve: true, usageFlushMs: 0 }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toBe(
+      `another knify server is serving ${file} (it holds ${file}.serve-lock). Stop it first, give this one its own KNIFY_DATA_DIR, or run several replicas on PostgreSQL (KNIFY_DATABASE_URL).`,
+    );
+    // A store that does not serve (the CLI) opens beside it.
+    const cli = await openSqliteStore(file, { usageFlushMs: 0 });
+    await cli.close();
+    await first.close();
+    const next = await openSqliteStore(file, { serve: true, usageFlushMs: 0 });
+    await next.close();
+  });
+
+  it("admits from memory: nothing is written per request, all of it on flush, and a new server continues from it", async () => {
+    const file = fresh();
+    const store = await openSqliteStore(file, { serve: true, usageFlushMs: 0 });
+    for (let i = 0; i < 3; i++) expect((await store.requests.admit("key_a", 3, NOW)).allowed).toBe(true);
+    expect(tatOnDisk(file, "key_a")).toBeUndefined();
+    // A read of usage flushes the counts, and the TATs with them.
+    expect((await store.requests.usage("key_a", NOW)).requestsToday).toBe(3);
+    expect(tatOnDisk(file, "key_a")).toBe(NOW + 60_000);
+    // A refusal changes no TAT, so the next flush has nothing to write for it.
+    expect((await store.requests.admit("key_a", 3, NOW)).allowed).toBe(false);
+    await store.close();
+    expect(tatOnDisk(file, "key_a")).toBe(NOW + 60_000);
+
+    const again = await openSqliteStore(file, { serve: true, usageFlushMs: 0 });
+    try {
+      const refused = await again.requests.admit("key_a", 3, NOW + 1000);
+      expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 19_000 });
+      expect((await again.requests.admit("key_a", 3, NOW + 20_000)).allowed).toBe(true);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("writes a TAT before forgetting it when more than 10,000 keys were seen, so no limit is lost", async () => {
+    const file = fresh();
+    const store = await openSqliteStore(file, { serve: true, usageFlushMs: 0 });
+    try {
+      expect((await store.requests.admit("key_first", 1, NOW)).allowed).toBe(true);
+      for (let i = 0; i < 10_000; i++) await store.requests.admit(`key_${i}`, 1000, NOW);
+      // key_first was the oldest entry: pushed out of memory, written on the way out.
+      expect(tatOnDisk(file, "key_first")).toBe(NOW + 60_000);
+      expect((await store.requests.admit("key_first", 1, NOW + 1)).allowed).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+});
