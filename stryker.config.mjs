@@ -77,6 +77,23 @@ export const groups = {
       "test/rules/webhook-outbox.test.ts",
     ],
   },
+  // The SQLite store in the server's mode (issue 11): the serve lock, in-memory TATs written with the usage
+  // flush, and the job record cache (its write tracking and the cached get).
+  serving: {
+    mutate: [
+      "server/src/store/sqlite/serve-lock.ts",
+      "server/src/store/sqlite/usage-ledger.ts",
+      "server/src/store/sqlite/requests.ts",
+      "server/src/store/sqlite/job-statements.ts:8-13",
+      "server/src/store/sqlite/job-statements.ts:84-102",
+    ],
+    tests: [
+      "test/store/sqlite-serving.test.ts",
+      "test/store/sqlite.test.ts",
+      "test/store/sqlite-connections.test.ts",
+      "test/rules/usage.test.ts",
+    ],
+  },
   webhooks: {
     mutate: ["server/src/webhooks/sign.ts", "server/src/webhooks/ssrf.ts", "server/src/webhooks/guarded-lookup.ts"],
     tests: [
