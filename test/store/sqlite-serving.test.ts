@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../server/src/store/sqlite/index.js";
+import { aKey } from "./target.js";
 
 // Issue 11: the server opens its SQLite store in serving mode: it holds the file's serve lock and keeps the
 // rate limits (GCRA TATs) in memory, written with the usage flush. These are that mode's own rules, in
@@ -73,6 +74,57 @@ describe("a SQLite store opened to serve", () => {
       // key_first was the oldest entry: pushed out of memory, written on the way out.
       expect(tatOnDisk(file, "key_first")).toBe(NOW + 60_000);
       expect((await store.requests.admit("key_first", 1, NOW + 1)).allowed).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("counts a request under its own UTC day when the clock steps back over midnight", async () => {
+    const file = fresh();
+    const store = await openSqliteStore(file, { serve: true, usageFlushMs: 0 });
+    try {
+      const midnight = Date.parse("2026-12-01T00:00:00Z");
+      await store.requests.admit("key_b", 100, midnight + 1000);
+      // NTP or an operator sets the clock back: the next request belongs to the day before.
+      await store.requests.admit("key_b", 100, midnight - 1000);
+      expect(await store.requests.daily("key_b", "2026-11-30", "2026-12-01")).toEqual([
+        { day: "2026-11-30", count: 1 },
+        { day: "2026-12-01", count: 1 },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps last_used at the latest request, also when an earlier one is counted after it", async () => {
+    const file = fresh();
+    const store = await openSqliteStore(file, { serve: true, usageFlushMs: 0 });
+    try {
+      const key = aKey();
+      await store.keys.create(key);
+      await store.requests.admit(key.id, 100, NOW + 5000);
+      await store.requests.admit(key.id, 100, NOW);
+      expect((await store.requests.usage(key.id, NOW + 5000)).lastUsed).toBe(NOW + 5000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("writes counts and rate limits every usageFlushMs, with no read asking for them", async () => {
+    const file = fresh();
+    const store = await openSqliteStore(file, { serve: true, usageFlushMs: 20 });
+    try {
+      for (let i = 0; i < 2; i++) expect((await store.requests.admit("key_d", 2, NOW)).allowed).toBe(true);
+      const onDisk = () => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return db.prepare("SELECT sum(count) FROM usage_daily WHERE key_id = ?").pluck().get("key_d");
+        } finally {
+          db.close();
+        }
+      };
+      await expect.poll(onDisk, { timeout: 5000 }).toBe(2);
+      expect(tatOnDisk(file, "key_d")).toBe(NOW + 60_000);
     } finally {
       await store.close();
     }
