@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../server/src/store/sqlite/index.js";
 import { call } from "../support/http.js";
+import { readFromFile } from "../support/sqlite.js";
 import { until } from "../support/until.js";
 
 // Issue 11, item 1: usage is counted in memory and flushed in batches, keys are cached by hash. Neither may
@@ -25,14 +25,8 @@ async function cli(...args: string[]): Promise<{ key_id: string; api_key: string
 }
 
 /** A TAT the server wrote to the file (another connection's read, as the CLI's would be), or undefined. */
-function tatOnDisk(keyId: string): number | undefined {
-  const db = new Database(join(dataDir, "knify.db"), { readonly: true });
-  try {
-    return db.prepare("SELECT tat FROM rate_limits WHERE key_id = ?").pluck().get(keyId) as number | undefined;
-  } finally {
-    db.close();
-  }
-}
+const tatOnDisk = (keyId: string) =>
+  readFromFile(join(dataDir, "knify.db"), "SELECT tat FROM rate_limits WHERE key_id = ?", keyId) as number | undefined;
 
 async function start(overrides: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [bin, "start"], {
@@ -98,15 +92,9 @@ describe("usage kept in memory by a running knify-server", { timeout: 120_000 },
     const { child, url } = await start({ KNIFY_USAGE_FLUSH_MS: "100" });
     for (let i = 0; i < 9; i++) expect((await call(url, "GET", "/keys/verify", { key: key.api_key })).status).toBe(200);
     // Read by another connection, as the CLI would: the server's own reads would flush.
-    const onDisk = () => {
-      const db = new Database(join(dataDir, "knify.db"), { readonly: true });
-      try {
-        return (db.prepare("SELECT sum(count) FROM usage_daily WHERE key_id = ?").pluck().get(key.key_id) ??
-          0) as number;
-      } finally {
-        db.close();
-      }
-    };
+    const onDisk = () =>
+      (readFromFile(join(dataDir, "knify.db"), "SELECT sum(count) FROM usage_daily WHERE key_id = ?", key.key_id) ??
+        0) as number;
     await until("the timer's flush", () => (onDisk() === 9 ? true : undefined));
     expect(await stop(child, "SIGKILL")).toBeNull();
     expect(onDisk()).toBe(9);

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../server/src/store/sqlite/index.js";
+import { readFromFile } from "../support/sqlite.js";
 import { aKey } from "./target.js";
 
 // Issue 11: the server opens its SQLite store in serving mode: it holds the file's serve lock and keeps the
@@ -16,14 +16,8 @@ let n = 0;
 const fresh = () => join(dir, `serving-${++n}`, "knify.db");
 
 /** The TAT the file holds for a key (another connection's read, as the CLI's would be). */
-function tatOnDisk(file: string, keyId: string): number | undefined {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare("SELECT tat FROM rate_limits WHERE key_id = ?").pluck().get(keyId) as number | undefined;
-  } finally {
-    db.close();
-  }
-}
+const tatOnDisk = (file: string, keyId: string) =>
+  readFromFile(file, "SELECT tat FROM rate_limits WHERE key_id = ?", keyId) as number | undefined;
 
 describe("a SQLite store opened to serve", () => {
   it("refuses a second server on the same file, saying what to do, and frees the file on close", async () => {
@@ -115,14 +109,7 @@ describe("a SQLite store opened to serve", () => {
     const store = await openSqliteStore(file, { serve: true, usageFlushMs: 20 });
     try {
       for (let i = 0; i < 2; i++) expect((await store.requests.admit("key_d", 2, NOW)).allowed).toBe(true);
-      const onDisk = () => {
-        const db = new Database(file, { readonly: true });
-        try {
-          return db.prepare("SELECT sum(count) FROM usage_daily WHERE key_id = ?").pluck().get("key_d");
-        } finally {
-          db.close();
-        }
-      };
+      const onDisk = () => readFromFile(file, "SELECT sum(count) FROM usage_daily WHERE key_id = ?", "key_d");
       await expect.poll(onDisk, { timeout: 5000 }).toBe(2);
       expect(tatOnDisk(file, "key_d")).toBe(NOW + 60_000);
     } finally {
