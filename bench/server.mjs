@@ -3,7 +3,7 @@
 // (validated, persisted, event, outbox row, then run by the simulator), each next to bare Koa answering the
 // same JSON object on the same path, measured in the same run with 50 connections.
 //
-//   node bench/server.mjs [--quick] [--json]
+//   node bench/server.mjs [--quick] [--json] [--only=<path name prefix>]   e.g. --only="GET /jobs" (profiling one path)
 //
 // Both servers run pinned to core 0 and the load generator (this process, on undici) to core 1 with `taskset`
 // when it exists. The baseline matches the path with one string comparison: no router, no auth, no store —
@@ -89,7 +89,7 @@ async function load(call, ms) {
   };
 }
 
-export async function measureServer({ quick = false } = {}) {
+export async function measureServer({ quick = false, only = "" } = {}) {
   const useTaskset = hasTaskset();
   // The load generator is this process: pin all its threads to core 1, away from the servers.
   if (useTaskset) execFileSync("taskset", ["-apc", "1", String(process.pid)], { stdio: "ignore" });
@@ -147,7 +147,7 @@ export async function measureServer({ quick = false } = {}) {
       { name: "GET /jobs/{id}", method: "GET", path: `/jobs/${jobId}`, status: 200, target: 0.5 },
       { name: "GET /keys/verify", method: "GET", path: "/keys/verify", status: 200 },
       { name: "POST /jobs", method: "POST", path: "/jobs", status: 200, body: jobBody },
-    ];
+    ].filter(({ name }) => name.startsWith(only));
     const rounds = quick ? 2 : 5;
     const ms = quick ? 150 : 1500;
     const rows = [];
@@ -198,7 +198,8 @@ export async function measureServer({ quick = false } = {}) {
 
 export async function main(argv = process.argv.slice(2)) {
   const quick = argv.includes("--quick");
-  const { pinned, rows } = await measureServer({ quick });
+  const only = argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length) ?? "";
+  const { pinned, rows } = await measureServer({ quick, only });
   if (argv.includes("--json")) {
     console.log(JSON.stringify(rows, null, 2));
     return;

@@ -35,16 +35,20 @@ export function createRouter(operations: readonly Operation[]) {
   return {
     /** The operation for `method` and `path`, or a 404/405 problem. */
     route(method: string, path: string): Route {
-      const matching = routes.filter((route) => route.pattern.test(path));
-      const chosen = matching.find((route) => route.methods.includes(method.toUpperCase()));
-      if (chosen) {
-        const captures = chosen.pattern.exec(path)?.slice(1) ?? [];
+      const verb = method.toUpperCase();
+      // The first route (in the table's order) with this method whose pattern matches: one regex run per
+      // candidate of the method, not one per route of the table (issue 11).
+      for (const route of routes) {
+        if (!route.methods.includes(verb)) continue;
+        const captures = route.pattern.exec(path);
+        if (!captures) continue;
         const params: Record<string, string> = {};
-        chosen.names.forEach((name, i) => {
-          params[name] = safeDecode(captures[i] ?? "");
+        route.names.forEach((name, i) => {
+          params[name] = safeDecode(captures[i + 1] ?? "");
         });
-        return { op: chosen.op, params };
+        return { op: route.op, params };
       }
+      const matching = routes.filter((route) => route.pattern.test(path));
       throw notFoundOrNotAllowed(matching, method);
     },
   };
