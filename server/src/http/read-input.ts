@@ -79,6 +79,7 @@ export function inputReader(op: Operation) {
  * not assigned, so a parameter named `__proto__` is a parameter, not the object's prototype.
  */
 function queryOf(search: string): Record<string, unknown> {
+  if (search === "") return {};
   const params = new URLSearchParams(search);
   const query: Record<string, unknown> = {};
   for (const name of new Set(params.keys())) {
