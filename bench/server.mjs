@@ -22,22 +22,37 @@ const HERE = fileURLToPath(new URL(".", import.meta.url));
 const BIN = process.env.KNIFY_BENCH_SERVER_BIN ?? join(HERE, "..", "server", "bin", "knify-server.mjs");
 const CONNECTIONS = 50;
 
-/** `node args…` pinned to core 0 when taskset exists; resolves with the URL it prints once it listens. */
+// A `--trace-gc` line: "[pid:0x…]  1234 ms: Scavenge 44.5 (66.7) -> 34.9 (66.7) MB, 7.06 / 0.00 ms  (…)".
+const GC_LINE = /ms: (Scavenge|Mark-Compact)[^\n]*?, ([\d.]+) \/ [\d.]+ ms/g;
+
+/**
+ * `node args…` pinned to core 0 when taskset exists; resolves with the URL it prints once it listens, and
+ * `gc`: the milliseconds of garbage collection it has reported so far, when started with `--trace-gc`.
+ */
 export function startPinned(args, env, useTaskset, pattern) {
   const child = useTaskset
     ? spawn("taskset", ["-c", "0", process.execPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
     : spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
+  const gc = { ms: 0 };
+  child.stdout.setEncoding("utf8");
   return new Promise((resolve, reject) => {
     const onData = (chunk) => {
       output += chunk;
       const match = pattern.exec(output);
       if (!match) return;
-      // From here on the output (one log line per request) is drained and dropped, so the pipe never fills.
+      // From here on the output (one log line per request) is only scanned for GC lines and dropped, so the
+      // pipe never fills; a line cut between two chunks is kept until its end arrives.
       child.stdout.off("data", onData);
-      child.stdout.resume();
+      let tail = "";
+      child.stdout.on("data", (more) => {
+        const text = tail + more;
+        const end = text.lastIndexOf("\n") + 1;
+        tail = text.slice(end);
+        for (const [, , ms] of text.slice(0, end).matchAll(GC_LINE)) gc.ms += Number(ms);
+      });
       child.removeAllListeners("exit");
-      resolve({ url: match[1], child });
+      resolve({ url: match[1], child, gc });
     };
     child.stdout.on("data", onData);
     child.stderr.resume();
@@ -59,13 +74,18 @@ function cpuMs(pid) {
   }
 }
 
-/** `load`, plus the server's CPU µs per request over it (null without /proc). */
-async function loadWithCpu(call, ms, pid) {
-  const before = cpuMs(pid);
+/** `load`, plus the server's CPU µs per request over it (null without /proc) and its GC µs per request. */
+async function loadWithCpu(call, ms, server) {
+  const before = cpuMs(server.child.pid);
+  const gcBefore = server.gc.ms;
   const result = await load(call, ms);
-  const after = cpuMs(pid);
+  const after = cpuMs(server.child.pid);
   const requests = (result.rate * ms) / 1000;
-  return { ...result, cpuUs: before === null || after === null ? null : ((after - before) * 1000) / requests };
+  return {
+    ...result,
+    cpuUs: before === null || after === null ? null : ((after - before) * 1000) / requests,
+    gcUs: ((server.gc.ms - gcBefore) * 1000) / requests,
+  };
 }
 
 /** Requests per second and p99 latency of `call` with CONNECTIONS loops back to back for `ms`. */
@@ -109,7 +129,13 @@ export async function measureServer({ quick = false, only = "" } = {}) {
     const profile = process.env.KNIFY_BENCH_PROFILE
       ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KNIFY_BENCH_PROFILE}`]
       : [];
-    const knify = await startPinned([...profile, BIN, "start"], env, useTaskset, /"url":"([^"]+)".*"msg":"listening"/);
+    // --trace-gc on both servers: each one's garbage-collection time per request is printed beside its CPU.
+    const knify = await startPinned(
+      ["--trace-gc", ...profile, BIN, "start"],
+      env,
+      useTaskset,
+      /"url":"([^"]+)".*"msg":"listening"/,
+    );
     children.push(knify.child);
     const headers = { authorization: `Bearer ${created.api_key}`, "content-type": "application/json" };
     const jobBody = JSON.stringify({ spec: { job_type: "cursor_task", prompt: "bench" } });
@@ -122,6 +148,7 @@ export async function measureServer({ quick = false, only = "" } = {}) {
 
     const bare = await startPinned(
       [
+        "--trace-gc",
         `${HERE}bare-koa.mjs`,
         JSON.stringify({
           [`GET /jobs/${jobId}`]: [200, job],
@@ -157,18 +184,21 @@ export async function measureServer({ quick = false, only = "" } = {}) {
       for (const run of [theirs, mine]) await load(run, quick ? 100 : 1000); // warm-up
       const p99 = { ours: [], floor: [] };
       const cpu = { ours: [], floor: [] };
+      const gc = { ours: [], floor: [] };
       const result = await alternate({
         rounds,
         baseline: async () => {
-          const r = await loadWithCpu(theirs, ms, bare.child.pid);
+          const r = await loadWithCpu(theirs, ms, bare);
           p99.floor.push(r.p99);
           cpu.floor.push(r.cpuUs);
+          gc.floor.push(r.gcUs);
           return r.rate;
         },
         candidate: async () => {
-          const r = await loadWithCpu(mine, ms, knify.child.pid);
+          const r = await loadWithCpu(mine, ms, knify);
           p99.ours.push(r.p99);
           cpu.ours.push(r.cpuUs);
+          gc.ours.push(r.gcUs);
           return r.rate;
         },
       });
@@ -184,6 +214,8 @@ export async function measureServer({ quick = false, only = "" } = {}) {
         cpuUs: cpu.ours.includes(null)
           ? null
           : { ours: median(cpu.ours), baseline: median(cpu.floor), ratio: median(cpu.floor) / median(cpu.ours) },
+        // Of that, garbage collection (µs per request, from --trace-gc), each side's median over its rounds.
+        gcUs: { ours: median(gc.ours), baseline: median(gc.floor) },
       });
     }
     await ours.close();
@@ -208,8 +240,17 @@ export async function main(argv = process.argv.slice(2)) {
     `Server hot path (baseline: bare Koa answering the same object, same run; ${pinned ? "servers on core 0, load on core 1" : "taskset missing: not pinned"})\n`,
   );
   printColumns(
-    ["path", "ours", "baseline", "ratio (min–max)", "target", "p99 ours / baseline", "CPU/request ours / baseline"],
-    rows.map(({ name, unit, result, target, p99, cpuUs }) => [
+    [
+      "path",
+      "ours",
+      "baseline",
+      "ratio (min–max)",
+      "target",
+      "p99 ours / baseline",
+      "CPU/request ours / baseline",
+      "of it GC ours / baseline",
+    ],
+    rows.map(({ name, unit, result, target, p99, cpuUs, gcUs }) => [
       name,
       `${rate(result.candidate)} ${unit}`,
       `${rate(result.baseline)} ${unit}`,
@@ -217,6 +258,7 @@ export async function main(argv = process.argv.slice(2)) {
       target === undefined ? "-" : `≥ ${target}×${result.ratio >= target ? "" : "  MISSED"}`,
       `${p99.ours.toFixed(1)} / ${p99.baseline.toFixed(1)} ms${p99.target === undefined || p99.ours < p99.target ? "" : `  (target < ${p99.target} ms MISSED)`}`,
       cpuUs ? `${cpuUs.ours.toFixed(0)} / ${cpuUs.baseline.toFixed(0)} µs = ${cpuUs.ratio.toFixed(2)}×` : "-",
+      `${gcUs.ours.toFixed(1)} / ${gcUs.baseline.toFixed(1)} µs`,
     ]),
   );
 }

@@ -58,10 +58,14 @@ describe("bench/", () => {
     expect(coldImport.baseline.median).toBeGreaterThan(0);
   }, 120_000);
 
-  it("server.mjs measures GET /jobs/{id}, GET /keys/verify and POST /jobs on a real server against bare Koa, with p99 and CPU per request", async () => {
+  it("server.mjs measures GET /jobs/{id}, GET /keys/verify and POST /jobs on a real server against bare Koa, with p99, CPU and GC per request", async () => {
     const rows =
       await bench<
-        (Row & { p99: { ours: number; baseline: number }; cpuUs: { ours: number; baseline: number; ratio: number } })[]
+        (Row & {
+          p99: { ours: number; baseline: number };
+          cpuUs: { ours: number; baseline: number; ratio: number };
+          gcUs: { ours: number; baseline: number };
+        })[]
       >("bench/server.mjs");
     expect(rows.map((row) => row.name)).toEqual([
       "GET /jobs/{id}, 50 connections",
@@ -77,7 +81,12 @@ describe("bench/", () => {
       expect(row.cpuUs.ours, row.name).toBeGreaterThan(0);
       expect(row.cpuUs.baseline, row.name).toBeGreaterThanOrEqual(0);
       expect(row.cpuUs.ratio, row.name).toBeCloseTo(row.cpuUs.baseline / row.cpuUs.ours, 6);
+      // GC per request, read from each server's --trace-gc lines: a number (0 when a tiny round had no GC).
+      expect(row.gcUs.ours, row.name).toBeGreaterThanOrEqual(0);
+      expect(row.gcUs.baseline, row.name).toBeGreaterThanOrEqual(0);
     }
+    // …and the lines were read: the knify server collects garbage somewhere in three paths' rounds.
+    expect(rows.reduce((sum, row) => sum + row.gcUs.ours, 0)).toBeGreaterThan(0);
   }, 120_000);
 
   it("growth.mjs measures each read on a small and a larger seeded store, the ratio against the smallest, and RSS", async () => {

@@ -24,7 +24,7 @@ export function fetchHandler(core: Core, basePath = ""): (request: Request) => P
       headers,
       // A Headers object joins repeated Authorization lines into one value, which then fails to parse (401).
       authorizationCount: request.headers.has("authorization") ? 1 : 0,
-      body: bodyOf(request),
+      body: new WebRequestBody(request),
       signal: request.signal,
       forwardedOrigin: null,
     };
@@ -37,42 +37,52 @@ export function fetchHandler(core: Core, basePath = ""): (request: Request) => P
   };
 }
 
-/** A fetch Request's body as the core reads it: whole within a limit, or as a stream. */
-function bodyOf(request: Request): RequestBody {
-  let complete = request.body === null;
-  return {
-    async read(limit) {
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      for await (const chunk of stream()) {
-        size += chunk.byteLength;
-        if (size > limit) throw new ProblemError("payload_too_large", `The body is over the limit of ${limit} bytes.`);
-        chunks.push(chunk);
-      }
-      const all = new Uint8Array(size);
-      let offset = 0;
-      for (const chunk of chunks) {
-        all.set(chunk, offset);
-        offset += chunk.byteLength;
-      }
-      return all;
-    },
-    stream,
-    get complete() {
-      return complete;
-    },
-  };
+/**
+ * A fetch Request's body as the core reads it: whole within a limit, or as a stream. A class, not an object
+ * literal with a `get complete()`: V8 builds such a literal on its slow path (dictionary-mode properties) each
+ * time, which made per request costs the garbage collector dearly (issue 11; see `KoaCoreRequest`).
+ */
+class WebRequestBody implements RequestBody {
+  readonly #request: Request;
+  #complete: boolean;
 
-  async function* stream(): AsyncGenerator<Uint8Array> {
-    if (request.body === null) return;
-    const reader = request.body.getReader();
+  constructor(request: Request) {
+    this.#request = request;
+    this.#complete = request.body === null;
+  }
+
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  async read(limit: number): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of this.stream()) {
+      size += chunk.byteLength;
+      if (size > limit) throw new ProblemError("payload_too_large", `The body is over the limit of ${limit} bytes.`);
+      chunks.push(chunk);
+    }
+    const all = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      all.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return all;
+  }
+
+  async *stream(): AsyncGenerator<Uint8Array> {
+    const body = this.#request.body;
+    if (body === null) return;
+    const reader = body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         yield value;
       }
-      complete = true;
+      this.#complete = true;
     } finally {
       reader.releaseLock();
     }
