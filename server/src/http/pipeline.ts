@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import { memoFrozen } from "../frozen.js";
 import type { Operation } from "../generated/operations.js";
 import type { KeyRecord, Store } from "../store/store.js";
 import { admit } from "./admit.js";
@@ -85,8 +86,14 @@ export function operationPipeline(op: Operation, handler: Handler, deps: Pipelin
     if (result.stream) return { status: result.status ?? 200, headers, body: result.stream };
     if (result.body === undefined) return { status: result.status ?? 204, headers, body: null };
     headers["Content-Type"] = JSON_TYPE;
-    return { status: result.status ?? 200, headers, body: JSON.stringify(result.body) };
+    return { status: result.status ?? 200, headers, body: json(result.body) };
   };
+}
+
+/** A body as JSON text; a frozen one (a cached job, presented once) is serialised once (`memoFrozen`). */
+const jsonOfFrozen = memoFrozen((body: object) => JSON.stringify(body));
+function json(body: unknown): string {
+  return body !== null && typeof body === "object" ? jsonOfFrozen(body) : JSON.stringify(body);
 }
 
 /** A stored response's type as it was sent the first time (JSON gets its charset, as Koa sent it). */

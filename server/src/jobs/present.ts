@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import { memoFrozen } from "../frozen.js";
 import type { components } from "../generated/schema.js";
 import { newId } from "../ids.js";
 import type { JobEventRecord, JobRecord, JobWebhookFactory } from "../store/jobs-repo.js";
@@ -9,8 +10,11 @@ type Schemas = components["schemas"];
 /** Job types whose agent is Cursor's (issue 13): only their session is a `cursor_session_id`. */
 const NOT_CURSOR: ReadonlySet<string> = new Set(["claude_task", "gemini_task"]);
 
-/** A job as the API shows it: `error` only when it failed (Knify's docs); `result` and `usage` when reported. */
-export function presentJob(job: JobRecord): Schemas["Job"] {
+/**
+ * A job as the API shows it: `error` only when it failed (Knify's docs); `result` and `usage` when reported.
+ * A frozen record (the serving store's job cache) is presented once, and the same frozen object given back.
+ */
+export const presentJob: (job: JobRecord) => Schemas["Job"] = memoFrozen((job: JobRecord): Schemas["Job"] => {
   return {
     id: job.id,
     workspace_id: job.workspaceId,
@@ -28,7 +32,7 @@ export function presentJob(job: JobRecord): Schemas["Job"] {
     ...(job.result !== null ? { result: job.result } : {}),
     ...(job.usage !== null ? { usage: job.usage } : {}),
   };
-}
+});
 
 /** One entry of a job's event log as the API shows it. */
 export function presentEvent(event: JobEventRecord): Schemas["JobEventBase"] & { data: Record<string, unknown> } {

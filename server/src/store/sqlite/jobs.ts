@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { deepFreeze } from "../../frozen.js";
 import {
   CANCELLED_ERROR,
   CLEANED_UP_ERROR,
@@ -313,12 +314,4 @@ export class SqliteJobRepo implements JobRepo {
     if (event) enqueueWebhookEvent(this.db, event);
     return job;
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }
