@@ -6,6 +6,7 @@ const BENCHES = [
   { name: "webhooks", load: () => import("./webhooks.mjs") },
   { name: "transport", load: () => import("./transport.mjs") },
   { name: "server", load: () => import("./server.mjs") },
+  { name: "instructions", load: () => import("./instructions.mjs") },
   { name: "growth", load: () => import("./growth.mjs") },
 ];
 

@@ -25,14 +25,18 @@ const CONNECTIONS = 50;
 // A `--trace-gc` line: "[pid:0x…]  1234 ms: Scavenge 44.5 (66.7) -> 34.9 (66.7) MB, 7.06 / 0.00 ms  (…)".
 const GC_LINE = /ms: (Scavenge|Mark-Compact)[^\n]*?, ([\d.]+) \/ [\d.]+ ms/g;
 
-/**
- * `node args…` pinned to core 0 when taskset exists; resolves with the URL it prints once it listens, and
- * `gc`: the milliseconds of garbage collection it has reported so far, when started with `--trace-gc`.
- */
+/** `node args…` pinned to core 0 when taskset exists (see `startNode`). */
 export function startPinned(args, env, useTaskset, pattern) {
-  const child = useTaskset
-    ? spawn("taskset", ["-c", "0", process.execPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
-    : spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  return startNode(useTaskset ? ["taskset", "-c", "0"] : [], args, env, pattern);
+}
+
+/**
+ * `node args…`, run by `prefix` (e.g. `taskset -c 0`, valgrind); resolves with the URL it prints once it
+ * listens, and `gc`: the milliseconds of garbage collection it has reported so far, when run with `--trace-gc`.
+ */
+export function startNode(prefix, args, env, pattern) {
+  const [command, ...rest] = [...prefix, process.execPath, ...args];
+  const child = spawn(command, rest, { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const gc = { ms: 0 };
   child.stdout.setEncoding("utf8");
@@ -109,6 +113,20 @@ async function load(call, ms) {
   };
 }
 
+/**
+ * The request headers of a key whose limit a bench cannot reach (the bootstrap key has 1,000/min), made with
+ * the CLI in the data dir of `env` before the server starts.
+ */
+export function benchKeyHeaders(bin, env) {
+  const created = JSON.parse(
+    execFileSync(process.execPath, [bin, "keys", "create", "--name", "bench", "--rate-limit", "1000000", "--init"], {
+      env,
+      encoding: "utf8",
+    }),
+  );
+  return { authorization: `Bearer ${created.api_key}`, "content-type": "application/json" };
+}
+
 export async function measureServer({ quick = false, only = "" } = {}) {
   const useTaskset = hasTaskset();
   // The load generator is this process: pin all its threads to core 1, away from the servers.
@@ -118,13 +136,7 @@ export async function measureServer({ quick = false, only = "" } = {}) {
   const children = [];
   const undici = await import("undici");
   try {
-    // A key whose limit the bench cannot reach (the bootstrap key has 1,000/min), made before the server starts.
-    const created = JSON.parse(
-      execFileSync(process.execPath, [BIN, "keys", "create", "--name", "bench", "--rate-limit", "1000000", "--init"], {
-        env,
-        encoding: "utf8",
-      }),
-    );
+    const headers = benchKeyHeaders(BIN, env);
     // KNIFY_BENCH_PROFILE=<dir>: the knify server writes a V8 CPU profile there when it stops (`node --cpu-prof`).
     const profile = process.env.KNIFY_BENCH_PROFILE
       ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KNIFY_BENCH_PROFILE}`]
@@ -137,7 +149,6 @@ export async function measureServer({ quick = false, only = "" } = {}) {
       /"url":"([^"]+)".*"msg":"listening"/,
     );
     children.push(knify.child);
-    const headers = { authorization: `Bearer ${created.api_key}`, "content-type": "application/json" };
     const jobBody = JSON.stringify({ spec: { job_type: "cursor_task", prompt: "bench" } });
     const made = await undici.request(`${knify.url}/jobs`, { method: "POST", headers, body: jobBody });
     const madeJob = await made.body.json();

@@ -11,14 +11,10 @@ interface Row {
   result: { candidate: number; baseline: number; ratio: number; min: number; max: number };
 }
 
-function bench<T = Row[]>(script: string): Promise<T> {
+function bench<T = Row[]>(script: string, timeout = 90_000): Promise<T> {
   return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [script, "--quick", "--json"],
-      { cwd: ROOT, timeout: 90_000 },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as T),
+    execFile(process.execPath, [script, "--quick", "--json"], { cwd: ROOT, timeout }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as T),
     );
   });
 }
@@ -88,6 +84,27 @@ describe("bench/", () => {
     // …and the lines were read: the knify server collects garbage somewhere in three paths' rounds.
     expect(rows.reduce((sum, row) => sum + row.gcUs.ours, 0)).toBeGreaterThan(0);
   }, 120_000);
+
+  // Node under valgrind starts slowly (~20 s per server on this machine): the longest of the quick runs.
+  it("instructions.mjs counts each server's instructions per request under callgrind, with the ratio", async () => {
+    const report = await bench<{
+      skipped?: string;
+      rows: { name: string; ours: number; baseline: number; ratio: number; target?: number }[];
+    }>("bench/instructions.mjs", 280_000);
+    // .ci/run installs valgrind: a skip here would hide that the bench no longer runs.
+    expect(report.skipped).toBeUndefined();
+    expect(report.rows.map((row) => row.name)).toEqual([
+      "GET /jobs/{id}, 10 connections",
+      "GET /keys/verify, 10 connections",
+    ]);
+    for (const row of report.rows) {
+      // Even bare Koa executes tens of thousands of instructions per request; ours does more.
+      expect(row.baseline, row.name).toBeGreaterThan(10_000);
+      expect(row.ours, row.name).toBeGreaterThan(row.baseline);
+      expect(row.ratio, row.name).toBeCloseTo(row.baseline / row.ours, 9);
+    }
+    expect(report.rows[0]?.target).toBe(0.5);
+  }, 300_000);
 
   it("growth.mjs measures each read on a small and a larger seeded store, the ratio against the smallest, and RSS", async () => {
     const report = await bench<{
