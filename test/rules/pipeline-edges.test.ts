@@ -117,6 +117,14 @@ describe("pages", () => {
   });
 });
 
+describe("a query parameter given twice", () => {
+  it("is refused as a list where the spec wants one value, not read as its first value", async () => {
+    const res = await admin("GET", "/keys?limit=1&limit=2");
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ location: "query", path: "limit", message: "must be integer" }]);
+  });
+});
+
 describe("a header that breaks the spec", () => {
   it("is reported at location header, by its lowercase name", async () => {
     const res = await admin("POST", "/jobs", {
