@@ -42,6 +42,7 @@ export const groups = {
       "test/rules/json-bodies.test.ts",
       "test/rules/routing.test.ts",
       "test/rules/core-errors.test.ts",
+      "test/rules/pipeline-edges.test.ts",
     ],
   },
   // The web (fetch) adapter the core runs behind in @knify/sdk/testing: the mock's suites exercise it, and

@@ -81,6 +81,42 @@ export function idempotencyCases(target: StoreTarget): void {
       expect((await store.idempotency.claim("key_a", "k4", "fp", T0, TTL, LEASE))?.response).toEqual(RESPONSE);
     });
 
+    it("keeps a taken-over claim for the whole TTL, so its response is replayed once stored", async () => {
+      const store = await target.open();
+      await store.idempotency.claim("key_a", "k1", "fp", T0, TTL, LEASE);
+      const other = { owner: "replica-b", leaseMs: 1000 };
+      // The lease ran out: the same request takes the claim over, and finishes.
+      expect(await store.idempotency.claim("key_a", "k1", "fp", T0 + 1000, TTL, other)).toBeNull();
+      await store.idempotency.complete("key_a", "k1", RESPONSE);
+      expect(await store.idempotency.claim("key_a", "k1", "fp", T0 + 2000, TTL, LEASE)).toEqual({
+        fingerprint: "fp",
+        response: RESPONSE,
+      });
+      expect((await store.idempotency.claim("key_a", "k1", "fp", T0 + 1000 + TTL - 1, TTL, LEASE))?.response).toEqual(
+        RESPONSE,
+      );
+    });
+
+    it("ignores renewing, completing or releasing a claim it does not hold", async () => {
+      const store = await target.open();
+      await store.idempotency.renew("key_a", "never", LEASE, T0);
+      await store.idempotency.complete("key_a", "never", RESPONSE);
+      await store.idempotency.release("key_a", "never");
+      // Nothing was stored by the complete: the key is free for a first claim.
+      expect(await store.idempotency.claim("key_a", "never", "fp", T0, TTL, LEASE)).toBeNull();
+      await store.idempotency.release("key_a", "never");
+      await store.idempotency.complete("key_a", "never", RESPONSE);
+      expect(await store.idempotency.claim("key_a", "never", "fp", T0, TTL, LEASE)).toBeNull();
+    });
+
+    it("replaces an expired record even when many others expired with it", async () => {
+      const store = await target.open();
+      // More expired records than one sweep removes (100 in PostgreSQL): the claimed one must go regardless.
+      for (let i = 0; i < 150; i++) await store.idempotency.claim("key_a", `k${i}`, "fp", T0, 1000, LEASE);
+      expect(await store.idempotency.claim("key_a", "k149", "other", T0 + 1000, TTL, LEASE)).toBeNull();
+      expect(await store.idempotency.claim("key_a", "k148", "other", T0 + 1000, TTL, LEASE)).toBeNull();
+    });
+
     it("gives a key to exactly one of many parallel claims", async () => {
       const store = await target.open();
       const results = await Promise.all(

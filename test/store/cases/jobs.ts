@@ -124,8 +124,10 @@ export function jobCases(target: StoreTarget): void {
         result: "done",
         claimedBy: null,
         leaseUntil: null,
+        error: null,
       });
       expect(await statuses(store, job.id)).toEqual(["pending", "turn", "running", "completed"]);
+      expect((await store.jobs.events(job.id, 0, 100)).at(-1)?.data).toEqual({ status: "completed" });
     });
 
     it("fails a turn with the runner's error, or a generic one, and keeps usage", async () => {
@@ -194,6 +196,21 @@ export function jobCases(target: StoreTarget): void {
       expect(await store.jobs.continue(job.id, turn, null, jobEvents)).toMatchObject({ conflict: "cleaned_up" });
     });
 
+    it("continues a failed job as well as a completed one", async () => {
+      const store = await target.open();
+      const job = await running(store);
+      await store.jobs.finish(job.id, "r1", { status: "failed", error: null, now: T0 + 2 }, jobEvents);
+      const turn = {
+        spec: { job_type: "cursor_task" as const, prompt: "retry" },
+        runner: "simulated",
+        testMode: false,
+        now: T0 + 3,
+      };
+      expect(await store.jobs.continue(job.id, turn, null, jobEvents)).toMatchObject({
+        job: { id: job.id, status: "pending", turns: 2, error: null },
+      });
+    });
+
     it("cancels a pending or running turn, keeping the sandbox, and refuses a finished one", async () => {
       const store = await target.open();
       const job = await running(store);
@@ -219,6 +236,7 @@ export function jobCases(target: StoreTarget): void {
         job: { status: "failed", error: { code: "cleaned_up" }, cleanedUpAt: T0 + 3, sandboxId: null },
       });
       expect(await statuses(store, job.id)).toEqual(["pending", "turn", "running", "failed", "system"]);
+      expect((await store.jobs.events(job.id, 0, 100)).at(-1)?.data).toEqual({ message: "sandbox deleted" });
       expect(await store.jobs.cleanup(job.id, T0 + 4, jobEvents)).toMatchObject({ sandboxId: null, stopped: false });
       expect(
         await store.jobs.markRunning(job.id, "r1", { sandboxId: "s", sessionId: null, now: T0 }, jobEvents),

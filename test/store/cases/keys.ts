@@ -67,6 +67,9 @@ export function keyCases(target: StoreTarget): void {
         expiresAt: null,
       });
       expect(await store.keys.update("key_missing", { name: "x" })).toBeNull();
+      const expiring = await store.keys.update(key.id, { expiresAt: T0 + 5000 });
+      expect(expiring).toMatchObject({ name: "renamed", rateLimit: 7, expiresAt: T0 + 5000 });
+      expect((await store.keys.get(key.id))?.expiresAt).toBe(T0 + 5000);
     });
 
     it("lists newest first, pages by id, and filters by workspace", async () => {
@@ -114,6 +117,17 @@ export function keyCases(target: StoreTarget): void {
       expect((await store.keys.findBySecretHash(key.secretHash, T0 + 499))?.secretExpiresAt).toBe(T0 + 500);
       expect((await store.keys.findBySecretHash("new-hash", T0 + 1))?.secretExpiresAt).toBe(T0 + 9000);
       expect(await store.keys.rotate("key_missing", { secretHash: "h", prefix: "p" }, T0, T0)).toBeNull();
+    });
+
+    it("rotating one key leaves every other key's secret as it was", async () => {
+      const store = await target.open();
+      const rotatedKey = aKey();
+      const other = aKey();
+      await store.keys.create(rotatedKey);
+      await store.keys.create(other);
+      await store.keys.rotate(rotatedKey.id, { secretHash: "rotated-hash", prefix: "knify_live_rot" }, T0 + 500, T0);
+      const found = await store.keys.findBySecretHash(other.secretHash, T0 + 10_000);
+      expect(found).toMatchObject({ id: other.id, secretExpiresAt: null, prefix: other.prefix });
     });
 
     it("returns copies: changing a returned record changes nothing stored", async () => {

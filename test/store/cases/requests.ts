@@ -81,23 +81,59 @@ export function requestCases(target: StoreTarget): void {
       });
     });
 
-    it("lists a key's counts per UTC day within the range, oldest first, leaving out empty days and other keys", async () => {
+    it("never moves the last use back for a request decided later with an earlier time", async () => {
+      const store = await target.open();
+      const key = aKey();
+      await store.keys.create(key);
+      await store.requests.admit(key.id, 100, T0 + 5000);
+      await store.requests.admit(key.id, 100, T0 + 1000);
+      expect((await store.requests.usage(key.id, T0 + 5000)).lastUsed).toBe(T0 + 5000);
+      expect((await store.keys.get(key.id))?.lastUsed).toBe(T0 + 5000);
+    });
+
+    it("limits a key id it holds no record of, like any other", async () => {
+      const store = await target.open();
+      expect((await store.requests.admit("key_norecord", 1, T0)).allowed).toBe(true);
+      expect((await store.requests.admit("key_norecord", 1, T0)).allowed).toBe(false);
+      expect((await store.requests.usage("key_norecord", T0)).requestsToday).toBe(1);
+    });
+
+    it("counts the whole UTC month, whatever day of it the usage is read on", async () => {
+      const store = await target.open();
+      const key = aKey();
+      await store.keys.create(key);
+      await store.requests.admit(key.id, 100, Date.parse("2025-11-20T08:00:00Z"));
+      await store.requests.admit(key.id, 100, Date.parse("2025-12-01T08:00:00Z"));
+      expect(await store.requests.usage(key.id, Date.parse("2025-11-15T08:00:00Z"))).toMatchObject({
+        requestsToday: 0,
+        requestsThisMonth: 1,
+      });
+    });
+
+    it("lists a key's counts per UTC day within the range, both ends included, oldest first, leaving out empty days and other keys", async () => {
       const store = await target.open();
       const key = aKey();
       const other = aKey();
       await store.keys.create(key);
       await store.keys.create(other);
+      // The range is 11-27 to 12-01. A request decided just after midnight, then one with a time just before it
+      // (a clock stepped back, or another replica's): 12-01 is counted before 11-30.
       for (const at of [
-        "2025-11-28T01:00:00Z",
-        "2025-11-30T00:00:00Z",
-        "2025-11-30T23:59:00Z",
-        "2025-12-01T00:00:00Z",
+        "2025-11-26T01:00:00Z",
+        "2025-11-27T01:00:00Z",
+        "2025-11-29T00:00:00Z",
+        "2025-11-29T23:59:00Z",
+        "2025-12-01T00:00:00.000Z",
+        "2025-11-30T23:59:59.990Z",
+        "2025-12-02T01:00:00Z",
       ]) {
-        await store.requests.admit(key.id, 100, Date.parse(at));
+        expect((await store.requests.admit(key.id, 100, Date.parse(at))).allowed).toBe(true);
       }
-      await store.requests.admit(other.id, 100, Date.parse("2025-11-30T12:00:00Z"));
-      expect(await store.requests.daily(key.id, "2025-11-29", "2025-12-01")).toEqual([
-        { day: "2025-11-30", count: 2 },
+      await store.requests.admit(other.id, 100, Date.parse("2025-11-29T12:00:00Z"));
+      expect(await store.requests.daily(key.id, "2025-11-27", "2025-12-01")).toEqual([
+        { day: "2025-11-27", count: 1 },
+        { day: "2025-11-29", count: 2 },
+        { day: "2025-11-30", count: 1 },
         { day: "2025-12-01", count: 1 },
       ]);
       expect(await store.requests.daily("key_unused", "2025-11-01", "2025-12-31")).toEqual([]);

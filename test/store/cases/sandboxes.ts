@@ -17,6 +17,24 @@ export function sandboxCases(target: StoreTarget): void {
       expect(await store.sandboxes.usage("ws_missing")).toEqual({ workspaceBytes: 0, sandboxBytes: 0 });
     });
 
+    it("reserves a copy that fills the quota exactly", async () => {
+      const store = await target.open();
+      const ws = aWorkspace({ sizeBytes: 100 });
+      await store.workspaces.create(ws, anEvent(ws.id));
+      expect(
+        "job" in (await store.jobs.create(aJob({ workspaceId: ws.id, sandboxQuotaBytes: 300 }), null, jobEvents)),
+      ).toBe(true);
+      expect(
+        "job" in (await store.jobs.create(aJob({ workspaceId: ws.id, sandboxQuotaBytes: 300 }), null, jobEvents)),
+      ).toBe(true);
+      expect(await store.jobs.create(aJob({ workspaceId: ws.id, sandboxQuotaBytes: 300 }), null, jobEvents)).toEqual({
+        overQuota: true,
+        usedBytes: 300,
+        neededBytes: 100,
+        quotaBytes: 300,
+      });
+    });
+
     it("records measured bytes until the job is cleaned up, which frees them", async () => {
       const store = await target.open();
       const ws = aWorkspace();

@@ -101,6 +101,8 @@ export function webhookCases(target: StoreTarget): void {
       const deliveries = await store.webhooks.listDeliveries(all.id, { limit: 10 });
       expect(deliveries.map((d) => d.eventType)).toEqual(["job.failed", "job.completed"]);
       expect(deliveries[0]).toMatchObject({ status: "pending", attemptCount: 0, nextAttemptAt: T0, attempts: [] });
+      // Delivery ids are what the API's {delivery_id} accepts.
+      for (const delivery of deliveries) expect(delivery.id).toMatch(/^dlv_[A-Za-z0-9]+$/);
       expect(await store.webhooks.listDeliveries(failedOnly.id, { limit: 10 })).toHaveLength(1);
       expect(await store.webhooks.listDeliveries(disabled.id, { limit: 10 })).toHaveLength(0);
       expect(
@@ -122,6 +124,7 @@ export function webhookCases(target: StoreTarget): void {
         eventType: "webhook.test",
         status: "pending",
       });
+      expect(delivery?.id).toMatch(/^dlv_[A-Za-z0-9]+$/);
       expect(await store.webhooks.enqueueFor("we_missing", anEvent("ws_a"))).toBeNull();
     });
 
