@@ -16,11 +16,26 @@ export function gcraStep(
   limit: number,
   now: number,
 ): { admission: Admission; tat: number | null } {
-  const next = Math.max(storedTat ?? now, now) + RATE_PERIOD_MS / limit;
+  const interval = RATE_PERIOD_MS / limit;
+  const next = gcraBase(storedTat, interval, now) + interval;
   const allowed = next - now <= RATE_PERIOD_MS + GCRA_EPSILON;
   return allowed
     ? { admission: admissionAt(true, next, limit, now), tat: next }
     : { admission: admissionAt(false, storedTat ?? now, limit, now), tat: null };
+}
+
+/**
+ * Where a request's TAT counts from: the stored TAT, or now if that has passed. An admitted request stores at
+ * most now + one period, so a stored TAT more than two periods ahead means the clock stepped back by more than
+ * a minute. Counted as it is, the key would be refused for as long as the step (an hour back: "retry in
+ * 3600 s"); it counts instead as a key that has just used its whole minute but one request, so that request is
+ * admitted and the key is paced from there, never locked out. A smaller step keeps the key's state: an
+ * exhausted key stays refused, for the step and one interval at most. PostgreSQL's admit runs the same
+ * expression in SQL.
+ */
+export function gcraBase(storedTat: number | null, interval: number, now: number): number {
+  if (storedTat === null || storedTat <= now) return now;
+  return storedTat > now + 2 * RATE_PERIOD_MS ? now + RATE_PERIOD_MS - interval : storedTat;
 }
 
 /**

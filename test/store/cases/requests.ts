@@ -42,6 +42,38 @@ export function requestCases(target: StoreTarget): void {
       expect((await store.requests.usage(key.id, T0)).requestsToday).toBe(20);
     });
 
+    it("survives a clock that stepped back by more than a minute: one request at once, then the limit's pace", async () => {
+      const store = await target.open();
+      const key = aKey();
+      await store.keys.create(key);
+      for (let i = 0; i < 3; i++) expect((await store.requests.admit(key.id, 3, T0)).allowed).toBe(true);
+      // An hour back: counted as it was, the stored TAT (T0 + 1 min) would refuse the key for an hour.
+      const back = T0 - 3_600_000;
+      expect(await store.requests.admit(key.id, 3, back)).toMatchObject({
+        allowed: true,
+        remaining: 0,
+        resetAt: back + 60_000,
+      });
+      // From there it is paced as a key that has used its whole minute: the next one after 20 s, not at once.
+      expect(await store.requests.admit(key.id, 3, back + 1)).toMatchObject({ allowed: false, retryAfterMs: 19_999 });
+      expect((await store.requests.admit(key.id, 3, back + 20_000)).allowed).toBe(true);
+      expect((await store.requests.admit(key.id, 3, back + 20_000)).allowed).toBe(false);
+    });
+
+    it("keeps an exhausted key refused when the clock steps back by less than a minute, for the step and one interval", async () => {
+      const store = await target.open();
+      const key = aKey();
+      await store.keys.create(key);
+      for (let i = 0; i < 3; i++) await store.requests.admit(key.id, 3, T0);
+      // 30 s back: no extra request (the TAT, T0 + 60 s, is within two periods of now); free again at T0 + 20 s.
+      expect(await store.requests.admit(key.id, 3, T0 - 30_000)).toMatchObject({
+        allowed: false,
+        retryAfterMs: 50_000,
+      });
+      expect((await store.requests.admit(key.id, 3, T0 + 19_999)).allowed).toBe(false);
+      expect((await store.requests.admit(key.id, 3, T0 + 20_000)).allowed).toBe(true);
+    });
+
     it("keeps each key's limit apart", async () => {
       const store = await target.open();
       const a = aKey();

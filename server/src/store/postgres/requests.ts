@@ -5,16 +5,18 @@ import { row } from "./database.js";
 
 /**
  * One statement admits or refuses, counts the usage and touches `last_used`: the GCRA comparison of
- * `gcraStep`, run where the row lock serialises every replica's requests for one key (ON CONFLICT DO UPDATE
+ * `gcraStep` (its start, `BASE`, is `gcraBase`: a TAT two periods ahead means the clock stepped back), run where the row lock serialises every replica's requests for one key (ON CONFLICT DO UPDATE
  * re-reads the latest TAT), so a limit is exact across replicas. `$3` null: the database's clock decides,
  * so replicas with skewed clocks still share one timeline.
  */
+const BASE = `CASE WHEN r.tat > (SELECT now FROM clock) + 2 * $5
+    THEN (SELECT now FROM clock) + $5 - $2 ELSE greatest(r.tat, (SELECT now FROM clock)) END`;
 const ADMIT = `
   WITH clock AS (SELECT coalesce($3::float8, extract(epoch FROM clock_timestamp()) * 1000) AS now),
   admitted AS (
     INSERT INTO rate_limits AS r (key_id, tat) SELECT $1, clock.now + $2 FROM clock
-    ON CONFLICT (key_id) DO UPDATE SET tat = greatest(r.tat, (SELECT now FROM clock)) + $2
-      WHERE greatest(r.tat, (SELECT now FROM clock)) + $2 - (SELECT now FROM clock) <= $4
+    ON CONFLICT (key_id) DO UPDATE SET tat = ${BASE} + $2
+      WHERE ${BASE} + $2 - (SELECT now FROM clock) <= $4
     RETURNING r.tat
   ),
   counted AS (
@@ -45,6 +47,7 @@ export class PostgresRequestRepo implements RequestRepo {
       RATE_PERIOD_MS / limitPerMinute,
       this.clock === "caller" ? now : null,
       RATE_PERIOD_MS + GCRA_EPSILON,
+      RATE_PERIOD_MS,
     ]);
     if (!decided) throw new Error("the admit statement returned no row");
     return admissionAt(decided.allowed, decided.tat, limitPerMinute, decided.now);
