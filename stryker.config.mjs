@@ -87,12 +87,16 @@ export const groups = {
       "server/src/store/sqlite/requests.ts",
       "server/src/store/sqlite/job-statements.ts:8-13",
       "server/src/store/sqlite/job-statements.ts:84-102",
+      // The job cache's read, and the frozen records it hands out (presented and serialised once).
+      "server/src/store/sqlite/jobs.ts:88-101",
+      "server/src/frozen.ts",
     ],
     tests: [
       "test/store/sqlite-serving.test.ts",
       "test/store/sqlite.test.ts",
       "test/store/sqlite-connections.test.ts",
       "test/rules/usage.test.ts",
+      "test/rules/frozen-records.test.ts",
     ],
   },
   webhooks: {

@@ -1,8 +1,11 @@
-/** `value` and everything it holds, frozen: a record shared by a cache must not be changed by any reader. */
+/**
+ * `value` and everything it holds, frozen: a record shared by a cache must not be changed by any reader.
+ * (`Object.isFrozen` is true of null and of every primitive, so they pass through as they are.)
+ */
 export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+  if (!Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
+    for (const inner of Object.values(value as object)) deepFreeze(inner);
   }
   return value;
 }

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../server/src/store/sqlite/index.js";
+import { JOB_CACHE_ENTRIES } from "../../server/src/store/sqlite/jobs.js";
 import { readFromFile } from "../support/sqlite.js";
-import { aKey } from "./target.js";
+import { aJob, aKey, jobEvents } from "./target.js";
 
 // Issue 11: the server opens its SQLite store in serving mode: it holds the file's serve lock and keeps the
 // rate limits (GCRA TATs) in memory, written with the usage flush. These are that mode's own rules, in
@@ -112,6 +113,52 @@ describe("a SQLite store opened to serve", () => {
       const onDisk = () => readFromFile(file, "SELECT sum(count) FROM usage_daily WHERE key_id = ?", "key_d");
       await expect.poll(onDisk, { timeout: 5000 }).toBe(2);
       expect(tatOnDisk(file, "key_d")).toBe(NOW + 60_000);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+// The serving store's job cache (issue 11): frozen records by id, emptied by every write of the job repository.
+describe("the serving store's job cache", () => {
+  it("hands out one frozen record per job until a write, and null for a job it does not hold", async () => {
+    const store = await openSqliteStore(fresh(), { serve: true, usageFlushMs: 0 });
+    try {
+      const job = aJob();
+      await store.jobs.create(job, null, jobEvents);
+      const first = await store.jobs.get(job.id);
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(await store.jobs.get(job.id)).toBe(first);
+      expect(await store.jobs.get("job_none")).toBeNull();
+      await store.jobs.claimNext(job.runner, "r1", Date.now(), 60_000);
+      const claimed = await store.jobs.get(job.id);
+      expect(claimed).not.toBe(first);
+      expect(claimed?.claimedBy).toBe("r1");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it(`keeps at most ${JOB_CACHE_ENTRIES} records, letting the oldest go first`, { timeout: 120_000 }, async () => {
+    const store = await openSqliteStore(fresh(), { serve: true, usageFlushMs: 0 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i <= JOB_CACHE_ENTRIES; i++) {
+        const job = aJob({ id: `job_cap${String(i).padStart(6, "0")}` });
+        await store.jobs.create(job, null, jobEvents);
+        ids.push(job.id);
+      }
+      // Read in order: the cache fills with the first JOB_CACHE_ENTRIES, and the last read pushes out the first.
+      const held = new Map<string, unknown>();
+      for (const id of ids) held.set(id, await store.jobs.get(id));
+      const [oldest, second] = ids;
+      const newest = ids.at(-1);
+      if (!oldest || !second || !newest) throw new Error("no jobs");
+      expect(await store.jobs.get(newest)).toBe(held.get(newest));
+      expect(await store.jobs.get(second)).toBe(held.get(second));
+      const reread = await store.jobs.get(oldest);
+      expect(reread).not.toBe(held.get(oldest));
+      expect(reread).toEqual(held.get(oldest));
     } finally {
       await store.close();
     }
