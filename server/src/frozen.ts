@@ -15,7 +15,8 @@ export function deepFreeze<T>(value: T): T {
  * so a record of the serving store's job cache (frozen there, deeply) is presented and serialised once rather
  * than on every request (issue 11: its four timestamps and its JSON were ~6 % of `GET /jobs/{id}`'s CPU).
  * Any other argument is passed to `fn` each time. A remembered result is frozen too, so callers may share it;
- * it lives as long as its argument does (a WeakMap).
+ * it lives as long as its argument does (a WeakMap). "Frozen" means deeply, as `deepFreeze` leaves it: an
+ * argument frozen on top with a changing inside would be answered from memory (nothing here freezes shallowly).
  * @example const present = memoFrozen((job: JobRecord) => ({ id: job.id })); present(deepFreeze(record));
  */
 export function memoFrozen<A extends object, R>(fn: (arg: A) => R): (arg: A) => R {

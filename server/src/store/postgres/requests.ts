@@ -5,8 +5,9 @@ import { row } from "./database.js";
 
 /**
  * One statement admits or refuses, counts the usage and touches `last_used`: the GCRA comparison of
- * `gcraStep` (its start, `BASE`, is `gcraBase`: a TAT two periods ahead means the clock stepped back), run where the row lock serialises every replica's requests for one key (ON CONFLICT DO UPDATE
- * re-reads the latest TAT), so a limit is exact across replicas. `$3` null: the database's clock decides,
+ * `gcraStep` (its start, `BASE`, is `gcraBase`: a TAT two periods ahead means the clock stepped back), run
+ * where the row lock serialises every replica's requests for one key (ON CONFLICT DO UPDATE re-reads the
+ * latest TAT), so a limit is exact across replicas. `$3` null: the database's clock decides,
  * so replicas with skewed clocks still share one timeline.
  */
 const BASE = `CASE WHEN r.tat > (SELECT now FROM clock) + 2 * $5
