@@ -4,7 +4,8 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { LOG_FLUSH_MS } from "../../server/src/logger.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 // The bytes the server writes for the core's JSON answers (written with one writeHead, not through Koa's
@@ -146,7 +147,7 @@ describe("the request log", { timeout: 120_000 }, () => {
   });
 
   it("writes the lines still pending when the process exits at once", async () => {
-    // process.exit() right after logging: the turn never ends, so the exit hook writes what is pending.
+    // process.exit() right after logging: the batch's timer never fires, so the exit hook writes what is pending.
     const script = [
       `import { createLogger } from ${JSON.stringify(join(root, "server", "src", "logger.ts"))};`,
       `const logger = createLogger("info");`,
@@ -169,5 +170,24 @@ describe("the request log", { timeout: 120_000 }, () => {
       ["first", 1],
       ["second", 2],
     ]);
+  });
+
+  it(`writes a batch within ${LOG_FLUSH_MS} ms without waiting for more lines or for the exit, so a SIGKILL loses no older line`, async () => {
+    // The process logs, then waits for its stdin; the line must reach stdout while it waits, before the kill.
+    const script = [
+      `import { createLogger } from ${JSON.stringify(join(root, "server", "src", "logger.ts"))};`,
+      `createLogger("info").info({ n: 1 }, "waiting");`,
+      `process.stdin.resume();`,
+    ].join("\n");
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root });
+    let stdout = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    await vi.waitFor(() => expect(stdout).toContain('"msg":"waiting"'), { timeout: 20_000, interval: 10 });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    expect(JSON.parse(stdout.trim())).toMatchObject({ n: 1, msg: "waiting" });
   });
 });
