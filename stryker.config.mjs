@@ -77,6 +77,9 @@ export const groups = {
       "test/rules/usage.test.ts",
       "test/rules/cross-tenant.test.ts",
       "test/rules/webhook-outbox.test.ts",
+      "test/rules/unwanted-events.test.ts",
+      // The SQLite files in the server's mode (in-memory TATs, the key cache's pending last use).
+      "test/store/sqlite-serving.test.ts",
     ],
   },
   // The SQLite store in the server's mode (issue 11): the serve lock, in-memory TATs written with the usage
