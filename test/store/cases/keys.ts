@@ -137,5 +137,21 @@ export function keyCases(target: StoreTarget): void {
       created?.permissions.push("admin:all");
       expect((await store.keys.get(key.id))?.permissions).toEqual(["jobs:read", "jobs:create"]);
     });
+
+    it("authenticates with the key's last use, counted or not yet written, never moved back", async () => {
+      const store = await target.open();
+      const key = aKey();
+      await store.keys.create(key);
+      expect((await store.keys.findBySecretHash(key.secretHash, T0))?.lastUsed).toBeNull();
+      await store.requests.admit(key.id, 100, T0 + 5);
+      // A store that counts in batches (SQLite's serving mode) may not have written this use yet.
+      expect((await store.keys.findBySecretHash(key.secretHash, T0 + 6))?.lastUsed).toBe(T0 + 5);
+      expect((await store.keys.get(key.id))?.lastUsed).toBe(T0 + 5);
+      // An earlier request counted later (a clock stepped back) leaves the last use where it was.
+      await store.requests.admit(key.id, 100, T0 + 3);
+      expect((await store.keys.findBySecretHash(key.secretHash, T0 + 7))?.lastUsed).toBe(T0 + 5);
+      await store.requests.admit(key.id, 100, T0 + 9);
+      expect((await store.keys.findBySecretHash(key.secretHash, T0 + 10))?.lastUsed).toBe(T0 + 9);
+    });
   });
 }
