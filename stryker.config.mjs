@@ -80,6 +80,7 @@ export const groups = {
       "test/rules/unwanted-events.test.ts",
       // The SQLite files in the server's mode (in-memory TATs, the key cache's pending last use).
       "test/store/sqlite-serving.test.ts",
+      "test/store/sqlite-connections.test.ts",
     ],
   },
   // The SQLite store in the server's mode (issue 11): the serve lock, in-memory TATs written with the usage
