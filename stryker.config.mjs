@@ -44,6 +44,7 @@ export const groups = {
       "test/rules/core-errors.test.ts",
       "test/rules/pipeline-edges.test.ts",
       "test/rules/http-helpers.test.ts",
+      "test/rules/idempotency-renewal.test.ts",
     ],
   },
   // The web (fetch) adapter the core runs behind in @knify/sdk/testing: the mock's suites exercise it, and

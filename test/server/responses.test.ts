@@ -126,8 +126,8 @@ describe("the request log", { timeout: 120_000 }, () => {
         const response = await fetch(`${url}/keys/verify`, {
           headers: { "X-Request-Id": id, ...(i % 3 === 0 ? {} : { Authorization: `Bearer ${key}` }) },
         });
-        await response.arrayBuffer();
-        return response.status;
+        const body = (await response.json()) as { key_id?: string };
+        return { status: response.status, keyId: body.key_id ?? null };
       }),
     );
     const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -141,8 +141,11 @@ describe("the request log", { timeout: 120_000 }, () => {
     expect(requests.map((line) => line.request_id).sort()).toEqual([...ids].sort());
     for (const [i, id] of ids.entries()) {
       const line = requests.find((entry) => entry.request_id === id);
-      expect(line).toMatchObject({ method: "GET", path: "/keys/verify", status: statuses[i], level: 30 });
+      expect(line).toMatchObject({ method: "GET", path: "/keys/verify", status: statuses[i]?.status, level: 30 });
+      // The key that made the request, once authenticated (never the key itself); none for a refused one.
+      expect(line?.key_id ?? null).toBe(statuses[i]?.keyId);
     }
+    expect(statuses.filter((s) => s.keyId?.startsWith("key_"))).toHaveLength(40);
     expect(lines.at(-1)?.msg).toBe("stopped");
   });
 
