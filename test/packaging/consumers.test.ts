@@ -84,6 +84,10 @@ const fetchPatched = globalThis.fetch !== fetchBefore;
 const client = new sdk.KnifyClient("knify_test_x", { baseURL: "http://127.0.0.1:9/" });
 let missingKey;
 try { new sdk.KnifyClient({ apiKey: "" }); } catch (error) { missingKey = error instanceof sdk.KnifyError; }
+// Thrown by Node's runtime (loaded lazily, a file of its own): still the one KnifyError class of \`.\`.
+let runtimeError;
+try { await client.workspaces.upload({ name: "x", path: "/nonexistent/knify-consumer-dir" }); }
+catch (error) { runtimeError = { knify: error instanceof sdk.KnifyError, message: error.message.split(":")[0] }; }
 
 const testing = await ${load}("@knify/sdk/testing");
 const { setupServer } = await ${load}("msw/node");
@@ -104,6 +108,7 @@ console.log(JSON.stringify({
   fetchPatched,
   baseURL: client.baseURL,
   missingKey,
+  runtimeError,
   verified: webhooks.verify(body, signature, secret),
   verifiedTampered: webhooks.verify(body + " ", signature, secret),
   viaClient: client.webhooks.verify(body, signature, secret),
@@ -129,6 +134,7 @@ describe("runtime consumers", () => {
       fetchPatched: false,
       baseURL: "http://127.0.0.1:9",
       missingKey: true,
+      runtimeError: { knify: true, message: "Cannot read the workspace directory /nonexistent/knify-consumer-dir" },
       verified: true,
       verifiedTampered: false,
       viaClient: true,
@@ -153,6 +159,7 @@ describe("runtime consumers", () => {
       fetchPatched: false,
       baseURL: "http://127.0.0.1:9",
       missingKey: true,
+      runtimeError: { knify: true, message: "Cannot read the workspace directory /nonexistent/knify-consumer-dir" },
       verified: true,
       verifiedTampered: false,
       viaClient: true,

@@ -1,3 +1,4 @@
+import { KnifyError } from "./knify-error.js";
 import type { Runtime } from "./runtime.js";
 
 let loaded: Promise<Runtime> | undefined;
@@ -7,6 +8,6 @@ let loaded: Promise<Runtime> | undefined;
  * kept `import('@knify/sdk')` two modules lighter (issue 11, part 2: cold import ≤ 15 ms).
  */
 export function loadRuntime(): Promise<Runtime> {
-  loaded ??= import("../runtime/node.js").then((module) => module.runtime);
+  loaded ??= import("../runtime/node.js").then((module) => module.createRuntime({ KnifyError }));
   return loaded;
 }

@@ -1,3 +1,4 @@
+import type { KnifyError } from "./knify-error.js";
 import type { Dispatcher } from "./options.js";
 
 /** One HTTP attempt as the transport hands it to a native client: everything already decided. */
@@ -43,3 +44,11 @@ export interface Runtime {
   /** Unpacks a `.tar.gz` stream into `dir`, the way `tar -xzf - -C dir` would (Node only). */
   extractArchive(archive: ReadableStream<Uint8Array>, dir: string): Promise<void>;
 }
+
+/**
+ * How a runtime module makes its {@link Runtime}: given the SDK's `KnifyError`, so that what it throws is an
+ * instance of the one class users import, without the runtime importing it. Imported, the class was shared by
+ * the main entry, `./webhooks` and the runtimes, and so a chunk of its own: a third file for every cold
+ * `import('@knify/sdk')` (~0.9 ms of ~14; issue 11, item 2).
+ */
+export type CreateRuntime = (errors: { KnifyError: typeof KnifyError }) => Runtime;

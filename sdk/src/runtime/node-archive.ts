@@ -1,11 +1,18 @@
-import { KnifyError } from "../core/knify-error.js";
+import type { KnifyError } from "../core/knify-error.js";
+
+/** The SDK's error class, passed in by `createRuntime` (see `CreateRuntime`). */
+type Errors = { KnifyError: typeof KnifyError };
 
 // Node only: `tar`, `node:fs` and `node:stream` load lazily here, so importing the SDK needs none of them.
 
 /**
  * Archives a directory the way `tar -czf - -C dir .` would, minus owner and time details (`portable`).
  */
-export async function archiveDirectory(dir: string, filter: ((path: string) => boolean) | undefined): Promise<Blob> {
+export async function archiveDirectory(
+  dir: string,
+  filter: ((path: string) => boolean) | undefined,
+  { KnifyError }: Errors,
+): Promise<Blob> {
   const [{ create }, { readdir, stat }] = await Promise.all([import("tar"), import("node:fs/promises")]);
   const info = await stat(dir).catch((error: unknown) => {
     throw new KnifyError(`Cannot read the workspace directory ${dir}: ${(error as Error).message}`, { cause: error });
@@ -28,7 +35,11 @@ export async function archiveDirectory(dir: string, filter: ((path: string) => b
  * Unpacks a `.tar.gz` stream into `dir` (made if missing), the way `tar -xzf - -C dir` would. tar refuses
  * absolute paths and `..`, and never writes through a link it extracted, so nothing lands outside `dir`.
  */
-export async function extractArchive(archive: ReadableStream<Uint8Array>, dir: string): Promise<void> {
+export async function extractArchive(
+  archive: ReadableStream<Uint8Array>,
+  dir: string,
+  { KnifyError }: Errors,
+): Promise<void> {
   const [{ x }, { mkdir }, { Readable }, { pipeline }] = await Promise.all([
     import("tar"),
     import("node:fs/promises"),
